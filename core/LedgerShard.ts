@@ -1,0 +1,34 @@
+// The durable state of one audience, split by a hash of the email (core/Sharding.ts) so a tick
+// reads and writes only the shards its changes touch. One shard holds, per email: the latest
+// known membership of every user that has held it (last-writer-wins by (timestamp, messageId)),
+// whether the email is on the Marketo list as far as we know (`synced`), and its cached lead ids.
+import { Schema } from "effect"
+import { AudienceKey, LeadId } from "./Ids.js"
+
+/** One user's latest word on one email: kept for non-members too, so late older events lose. */
+export const Holder = Schema.Struct({
+  user: Schema.String,
+  member: Schema.Boolean,
+  timestamp: Schema.Number,
+  messageId: Schema.String
+})
+export type Holder = typeof Holder.Type
+
+export const EmailRecord = Schema.Struct({
+  holders: Schema.Array(Holder),
+  /** On the Marketo list, as far as the last applied step knows. */
+  synced: Schema.Boolean,
+  /** Lead ids learned from upserts or lookups (several when Marketo has duplicates). */
+  leadIds: Schema.optional(Schema.Array(LeadId))
+})
+export type EmailRecord = typeof EmailRecord.Type
+
+export const LedgerShard = Schema.Struct({
+  audience: AudienceKey,
+  shard: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** Keyed by normalised email. */
+  emails: Schema.Record({ key: Schema.String, value: EmailRecord })
+})
+export type LedgerShard = typeof LedgerShard.Type
+
+export const LedgerShardJson = Schema.parseJson(LedgerShard)
