@@ -3,7 +3,7 @@
 // known membership of every user that has held it (last-writer-wins by (timestamp, messageId)),
 // whether the email is on the Marketo list as far as we know (`synced`), and its cached lead ids.
 import { Schema } from "effect"
-import { AudienceKey, LeadId } from "./Ids.js"
+import { AudienceKey, ImportBatchId, LeadId } from "./Ids.js"
 
 /** One user's latest word on one email: kept for non-members too, so late older events lose. */
 export const Holder = Schema.Struct({
@@ -19,7 +19,14 @@ export const EmailRecord = Schema.Struct({
   /** On the Marketo list, as far as the last applied step knows. */
   synced: Schema.Boolean,
   /** Lead ids learned from upserts or lookups (several when Marketo has duplicates). */
-  leadIds: Schema.optional(Schema.Array(LeadId))
+  leadIds: Schema.optional(Schema.Array(LeadId)),
+  /** A bulk import carrying this email is running: do not plan it again until the import ends. */
+  importing: Schema.optional(ImportBatchId),
+  /**
+   * Marketo refused this email (a per-record reason code, e.g. "1003"): not retried until a newer
+   * change for the email arrives, so one bad address cannot make a list loop forever.
+   */
+  refused: Schema.optional(Schema.String)
 })
 export type EmailRecord = typeof EmailRecord.Type
 
