@@ -1,4 +1,10 @@
+import { defineWorkersProject, type WorkerPoolOptionsContext } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
+
+// Wrangler and Miniflare must not reach the internet from tests (Request.cf data, update notices).
+process.env["WRANGLER_SEND_METRICS"] = "false"
+process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
+process.env["WRANGLER_HIDE_BANNER"] = "true"
 
 export default defineConfig({
   test: {
@@ -10,7 +16,33 @@ export default defineConfig({
           include: ["test/core/**/*.test.ts", "test/adapters/**/*.test.ts", "test/sandbox/**/*.test.ts"],
           testTimeout: 30_000
         }
-      }
+      },
+      defineWorkersProject({
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["./test/workers/global-setup.ts"],
+          testTimeout: 30_000,
+          deps: {
+            optimizer: {
+              ssr: {
+                enabled: true,
+                include: ["effect", "@effect/platform/HttpClient", "@effect/platform/FetchHttpClient"]
+              }
+            }
+          },
+          poolOptions: {
+            workers: ({ inject }: WorkerPoolOptionsContext) => ({
+              singleWorker: true,
+              main: "./workers/index.ts",
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { MARKETO_ENDPOINT: inject("sandboxUrl") ?? "http://127.0.0.1:9" }
+              }
+            })
+          }
+        }
+      })
     ]
   }
 })

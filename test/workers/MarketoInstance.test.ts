@@ -1,0 +1,137 @@
+import { env, runInDurableObject } from "cloudflare:test"
+import { describe, expect, it } from "vitest"
+import { instanceName } from "../../adapters/cloudflare/MarketoInstanceApi.js"
+
+const stubFor = (name: string) => env.MARKETO_INSTANCE.get(env.MARKETO_INSTANCE.idFromName(name))
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+
+describe("MarketoInstance rate budget", () => {
+  it("never grants more than the concurrency cap to 200 simultaneous callers", async () => {
+    const stub = stubFor("budget-concurrency")
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => stub.acquire(`p${i}`)))
+    const granted = answers.filter((a) => a._tag === "Granted")
+    expect(granted.length).toBe(Number(env.MARKETO_MAX_CONCURRENCY))
+    expect(answers.filter((a) => a._tag === "Wait").length).toBe(200 - granted.length)
+    const status = await stub.status()
+    expect(status.inFlight).toBe(Number(env.MARKETO_MAX_CONCURRENCY))
+    expect(status.usedToday).toBe(granted.length)
+  })
+
+  it("never grants more than the window to 200 simultaneous callers that release at once", async () => {
+    const stub = stubFor("budget-window")
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const answer = await stub.acquire(`p${i}`)
+        if (answer._tag === "Granted") await stub.release(answer.permitId)
+        return answer
+      })
+    )
+    const granted = answers.filter((a) => a._tag === "Granted").length
+    const status = await stub.status()
+    expect(granted).toBeGreaterThan(0)
+    expect(granted).toBeLessThanOrEqual(Number(env.MARKETO_CALLS_PER_20S))
+    expect(status.usedInWindow).toBe(granted)
+    expect(status.inFlight).toBe(0)
+    // Callers turned away are told to wait no longer than the window.
+    for (const a of answers) if (a._tag === "Wait") expect(a.retryAfterMillis).toBeLessThanOrEqual(20_000)
+  })
+
+  it("keeps the budget in its storage and answers a repeated permit id without a second charge", async () => {
+    const stub = stubFor("budget-persisted")
+    expect((await stub.acquire("same"))._tag).toBe("Granted")
+    expect((await stub.acquire("same"))._tag).toBe("Granted")
+    expect((await stub.status()).usedToday).toBe(1)
+    const stored = await runInDurableObject(stub, (_instance, state) => state.storage.kv.get<{ usedToday: number }>("budget")?.usedToday)
+    expect(stored).toBe(1)
+  })
+
+  it("607 stops calls until midnight US Central", async () => {
+    const stub = stubFor("budget-607")
+    await stub.signal("607")
+    const answer = await stub.acquire("a")
+    expect(answer._tag).toBe("Exhausted")
+    if (answer._tag === "Exhausted") {
+      expect(answer.reason).toBe("marketo-607")
+      expect(answer.resumesAt).toBe((await stub.status()).resetsAt)
+    }
+  })
+})
+
+describe("MarketoInstance sync lease", () => {
+  it("is exclusive until released or expired", async () => {
+    const stub = stubFor("lease")
+    expect(await stub.acquireLease("tick-1", 60_000)).toMatchObject({ granted: true, holder: "tick-1" })
+    expect(await stub.acquireLease("tick-2", 60_000)).toMatchObject({ granted: false, holder: "tick-1" })
+    expect(await stub.renewLease("tick-2", 60_000)).toMatchObject({ granted: false })
+    expect(await stub.releaseLease("tick-2")).toBe(false)
+    expect(await stub.renewLease("tick-1", 60_000)).toMatchObject({ granted: true })
+    expect(await stub.releaseLease("tick-1")).toBe(true)
+    expect(await stub.acquireLease("tick-2", 60_000)).toMatchObject({ granted: true, holder: "tick-2" })
+  })
+
+  it("expires by itself, and the old holder cannot renew it once lost", async () => {
+    const stub = stubFor("lease-expiry")
+    expect((await stub.acquireLease("crashed", 50)).granted).toBe(true)
+    expect((await stub.acquireLease("next", 60_000)).granted).toBe(false)
+    await sleep(80)
+    expect(await stub.acquireLease("next", 60_000)).toMatchObject({ granted: true, holder: "next" })
+    expect((await stub.renewLease("crashed", 60_000)).granted).toBe(false)
+  })
+
+  it("lets exactly one of many simultaneous ticks take it", async () => {
+    const stub = stubFor("lease-race")
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => stub.acquireLease(`tick-${i}`, 60_000)))
+    expect(answers.filter((a) => a.granted).length).toBe(1)
+  })
+})
+
+describe("MarketoInstance version pointers", () => {
+  it("hands out each version once, moves pointers only forward, lists and removes", async () => {
+    const stub = stubFor("pointers")
+    const versions = (await Promise.all(Array.from({ length: 20 }, () => stub.allocateVersions(3)))).flat()
+    expect(new Set(versions).size).toBe(60)
+
+    const [v1, v2, v3] = await stub.allocateVersions(3)
+    expect(await stub.commit([["a/1", v2!], ["a/2", v1!], ["b/1", v1!]])).toEqual([
+      { key: "a/1", version: v2, previous: null, applied: true },
+      { key: "a/2", version: v1, previous: null, applied: true },
+      { key: "b/1", version: v1, previous: null, applied: true }
+    ])
+    // A slow writer with an older version cannot move the pointer back.
+    expect(await stub.commit([["a/1", v1!]])).toEqual([{ key: "a/1", version: v1, previous: v2, applied: false }])
+    expect(await stub.commit([["a/1", v3!]])).toEqual([{ key: "a/1", version: v3, previous: v2, applied: true }])
+
+    expect(await stub.getPointers(["a/1", "missing", "b/1"])).toEqual([["a/1", v3], ["b/1", v1]])
+    expect(await stub.list("a/")).toEqual([["a/1", v3], ["a/2", v1]])
+    expect(await stub.list("")).toEqual([["a/1", v3], ["a/2", v1], ["b/1", v1]])
+    expect(await stub.remove(["a/1", "missing"])).toEqual([["a/1", v3]])
+    expect(await stub.list("a/")).toEqual([["a/2", v1]])
+  })
+
+  it("reads more keys than SQLite binds in one statement", async () => {
+    const stub = stubFor("pointers-many")
+    const keys = Array.from({ length: 250 }, (_, i) => `k/${String(i).padStart(3, "0")}`)
+    const versions = await stub.allocateVersions(keys.length)
+    await stub.commit(keys.map((k, i) => [k, versions[i]!] as const))
+    expect((await stub.getPointers(keys)).length).toBe(250)
+    expect((await stub.list("k/")).map(([k]) => k)).toEqual(keys)
+    expect((await stub.remove(keys)).length).toBe(250)
+    expect(await stub.list("k/")).toEqual([])
+  })
+})
+
+describe("MarketoInstance token", () => {
+  it("stores the shared token and clears only the one named", async () => {
+    const stub = stubFor("token")
+    expect(await stub.getToken()).toBeNull()
+    await stub.setToken({ token: "t1", expiresAt: 1_000 })
+    expect(await stub.getToken()).toEqual({ token: "t1", expiresAt: 1_000 })
+    expect(await stub.clearToken("t0")).toBe(false)
+    expect(await stub.clearToken("t1")).toBe(true)
+    expect(await stub.getToken()).toBeNull()
+  })
+
+  it("names one object per instance however the endpoint is written", () => {
+    expect(instanceName("https://123-ABC-456.mktorest.com/rest")).toBe(instanceName("HTTPS://123-abc-456.mktorest.com"))
+  })
+})
