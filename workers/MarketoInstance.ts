@@ -12,6 +12,7 @@ import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type {
   AcquireAnswer,
   Lease,
+  Pointer,
   Committed,
   LeaseAnswer,
   MarketoInstanceApi,
@@ -165,14 +166,14 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
   }
 
   /** The current version of each key that exists (absent keys are left out). */
-  getPointers(keys: ReadonlyArray<string>): Array<[string, number]> {
-    const out: Array<[string, number]> = []
+  getPointers(keys: ReadonlyArray<string>): Array<Pointer> {
+    const out: Array<Pointer> = []
     for (const part of chunks([...new Set(keys)], maxBindings)) {
       const rows = this.ctx.storage.sql.exec<{ key: string; version: number }>(
         `SELECT key, version FROM pointers WHERE key IN (${part.map(() => "?").join(",")})`,
         ...part
       )
-      for (const row of rows) out.push([row.key, row.version])
+      for (const row of rows) out.push({ key: row.key, version: row.version })
     }
     return out
   }
@@ -182,10 +183,10 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
    * moves forward: a commit older than the current version is not applied, so a slow writer can
    * never put an older value back.
    */
-  commit(entries: ReadonlyArray<readonly [key: string, version: number]>): Array<Committed> {
-    const current = new Map(this.getPointers(entries.map(([k]) => k)))
+  commit(pointers: ReadonlyArray<Pointer>): Array<Committed> {
+    const current = new Map(this.getPointers(pointers.map((p) => p.key)).map((p) => [p.key, p.version]))
     const out: Array<Committed> = []
-    for (const [key, version] of entries) {
+    for (const { key, version } of pointers) {
       const previous = current.get(key) ?? null
       const applied = previous === null || version > previous
       if (applied) {
@@ -202,16 +203,16 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
   }
 
   /** Delete the pointers; answers the versions they named, for the caller to delete from KV. */
-  remove(keys: ReadonlyArray<string>): Array<[string, number]> {
+  remove(keys: ReadonlyArray<string>): Array<Pointer> {
     const removed = this.getPointers(keys)
-    for (const part of chunks(removed.map(([k]) => k), maxBindings)) {
+    for (const part of chunks(removed.map((p) => p.key), maxBindings)) {
       this.ctx.storage.sql.exec(`DELETE FROM pointers WHERE key IN (${part.map(() => "?").join(",")})`, ...part)
     }
     return removed
   }
 
   /** The keys under a prefix, sorted, with their versions. */
-  list(prefix: string): Array<[string, number]> {
+  list(prefix: string): Array<Pointer> {
     const rows = prefix === ""
       ? this.ctx.storage.sql.exec<{ key: string; version: number }>("SELECT key, version FROM pointers ORDER BY key")
       : this.ctx.storage.sql.exec<{ key: string; version: number }>(
@@ -219,8 +220,8 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
         prefix,
         prefixEnd(prefix)
       )
-    const out: Array<[string, number]> = []
-    for (const row of rows) if (row.key.startsWith(prefix)) out.push([row.key, row.version])
+    const out: Array<Pointer> = []
+    for (const row of rows) if (row.key.startsWith(prefix)) out.push({ key: row.key, version: row.version })
     return out
   }
 }

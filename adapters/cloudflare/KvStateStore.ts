@@ -8,7 +8,7 @@
 // an older version, because older versions live under other keys it does not ask for.
 import { Effect, Layer, Option } from "effect"
 import { StateNotVisible, StateStore, StateStoreFailure, type StateStoreService } from "../../core/ports/StateStore.js"
-import type { MarketoInstanceStub } from "./MarketoInstanceApi.js"
+import type { MarketoInstanceStub, Pointer } from "./MarketoInstanceApi.js"
 import { rpcCall } from "./RpcCall.js"
 
 /** The part of a KVNamespace this store uses (a real binding satisfies it). */
@@ -40,15 +40,15 @@ export const make = (kv: KvValues, pointers: PointerStore): StateStoreService =>
 
   // Old versions are unreachable once the pointer has moved; deleting them only saves space, so a
   // failure here is not the caller's problem.
-  const deleteVersions = (versions: ReadonlyArray<readonly [string, number]>) =>
+  const deleteVersions = (versions: ReadonlyArray<Pointer>) =>
     Effect.forEach(
       versions,
-      ([key, version]) => Effect.promise(() => kv.delete(versionedKey(key, version))).pipe(Effect.ignore),
+      ({ key, version }) => Effect.promise(() => kv.delete(versionedKey(key, version))).pipe(Effect.ignore),
       { concurrency: kvConcurrency, discard: true }
     ).pipe(Effect.catchAllDefect(() => Effect.void))
 
   const getMany = Effect.fn("KvStateStore.getMany")(function*(keys: ReadonlyArray<string>) {
-    const found = new Map(yield* rpc(keys[0] ?? "", "getPointers", () => pointers.getPointers(keys)))
+    const found = new Map((yield* rpc(keys[0] ?? "", "getPointers", () => pointers.getPointers(keys))).map((p) => [p.key, p.version]))
     const values = yield* Effect.forEach(
       keys,
       (key) => {
@@ -75,9 +75,9 @@ export const make = (kv: KvValues, pointers: PointerStore): StateStoreService =>
       { concurrency: kvConcurrency, discard: true }
     )
     // Every value is in KV: move all pointers at once, so readers see the whole batch or none of it.
-    const committed = yield* rpc(first, "commit", () => pointers.commit(writes.map(([key, , version]) => [key, version] as const)))
-    yield* deleteVersions(committed.flatMap((c): Array<readonly [string, number]> =>
-      c.applied ? (c.previous === null ? [] : [[c.key, c.previous]]) : [[c.key, c.version]]
+    const committed = yield* rpc(first, "commit", () => pointers.commit(writes.map(([key, , version]) => ({ key, version }))))
+    yield* deleteVersions(committed.flatMap((c): Array<Pointer> =>
+      c.applied ? (c.previous === null ? [] : [{ key: c.key, version: c.previous }]) : [{ key: c.key, version: c.version }]
     ))
   })
 
@@ -89,7 +89,7 @@ export const make = (kv: KvValues, pointers: PointerStore): StateStoreService =>
 
   const list = Effect.fn("KvStateStore.list")(function*(prefix: string) {
     const found = yield* rpc(prefix, "list", () => pointers.list(prefix))
-    return found.map(([key]) => key)
+    return found.map((p) => p.key)
   })
 
   return {

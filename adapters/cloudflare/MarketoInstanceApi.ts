@@ -29,6 +29,12 @@ export interface Committed {
   readonly applied: boolean
 }
 
+/** A key and the version of it that is current. */
+export interface Pointer {
+  readonly key: string
+  readonly version: number
+}
+
 export interface Lease {
   readonly holder: string
   readonly expiresAt: number
@@ -46,10 +52,10 @@ export interface MarketoInstanceApi {
   renewLease(holder: string, ttlMillis: number): LeaseAnswer
   releaseLease(holder: string): boolean
   allocateVersions(count: number): Array<number>
-  getPointers(keys: ReadonlyArray<string>): Array<[string, number]>
-  commit(entries: ReadonlyArray<readonly [key: string, version: number]>): Array<Committed>
-  remove(keys: ReadonlyArray<string>): Array<[string, number]>
-  list(prefix: string): Array<[string, number]>
+  getPointers(keys: ReadonlyArray<string>): Array<Pointer>
+  commit(pointers: ReadonlyArray<Pointer>): Array<Committed>
+  remove(keys: ReadonlyArray<string>): Array<Pointer>
+  list(prefix: string): Array<Pointer>
 }
 
 /** The object seen through its stub: every method answers a promise. */

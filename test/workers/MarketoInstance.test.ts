@@ -91,30 +91,30 @@ describe("MarketoInstance version pointers", () => {
     const versions = (await Promise.all(Array.from({ length: 20 }, () => stub.allocateVersions(3)))).flat()
     expect(new Set(versions).size).toBe(60)
 
-    const [v1, v2, v3] = await stub.allocateVersions(3)
-    expect(await stub.commit([["a/1", v2!], ["a/2", v1!], ["b/1", v1!]])).toEqual([
+    const [v1 = 0, v2 = 0, v3 = 0] = await stub.allocateVersions(3)
+    expect(await stub.commit([{ key: "a/1", version: v2 }, { key: "a/2", version: v1 }, { key: "b/1", version: v1 }])).toEqual([
       { key: "a/1", version: v2, previous: null, applied: true },
       { key: "a/2", version: v1, previous: null, applied: true },
       { key: "b/1", version: v1, previous: null, applied: true }
     ])
     // A slow writer with an older version cannot move the pointer back.
-    expect(await stub.commit([["a/1", v1!]])).toEqual([{ key: "a/1", version: v1, previous: v2, applied: false }])
-    expect(await stub.commit([["a/1", v3!]])).toEqual([{ key: "a/1", version: v3, previous: v2, applied: true }])
+    expect(await stub.commit([{ key: "a/1", version: v1 }])).toEqual([{ key: "a/1", version: v1, previous: v2, applied: false }])
+    expect(await stub.commit([{ key: "a/1", version: v3 }])).toEqual([{ key: "a/1", version: v3, previous: v2, applied: true }])
 
-    expect(await stub.getPointers(["a/1", "missing", "b/1"])).toEqual([["a/1", v3], ["b/1", v1]])
-    expect(await stub.list("a/")).toEqual([["a/1", v3], ["a/2", v1]])
-    expect(await stub.list("")).toEqual([["a/1", v3], ["a/2", v1], ["b/1", v1]])
-    expect(await stub.remove(["a/1", "missing"])).toEqual([["a/1", v3]])
-    expect(await stub.list("a/")).toEqual([["a/2", v1]])
+    expect(await stub.getPointers(["a/1", "missing", "b/1"])).toEqual([{ key: "a/1", version: v3 }, { key: "b/1", version: v1 }])
+    expect(await stub.list("a/")).toEqual([{ key: "a/1", version: v3 }, { key: "a/2", version: v1 }])
+    expect(await stub.list("")).toEqual([{ key: "a/1", version: v3 }, { key: "a/2", version: v1 }, { key: "b/1", version: v1 }])
+    expect(await stub.remove(["a/1", "missing"])).toEqual([{ key: "a/1", version: v3 }])
+    expect(await stub.list("a/")).toEqual([{ key: "a/2", version: v1 }])
   })
 
   it("reads more keys than SQLite binds in one statement", async () => {
     const stub = stubFor("pointers-many")
     const keys = Array.from({ length: 250 }, (_, i) => `k/${String(i).padStart(3, "0")}`)
     const versions = await stub.allocateVersions(keys.length)
-    await stub.commit(keys.map((k, i) => [k, versions[i]!] as const))
+    await stub.commit(keys.map((key, i) => ({ key, version: versions[i]! })))
     expect((await stub.getPointers(keys)).length).toBe(250)
-    expect((await stub.list("k/")).map(([k]) => k)).toEqual(keys)
+    expect((await stub.list("k/")).map((p) => p.key)).toEqual(keys)
     expect((await stub.remove(keys)).length).toBe(250)
     expect(await stub.list("k/")).toEqual([])
   })
