@@ -28,6 +28,16 @@ const small = RateBudget.makeRateBudgetConfig({
   permitTtlMillis: 120_000
 })
 
+// Small limits, so that random sequences reach every one of them often.
+const tiny = RateBudget.makeRateBudgetConfig({
+  callsPerWindow: 4,
+  windowMillis: 20_000,
+  maxConcurrency: 2,
+  dailyQuota: 12,
+  dailyReserve: 4,
+  permitTtlMillis: 120_000
+})
+
 describe("US Central time", () => {
   it("finds midnight across the DST changes", () => {
     // 2026: CDT from Sun 8 March 08:00 UTC to Sun 1 November 07:00 UTC.
@@ -122,15 +132,19 @@ describe("RateBudget", () => {
 
   type Op =
     | { readonly op: "acquire" }
+    | { readonly op: "call" }
     | { readonly op: "release"; readonly pick: number }
     | { readonly op: "advance"; readonly millis: number }
     | { readonly op: "signal"; readonly code: RateBudget.SignalCode }
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 6, arbitrary: fc.constant({ op: "acquire" as const }) },
+    { weight: 3, arbitrary: fc.constant({ op: "acquire" as const }) },
+    // A short call: acquire and release at once, so the window rather than concurrency is the limit.
+    { weight: 8, arbitrary: fc.constant({ op: "call" as const }) },
     { weight: 3, arbitrary: fc.nat(20).map((pick) => ({ op: "release" as const, pick })) },
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 3_000 }).map((millis) => ({ op: "advance" as const, millis })) },
     {
-      weight: 3,
-      arbitrary: fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 30 * 3_600_000 }))
+      weight: 1,
+      arbitrary: fc.oneof(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 30 * 3_600_000 }))
         .map((millis) => ({ op: "advance" as const, millis }))
     },
     { weight: 1, arbitrary: fc.constantFrom<RateBudget.SignalCode>("606", "615", "607").map((code) => ({ op: "signal" as const, code })) }
@@ -138,7 +152,7 @@ describe("RateBudget", () => {
 
   it.prop(
     "never exceeds the window, the concurrency cap, or the daily quota less its reserve",
-    [fc.array(opArb, { maxLength: 300 }), fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2030, 0, 1) })],
+    [fc.array(opArb, { minLength: 20, maxLength: 300, size: "max" }), fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2030, 0, 1) })],
     ([ops, start]) => {
       let state = RateBudget.initialRateBudgetState
       let now = start
@@ -148,7 +162,7 @@ describe("RateBudget", () => {
       let held: Array<{ id: string; grantedAt: number }> = []
       for (const step of ops) {
         if (step.op === "advance") now += step.millis
-        else if (step.op === "signal") state = RateBudget.signal(small, state, now, step.code)
+        else if (step.op === "signal") state = RateBudget.signal(tiny, state, now, step.code)
         else if (step.op === "release") {
           const permit = held[step.pick % Math.max(1, held.length)]
           if (permit !== undefined) {
@@ -157,24 +171,25 @@ describe("RateBudget", () => {
           }
         } else {
           const id = `p${next++}`
-          const r = RateBudget.acquire(small, state, now, id)
+          const r = RateBudget.acquire(tiny, state, now, id)
           state = r.state
           if (r._tag === "Granted") {
             grants.push(now)
-            held.push({ id, grantedAt: now })
+            if (step.op === "call") state = RateBudget.release(state, id)
+            else held.push({ id, grantedAt: now })
           } else if (r._tag === "Wait") expect(r.retryAfterMillis).toBeGreaterThan(0)
           else expect(r.resumesAt).toBeGreaterThan(now)
         }
-        held = held.filter((p) => p.grantedAt + small.permitTtlMillis > now)
-        expect(held.length).toBeLessThanOrEqual(small.maxConcurrency)
-        expect(RateBudget.status(small, state, now).inFlight).toBe(held.length)
+        held = held.filter((p) => p.grantedAt + tiny.permitTtlMillis > now)
+        expect(held.length).toBeLessThanOrEqual(tiny.maxConcurrency)
+        expect(RateBudget.status(tiny, state, now).inFlight).toBe(held.length)
       }
       for (const t of grants) {
-        expect(grants.filter((g) => g > t - small.windowMillis && g <= t).length).toBeLessThanOrEqual(small.callsPerWindow)
+        expect(grants.filter((g) => g > t - tiny.windowMillis && g <= t).length).toBeLessThanOrEqual(tiny.callsPerWindow)
       }
       const perDay = new Map<string, number>()
       for (const t of grants) perDay.set(chicagoParts(t).date, (perDay.get(chicagoParts(t).date) ?? 0) + 1)
-      for (const count of perDay.values()) expect(count).toBeLessThanOrEqual(small.dailyQuota - small.dailyReserve)
+      for (const count of perDay.values()) expect(count).toBeLessThanOrEqual(tiny.dailyQuota - tiny.dailyReserve)
     },
     { fastCheck: { numRuns: 300 } }
   )
