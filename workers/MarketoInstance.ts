@@ -11,11 +11,11 @@ import * as RateBudget from "../core/RateBudget.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type {
   AcquireAnswer,
-  Lease,
-  Pointer,
   Committed,
+  Lease,
   LeaseAnswer,
   MarketoInstanceApi,
+  Pointer,
   StoredToken
 } from "../adapters/cloudflare/MarketoInstanceApi.js"
 
@@ -39,7 +39,10 @@ const intVar = (value: string | undefined, fallback: number): number => {
   return Number.isInteger(n) ? n : fallback
 }
 
-/** The budget limits from the worker's variables; defaults where a variable is absent. */
+/**
+ * The budget limits from the worker's variables; defaults where a variable is absent. Limits that
+ * make no sense (a reserve above the quota) throw: every call fails loudly rather than run unbounded.
+ */
 export const budgetConfigFromEnv = (env: MarketoInstanceEnv): RateBudget.RateBudgetConfig => {
   const d = RateBudget.defaultRateBudgetConfig
   return RateBudget.makeRateBudgetConfig({

@@ -43,9 +43,9 @@ export const make = (kv: KvValues, pointers: PointerStore): StateStoreService =>
   const deleteVersions = (versions: ReadonlyArray<Pointer>) =>
     Effect.forEach(
       versions,
-      ({ key, version }) => Effect.promise(() => kv.delete(versionedKey(key, version))).pipe(Effect.ignore),
+      ({ key, version }) => Effect.ignore(Effect.tryPromise(() => kv.delete(versionedKey(key, version)))),
       { concurrency: kvConcurrency, discard: true }
-    ).pipe(Effect.catchAllDefect(() => Effect.void))
+    )
 
   const getMany = Effect.fn("KvStateStore.getMany")(function*(keys: ReadonlyArray<string>) {
     const found = new Map((yield* rpc(keys[0] ?? "", "getPointers", () => pointers.getPointers(keys))).map((p) => [p.key, p.version]))
