@@ -27,7 +27,7 @@ export default defineConfig({
             optimizer: {
               ssr: {
                 enabled: true,
-                include: ["effect", "@effect/platform/HttpClient", "@effect/platform/FetchHttpClient"]
+                include: ["effect", "@effect/platform/HttpClient", "@effect/platform/FetchHttpClient", "fast-check"]
               }
             }
           },

@@ -70,3 +70,9 @@ export const instanceName = (endpoint: string): string => {
   const url = new URL(endpoint)
   return `${url.protocol}//${url.host}`.toLowerCase()
 }
+
+/** The stub of the object that serves a Marketo endpoint. */
+export const instanceStub = <T extends Rpc.DurableObjectBranded | undefined>(
+  namespace: DurableObjectNamespace<T>,
+  endpoint: string
+): DurableObjectStub<T> => namespace.get(namespace.idFromName(instanceName(endpoint)))

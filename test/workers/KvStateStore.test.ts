@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test"
 import { Effect, Exit, Option } from "effect"
+import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as KvStateStore from "../../adapters/cloudflare/KvStateStore.js"
 import { makeStaleKv } from "../../adapters/cloudflare/testing/StaleKv.js"
@@ -100,5 +101,41 @@ describe("KvStateStore with stale reads", () => {
     })
     const error = await run(program.pipe(Effect.provide(StaleKvStateStore.layer(env.STATE, stubFor("kv-stale-layer"), 60_000))))
     expect(error).toEqual(new StateNotVisible({ key: "inbox/1" }))
+  })
+})
+
+describe("KvStateStore against the in-memory store", () => {
+  type Op =
+    | { readonly op: "set"; readonly entries: ReadonlyArray<readonly [string, string]> }
+    | { readonly op: "remove"; readonly keys: ReadonlyArray<string> }
+  const key = fc.constantFrom("a/1", "a/2", "a/10", "b/1", "b")
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 3, arbitrary: fc.array(fc.tuple(key, fc.string({ maxLength: 8 })), { minLength: 1, maxLength: 4 }).map((entries) => ({ op: "set" as const, entries })) },
+    { weight: 1, arbitrary: fc.array(key, { maxLength: 3 }).map((keys) => ({ op: "remove" as const, keys })) }
+  )
+  let run = 0
+
+  it("answers every get, getMany and list as the in-memory store does", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), async (ops) => {
+        const store = KvStateStore.make(env.STATE, stubFor(`model-${run++}`))
+        const model = await Effect.runPromise(StateStore.makeMemory())
+        const keys = ["a/1", "a/2", "a/10", "b/1", "b"]
+        for (const step of ops) {
+          if (step.op === "set") {
+            await Effect.runPromise(store.setMany(step.entries))
+            await Effect.runPromise(model.setMany(step.entries))
+          } else {
+            await Effect.runPromise(store.remove(step.keys))
+            await Effect.runPromise(model.remove(step.keys))
+          }
+          expect(await Effect.runPromise(store.getMany(keys))).toEqual(await Effect.runPromise(model.getMany(keys)))
+          for (const prefix of ["", "a/", "b"]) {
+            expect(await Effect.runPromise(store.list(prefix))).toEqual(await Effect.runPromise(model.list(prefix)))
+          }
+        }
+      }),
+      { numRuns: 25 }
+    )
   })
 })

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { instanceName } from "../../adapters/cloudflare/MarketoInstanceApi.js"
+import { instanceName, instanceStub } from "../../adapters/cloudflare/MarketoInstanceApi.js"
 import { MarketoInstance } from "../../workers/MarketoInstance.js"
 
 const stubFor = (name: string) => env.MARKETO_INSTANCE.get(env.MARKETO_INSTANCE.idFromName(name))
@@ -162,7 +162,10 @@ describe("MarketoInstance token", () => {
     expect(await stub.getToken()).toBeNull()
   })
 
-  it("names one object per instance however the endpoint is written", () => {
+  it("names one object per instance however the endpoint is written", async () => {
     expect(instanceName("https://123-ABC-456.mktorest.com/rest")).toBe(instanceName("HTTPS://123-abc-456.mktorest.com"))
+    await instanceStub(env.MARKETO_INSTANCE, "https://123-ABC-456.mktorest.com/rest").setToken({ token: "shared", expiresAt: 1 })
+    expect(await instanceStub(env.MARKETO_INSTANCE, "https://123-abc-456.mktorest.com").getToken()).toMatchObject({ token: "shared" })
+    expect(await instanceStub(env.MARKETO_INSTANCE, "https://999-abc-456.mktorest.com").getToken()).toBeNull()
   })
 })
