@@ -1,0 +1,96 @@
+// From one audience's delta to the cheapest correct plan. Order: make sure the list exists, confirm
+// imports started earlier, add, then remove. Adds with cached lead ids go straight to the list;
+// the rest take the cheaper of bulk import (one call per 10 MB file plus a status poll) and
+// upsert + add (two calls per 300). Removals use cached lead ids, else look them up first.
+import { isCsvSafe } from "./Csv.js"
+import type { Email } from "./Email.js"
+import { chunkEmailsByBytes } from "./ImportFiles.js"
+import { lookupMethodFor } from "./LookupMethod.js"
+import { MarketoLimits } from "./MarketoLimits.js"
+import { AddToList, EnsureFolder, EnsureList, ImportLeads, LookupLeads, Plan, PollImport, RemoveFromList, type Step, UpsertLeads } from "./Plan.js"
+import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
+
+export type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
+
+export interface PlannerOptions {
+  /** "fastest" confirms membership soonest (upsert + add, never an import that takes minutes). */
+  readonly addPath?: "cheapest" | "fastest"
+}
+
+const byEmail = (a: PlannedEmail, b: PlannedEmail) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0)
+const idCount = (e: PlannedEmail) => e.leadIds?.length ?? 0
+
+/** Batches of at most 300 emails whose known lead ids also add up to at most 300 per call. */
+export const chunkByLeadIds = (emails: ReadonlyArray<PlannedEmail>): ReadonlyArray<ReadonlyArray<Email>> => {
+  const chunks: Array<Array<Email>> = []
+  let current: Array<Email> = []
+  let ids = 0
+  for (const e of emails) {
+    const n = Math.max(1, idCount(e))
+    if (current.length > 0 && (current.length === MarketoLimits.batchSize || ids + n > MarketoLimits.batchSize)) {
+      chunks.push(current)
+      current = []
+      ids = 0
+    }
+    current.push(e.email)
+    ids += n
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
+}
+
+const batches = <A>(items: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += MarketoLimits.batchSize) out.push(items.slice(i, i + MarketoLimits.batchSize))
+  return out
+}
+
+const asBatch = (emails: ReadonlyArray<Email>) => emails as readonly [Email, ...Array<Email>]
+
+export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {}): Plan => {
+  const { audience } = delta
+  const steps: Array<Step> = []
+  if (delta.listId === undefined) {
+    if (delta.externalListId === undefined) steps.push(new EnsureFolder({ folderName: delta.folderName }))
+    steps.push(
+      new EnsureList({
+        audience,
+        listName: delta.listName,
+        folderName: delta.folderName,
+        ...(delta.externalListId === undefined ? {} : { listId: delta.externalListId })
+      })
+    )
+  }
+  for (const batchId of delta.pendingImports) steps.push(new PollImport({ audience, batchId }))
+
+  const adds = [...delta.add].sort(byEmail)
+  const knownAdds = adds.filter((e) => idCount(e) > 0)
+  const unknownAdds = adds.filter((e) => idCount(e) === 0)
+  for (const chunk of chunkByLeadIds(knownAdds)) steps.push(new AddToList({ audience, emails: asBatch(chunk) }))
+
+  const importable = unknownAdds.filter((e) => isCsvSafe(e.email))
+  const importCalls = 2 * chunkEmailsByBytes(importable.map((e) => e.email)).length
+  const upsertCalls = (count: number) => 2 * Math.ceil(count / MarketoLimits.batchSize)
+  const useImport = options.addPath !== "fastest" && importable.length > 0 &&
+    importCalls + upsertCalls(unknownAdds.length - importable.length) < upsertCalls(unknownAdds.length)
+  const upserted = useImport ? unknownAdds.filter((e) => !isCsvSafe(e.email)) : unknownAdds
+  for (const batch of batches(upserted.map((e) => e.email))) {
+    steps.push(new UpsertLeads({ audience, emails: asBatch(batch) }))
+    steps.push(new AddToList({ audience, emails: asBatch(batch) }))
+  }
+  if (useImport) {
+    for (const file of chunkEmailsByBytes(importable.map((e) => e.email))) {
+      steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }))
+    }
+  }
+
+  const removes = [...delta.remove].sort(byEmail)
+  for (const chunk of chunkByLeadIds(removes.filter((e) => idCount(e) > 0))) {
+    steps.push(new RemoveFromList({ audience, emails: asBatch(chunk) }))
+  }
+  for (const batch of batches(removes.filter((e) => idCount(e) === 0).map((e) => e.email))) {
+    steps.push(new LookupLeads({ audience, emails: asBatch(batch), method: lookupMethodFor(batch) }))
+    steps.push(new RemoveFromList({ audience, emails: asBatch(batch) }))
+  }
+  return new Plan({ audience, steps })
+}
