@@ -108,13 +108,17 @@ export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) =>
   let synced = 0
   let pendingAdd = 0
   let pendingRemove = 0
+  let importing = 0
+  let refused = 0
   for (const email of Object.keys(shard.emails)) {
     const record = shard.emails[email]!
     const wanted = isDesired(record)
     if (wanted) desired++
     if (record.synced) synced++
-    if (wanted && !record.synced && record.refused === undefined) pendingAdd++
+    if (record.importing !== undefined) importing++
+    if (wanted && record.refused !== undefined) refused++
+    if (wanted && !record.synced && record.importing === undefined && record.refused === undefined) pendingAdd++
     if (!wanted && record.synced && audienceClass === "audience") pendingRemove++
   }
-  return { desired, synced, pendingAdd, pendingRemove }
+  return { desired, synced, pendingAdd, pendingRemove, importing, refused }
 }

@@ -5,7 +5,11 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import { Email } from "../Email.js"
 import { FolderId, ImportBatchId, LeadId, ListId } from "../Ids.js"
-import type { MarketoError } from "../MarketoErrors.js"
+import type { MarketoError as MarketoResponseError } from "../MarketoErrors.js"
+import type { BudgetExhausted } from "./RateLimiter.js"
+
+/** A call can fail with Marketo's answer, or before it is sent when the day's budget is spent. */
+export type MarketoError = MarketoResponseError | BudgetExhausted
 
 export const Reason = Schema.Struct({ code: Schema.String, message: Schema.String })
 export type Reason = typeof Reason.Type

@@ -1,0 +1,119 @@
+// Reading and writing one audience's record and ledger shards, and collecting its delta shard by
+// shard under a cap, so a tick holds only the shards it works on — never the whole audience.
+import { Effect, Option, Schema } from "effect"
+import { AudienceRecord, AudienceRecordJson, type ShardCounts } from "./AudienceRecord.js"
+import type { AudienceClass, AudienceKey, ListId } from "./Ids.js"
+import { emptyShard, shardCounts, shardDelta } from "./Ledger.js"
+import { type LedgerShard, LedgerShardJson } from "./LedgerShard.js"
+import type { MembershipChange } from "./MembershipChange.js"
+import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
+import { StateStore, StateStoreFailure } from "./ports/StateStore.js"
+import { DEFAULT_SHARD_COUNT } from "./Sharding.js"
+import type { ShardSet } from "./ShardEffects.js"
+import { StateKeys } from "./StateKeys.js"
+
+export interface DeltaLimits {
+  /** Stop collecting adds past this many emails (the rest waits for the next tick). */
+  readonly maxAdds: number
+  readonly maxRemoves: number
+}
+export const defaultDeltaLimits: DeltaLimits = { maxAdds: 60_000, maxRemoves: 30_000 }
+
+const corrupt = (key: string) => (error: unknown) =>
+  new StateStoreFailure({ key, message: `stored value does not decode: ${String(error).slice(0, 200)}` })
+
+export const newRecord = (key: AudienceKey, audienceClass: AudienceClass, externalListId?: ListId): AudienceRecord => ({
+  key,
+  audienceClass,
+  shardCount: DEFAULT_SHARD_COUNT,
+  shards: {},
+  withoutEmail: 0,
+  pendingImports: [],
+  ...(externalListId === undefined ? {} : { externalListId })
+})
+
+export const readRecord = Effect.fn("AudienceShards.readRecord")(function*(key: AudienceKey) {
+  const store = yield* StateStore
+  const k = StateKeys.audience(key)
+  const json = yield* store.get(k)
+  if (Option.isNone(json)) return Option.none<AudienceRecord>()
+  return Option.some(yield* Schema.decodeUnknown(AudienceRecordJson)(json.value).pipe(Effect.mapError(corrupt(k))))
+})
+
+export const encodeRecord = (record: AudienceRecord): readonly [string, string] =>
+  [StateKeys.audience(record.key), Schema.encodeSync(AudienceRecordJson)(record)]
+
+export const encodeShard = (key: AudienceKey, shard: LedgerShard): readonly [string, string] =>
+  [StateKeys.shard(key, shard.shard), Schema.encodeSync(LedgerShardJson)(shard)]
+
+export const loadShards = Effect.fn("AudienceShards.load")(function*(key: AudienceKey, numbers: ReadonlyArray<number>) {
+  const store = yield* StateStore
+  const keys = numbers.map((n) => StateKeys.shard(key, n))
+  const values = yield* store.getMany(keys)
+  const shards: ShardSet = new Map()
+  for (const [i, n] of numbers.entries()) {
+    const json = values.get(keys[i]!) ?? Option.none()
+    shards.set(
+      n,
+      Option.isNone(json)
+        ? emptyShard(key, n)
+        : yield* Schema.decodeUnknown(LedgerShardJson)(json.value).pipe(Effect.mapError(corrupt(keys[i]!)))
+    )
+  }
+  return shards
+})
+
+export const countsOf = (shard: LedgerShard, audienceClass: AudienceClass): ShardCounts => shardCounts(shard, audienceClass)
+
+/** Record the counts of the given shards in the audience record. */
+export const withShardCounts = (record: AudienceRecord, shards: ShardSet): AudienceRecord => {
+  const counts = { ...record.shards }
+  for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
+  return { ...record, shards: counts }
+}
+
+/** Shards whose counts say they have adds or removes to make, in shard order. */
+export const shardsWithWork = (record: AudienceRecord): ReadonlyArray<number> =>
+  Object.entries(record.shards)
+    .filter(([, c]) => c.pendingAdd > 0 || c.pendingRemove > 0)
+    .map(([n]) => Number(n))
+    .sort((a, b) => a - b)
+
+export const shardsImporting = (record: AudienceRecord): ReadonlyArray<number> =>
+  Object.entries(record.shards).filter(([, c]) => c.importing > 0).map(([n]) => Number(n))
+
+/** Load shards with work one at a time until the caps are reached; collect the delta. */
+export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
+  record: AudienceRecord,
+  folderName: string,
+  limits: DeltaLimits,
+  shards: ShardSet
+) {
+  const add: Array<PlannedEmail> = []
+  const remove: Array<PlannedEmail> = []
+  for (const n of shardsWithWork(record)) {
+    if (add.length >= limits.maxAdds && remove.length >= limits.maxRemoves) break
+    const shard = shards.get(n) ?? (yield* loadShards(record.key, [n])).get(n)!
+    shards.set(n, shard)
+    const delta = shardDelta(shard, record.audienceClass)
+    const planned = (email: string): PlannedEmail => {
+      const leadIds = shard.emails[email]?.leadIds
+      return leadIds === undefined ? { email: email as PlannedEmail["email"] } : { email: email as PlannedEmail["email"], leadIds }
+    }
+    if (add.length < limits.maxAdds) for (const e of delta.add) add.push(planned(e))
+    if (remove.length < limits.maxRemoves) for (const e of delta.remove) remove.push(planned(e))
+  }
+  const delta: AudienceDelta = {
+    audience: record.key,
+    listName: record.displayName ?? record.key,
+    folderName,
+    add,
+    remove,
+    pendingImports: record.pendingImports,
+    ...(record.listId === undefined ? {} : { listId: record.listId }),
+    ...(record.externalListId === undefined ? {} : { externalListId: record.externalListId })
+  }
+  return delta
+})
+
+export type ChangesByAudience = ReadonlyMap<AudienceKey, ReadonlyArray<MembershipChange>>

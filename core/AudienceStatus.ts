@@ -1,0 +1,77 @@
+// What the admin API and the status page show: each audience's list, counts, pending work, last
+// outcome, and the next plan as a dry run — read from the records, never from Marketo.
+import { Data, Effect, Option } from "effect"
+import { type AudienceRecord, totals } from "./AudienceRecord.js"
+import { collectDelta, defaultDeltaLimits, encodeRecord, newRecord, readRecord } from "./AudienceShards.js"
+import { minDurationSeconds, planCalls } from "./CostModel.js"
+import type { AudienceKey } from "./Ids.js"
+import { planAudience } from "./Planner.js"
+import { StateStore } from "./ports/StateStore.js"
+import type { ShardSet } from "./ShardEffects.js"
+import { listRecords, type SyncSettings } from "./Sync.js"
+
+export interface AudienceView {
+  readonly key: AudienceKey
+  readonly audienceClass: AudienceRecord["audienceClass"]
+  readonly listName: string
+  readonly listId?: number
+  /** Emails that should be on the list. */
+  readonly desired: number
+  /** Emails on the list, as far as the last applied step knows. */
+  readonly synced: number
+  /** Members without any email (why a list can be smaller than the audience). */
+  readonly withoutEmail: number
+  /** Emails Marketo refused (not retried until they change). */
+  readonly refused: number
+  readonly pending: { readonly add: number; readonly remove: number }
+  readonly pendingImports: ReadonlyArray<number>
+  readonly lastSync?: AudienceRecord["lastSync"]
+  readonly lastError?: AudienceRecord["lastError"]
+  readonly progress?: AudienceRecord["progress"]
+}
+
+export class InvalidName extends Data.TaggedError("InvalidName")<{ readonly reason: string }> {}
+
+export const toView = (record: AudienceRecord): AudienceView => {
+  const t = totals(record)
+  return {
+    key: record.key,
+    audienceClass: record.audienceClass,
+    listName: record.displayName ?? record.key,
+    ...(record.listId === undefined ? {} : { listId: record.listId }),
+    desired: t.desired,
+    synced: t.synced,
+    withoutEmail: record.withoutEmail,
+    refused: t.refused,
+    pending: { add: t.pendingAdd + t.importing, remove: t.pendingRemove },
+    pendingImports: record.pendingImports,
+    ...(record.lastSync === undefined ? {} : { lastSync: record.lastSync }),
+    ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
+    ...(record.progress === undefined ? {} : { progress: record.progress })
+  }
+}
+
+export const listAudiences = Effect.map(Effect.suspend(() => listRecords()), (records) => records.map(toView))
+
+export const getAudience = (key: AudienceKey) => Effect.map(readRecord(key), Option.map(toView))
+
+export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget">) {
+  const record = yield* readRecord(key)
+  if (Option.isNone(record)) return Option.none()
+  const shards: ShardSet = new Map()
+  const plan = planAudience(yield* collectDelta(record.value, settings.folderName, defaultDeltaLimits, shards))
+  const calls = planCalls(plan)
+  return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
+})
+
+/** The list's name in Marketo. A list already created keeps its id (it is not renamed there). */
+export const setDisplayName = Effect.fn("AudienceStatus.setDisplayName")(function*(key: AudienceKey, name: string) {
+  const trimmed = name.trim()
+  if (trimmed.length === 0 || trimmed.length > 255) {
+    return yield* new InvalidName({ reason: "the name must be 1 to 255 characters" })
+  }
+  const store = yield* StateStore
+  const record = Option.getOrElse(yield* readRecord(key), () => newRecord(key, "audience"))
+  const [k, v] = encodeRecord({ ...record, displayName: trimmed })
+  yield* store.set(k, v)
+})

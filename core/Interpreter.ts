@@ -1,0 +1,167 @@
+// Runs one plan step through the ports and says, as data, what it changed. Per-record statuses
+// (skipped, not a member) become effects, never failures; response-level failures are the
+// tagged Marketo errors, for the sync to handle by kind.
+import { Effect, Match, Option, Schema } from "effect"
+import type { Email } from "./Email.js"
+import type { FolderId, LeadId, ListId } from "./Ids.js"
+import { MarketoRejected } from "./MarketoErrors.js"
+import { MarketoLimits } from "./MarketoLimits.js"
+import type { AddToList, EnsureFolder, EnsureList, ImportLeads, LookupLeads, PollImport, RemoveFromList, Step, UpsertLeads } from "./Plan.js"
+import { type Folder, MarketoApi } from "./ports/MarketoApi.js"
+import { StateStore } from "./ports/StateStore.js"
+import { StateKeys } from "./StateKeys.js"
+import type { StepEffect } from "./StepEffect.js"
+
+/** What the interpreter needs to know about the audience while it works. */
+export interface StepContext {
+  readonly listId: Option.Option<ListId>
+  readonly leadIdsOf: (email: Email) => ReadonlyArray<LeadId>
+}
+
+const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
+
+/** Same-named folders: a real Folder (not a Program), preferably under Group Lists, lowest id. */
+export const chooseFolder = (folders: ReadonlyArray<Folder>): Option.Option<Folder> =>
+  Option.fromNullable(
+    [...folders]
+      .filter((f) => f.type.toLowerCase() === "folder")
+      .sort((a, b) => Number(!/group lists/i.test(a.path)) - Number(!/group lists/i.test(b.path)) || a.id - b.id)[0]
+  )
+
+const resolveFolder = Effect.fn("Interpreter.resolveFolder")(function*(folderName: string) {
+  const store = yield* StateStore
+  const cached = (yield* store.get(StateKeys.folder)).pipe(
+    Option.flatMap((json) => Schema.decodeUnknownOption(CachedFolder)(json)),
+    Option.filter((c) => c.name === folderName)
+  )
+  if (Option.isSome(cached)) return cached.value.id as FolderId
+  const api = yield* MarketoApi
+  const found = chooseFolder(yield* api.findFolders(folderName))
+  if (Option.isNone(found)) {
+    return yield* new MarketoRejected({
+      code: "710",
+      message: `folder "${folderName}" not found in Marketo: create it under Lead Database → Group Lists, or set MARKETO_FOLDER`
+    })
+  }
+  yield* store.set(StateKeys.folder, Schema.encodeSync(CachedFolder)({ name: folderName, id: found.value.id }))
+  return found.value.id
+})
+
+const ensureFolder = (step: EnsureFolder) => Effect.as(resolveFolder(step.folderName), [] as Array<StepEffect>)
+
+const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureList) {
+  if (step.listId !== undefined) return [{ _tag: "ListEnsured", listId: step.listId }] as Array<StepEffect>
+  const api = yield* MarketoApi
+  const folderId = yield* resolveFolder(step.folderName)
+  const list = yield* api.createStaticList(step.listName, folderId).pipe(
+    Effect.catchIf((e) => e._tag === "MarketoRejected" && e.code === "709", (rejected) =>
+      Effect.flatMap(api.findStaticList(step.listName), (existing) =>
+        Option.match(existing, {
+          onNone: () => Effect.fail(rejected),
+          onSome: (list) =>
+            list.folderId === folderId
+              ? Effect.succeed(list)
+              : Effect.fail(
+                new MarketoRejected({
+                  code: "709",
+                  message: `a list named "${step.listName}" already exists outside folder "${step.folderName}" (list id ${list.id}): rename or move it, or set a display name for audience "${step.audience}"`
+                })
+              )
+        })))
+  )
+  return [{ _tag: "ListEnsured", listId: list.id, folderId }] as Array<StepEffect>
+})
+
+const requireList = (context: StepContext) =>
+  Option.match(context.listId, {
+    onNone: () => Effect.fail(new MarketoRejected({ code: "1013", message: "the audience has no list yet" })),
+    onSome: Effect.succeed
+  })
+
+const firstCode = (reasons: ReadonlyArray<{ readonly code: string }> | undefined) => reasons?.[0]?.code ?? "unknown"
+
+const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LookupLeads) {
+  const api = yield* MarketoApi
+  const found = yield* api.lookupLeads(step.emails)
+  const none = found.filter((f) => f.leadIds.length === 0).map((f) => f.email)
+  // Looked up for removal: an email with no lead cannot be on the list.
+  return [
+    { _tag: "LeadIdsLearned", ids: found.filter((f) => f.leadIds.length > 0) },
+    ...(none.length > 0 ? [{ _tag: "MembershipConfirmed" as const, emails: none, synced: false }] : [])
+  ] as Array<StepEffect>
+})
+
+const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: UpsertLeads) {
+  const api = yield* MarketoApi
+  const outcomes = yield* api.upsertLeads(step.emails)
+  const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []
+  const refused: Array<{ email: Email; code: string }> = []
+  for (const o of outcomes) {
+    if (o.status === "skipped") refused.push({ email: o.email, code: firstCode(o.reasons) })
+    else ids.push({ email: o.email, leadIds: [o.leadId] })
+  }
+  return [{ _tag: "LeadIdsLearned", ids }, ...(refused.length > 0 ? [{ _tag: "EmailsRefused" as const, refused }] : [])] as Array<StepEffect>
+})
+
+/** Lead ids of the emails, in calls of at most 300 ids, with the email each id belongs to. */
+const idBatches = (emails: ReadonlyArray<Email>, context: StepContext) => {
+  const owner = new Map<LeadId, Email>()
+  for (const email of emails) for (const id of context.leadIdsOf(email)) owner.set(id, email)
+  const ids = [...owner.keys()]
+  const batches: Array<Array<LeadId>> = []
+  for (let i = 0; i < ids.length; i += MarketoLimits.batchSize) batches.push(ids.slice(i, i + MarketoLimits.batchSize))
+  return { owner, batches }
+}
+
+const changeMembership = (kind: "add" | "remove") =>
+  Effect.fn(`Interpreter.${kind}`)(function*(step: AddToList | RemoveFromList, context: StepContext) {
+    const api = yield* MarketoApi
+    const listId = yield* requireList(context)
+    const { batches, owner } = idBatches(step.emails, context)
+    const confirmed = new Set<Email>()
+    const forget = new Set<Email>()
+    for (const ids of batches) {
+      const outcomes = kind === "add" ? yield* api.addToList(listId, ids) : yield* api.removeFromList(listId, ids)
+      for (const o of outcomes) {
+        const email = owner.get(o.leadId)
+        if (email === undefined) continue
+        if (o.status === "added" || o.status === "removed" || o.status === "notMember") confirmed.add(email)
+        else if (kind === "remove") confirmed.add(email) // 1004: the lead is gone, so it is not on the list
+        else forget.add(email) // 1004 on add: a stale lead id; upsert again next tick
+      }
+    }
+    const effects: Array<StepEffect> = [{ _tag: "MembershipConfirmed", emails: [...confirmed].filter((e) => !forget.has(e)), synced: kind === "add" }]
+    if (forget.size > 0) effects.push({ _tag: "LeadIdsLearned", ids: [...forget].map((email) => ({ email, leadIds: [] })) })
+    return effects
+  })
+
+const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportLeads, context: StepContext) {
+  const api = yield* MarketoApi
+  const listId = yield* requireList(context)
+  const jobs = yield* api.importLeads(listId, step.emails)
+  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }] as Array<StepEffect>
+})
+
+const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport) {
+  const api = yield* MarketoApi
+  const status = yield* api.importStatus(step.batchId)
+  if (status.status === "Queued" || status.status === "Importing") return [] as Array<StepEffect>
+  const problems = status.status === "Complete" && status.rowsFailed > 0 ? yield* api.importFailures(step.batchId) : []
+  const failed = problems.map((p) => ({ email: p.email.trim().toLowerCase() as Email, code: p.reason }))
+  return [{ _tag: "ImportEnded", batchId: step.batchId, status: status.status, failed }] as Array<StepEffect>
+})
+
+const addToList = changeMembership("add")
+const removeFromList = changeMembership("remove")
+
+export const applyStep = (step: Step, context: StepContext) =>
+  Match.valueTags(step, {
+    EnsureFolder: (s) => ensureFolder(s),
+    EnsureList: (s) => ensureList(s),
+    LookupLeads: (s) => lookupLeads(s),
+    UpsertLeads: (s) => upsertLeads(s),
+    AddToList: (s) => addToList(s, context),
+    RemoveFromList: (s) => removeFromList(s, context),
+    ImportLeads: (s) => importLeads(s, context),
+    PollImport: (s) => pollImport(s)
+  })

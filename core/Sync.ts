@@ -1,0 +1,320 @@
+// One sync tick for one Marketo instance (the caller holds the instance's sync lease):
+// fold the inbox into ledger shards, then for each audience with work plan and apply, journaling
+// every step's effects so a tick stopped anywhere resumes on the next one with nothing lost.
+import { Clock, Effect, Option, Schema } from "effect"
+import { type AudienceRecord, type SyncError } from "./AudienceRecord.js"
+import {
+  collectDelta,
+  type DeltaLimits,
+  defaultDeltaLimits,
+  encodeRecord,
+  encodeShard,
+  loadShards,
+  newRecord,
+  readRecord,
+  shardsImporting,
+  withShardCounts
+} from "./AudienceShards.js"
+import { stepCalls } from "./CostModel.js"
+import type { Email } from "./Email.js"
+import type { AudienceKey } from "./Ids.js"
+import { InboxEntryJson, type InboxEntry } from "./Inbox.js"
+import { applyStep } from "./Interpreter.js"
+import { foldShard } from "./Ledger.js"
+import type { MarketoError } from "./ports/MarketoApi.js"
+import type { MembershipChange } from "./MembershipChange.js"
+import { planAudience } from "./Planner.js"
+import { StateStore } from "./ports/StateStore.js"
+import { groupByShard, shardOf } from "./Sharding.js"
+import { applyEffect, type ShardSet } from "./ShardEffects.js"
+import { StateKeys } from "./StateKeys.js"
+import { JournalJson, type StepEffect } from "./StepEffect.js"
+import { foldWithoutEmail, WithoutEmailJson } from "./WithoutEmail.js"
+
+export interface SyncSettings {
+  readonly folderName: string
+  readonly budget: { readonly callsPerWindow: number; readonly windowMillis: number }
+  /** Epoch ms: no step starts after it. */
+  readonly deadline: number
+  readonly maxInboxEntries?: number
+  readonly deltaLimits?: DeltaLimits
+}
+
+export interface AudienceTick {
+  readonly audience: AudienceKey
+  readonly stepsDone: number
+  readonly calls: number
+  readonly added: number
+  readonly removed: number
+  readonly remaining: { readonly add: number; readonly remove: number }
+  readonly error?: { readonly tag: string; readonly code: string; readonly message: string }
+}
+
+export interface TickSummary {
+  readonly inboxFolded: number
+  readonly changesFolded: number
+  readonly audiences: ReadonlyArray<AudienceTick>
+  readonly calls: number
+  readonly stoppedBy?: "deadline" | "budget" | "quota"
+}
+
+// ---------------------------------------------------------------- fold
+
+const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number) {
+  const store = yield* StateStore
+  const keys = (yield* store.list(StateKeys.inboxPrefix)).slice(0, maxEntries)
+  const read = yield* Effect.forEach(keys, (key) =>
+    store.get(key).pipe(
+      // Not visible here yet: it waits for a later tick, and so do the entries after it.
+      Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
+      Effect.map((json) => [key, json] as const)
+    ), { concurrency: 8 })
+  const entries: Array<readonly [string, InboxEntry]> = []
+  for (const [key, json] of read) {
+    if (Option.isNone(json)) continue
+    const entry = Schema.decodeUnknownOption(InboxEntryJson)(json.value)
+    if (Option.isNone(entry)) {
+      yield* Effect.logError("inbox entry does not decode; left in place").pipe(Effect.annotateLogs({ key }))
+      continue
+    }
+    entries.push([key, entry.value])
+  }
+  const byAudience = new Map<AudienceKey, { changes: Array<MembershipChange>; withoutEmail: Array<InboxEntry["withoutEmail"][number]> }>()
+  const slot = (audience: AudienceKey) => {
+    const existing = byAudience.get(audience)
+    if (existing !== undefined) return existing
+    const created = { changes: [], withoutEmail: [] }
+    byAudience.set(audience, created)
+    return created
+  }
+  for (const [, entry] of entries) {
+    for (const change of entry.changes) slot(change.audience).changes.push(change)
+    for (const member of entry.withoutEmail) slot(member.audience).withoutEmail.push(member)
+  }
+  let changes = 0
+  for (const [audience, batch] of byAudience) {
+    changes += batch.changes.length
+    yield* foldAudience(audience, batch.changes, batch.withoutEmail)
+  }
+  // Only now, with every fold written, may the entries go: a crash before this re-folds them, harmlessly.
+  yield* store.remove(entries.map(([key]) => key))
+  return { entries: entries.length, changes }
+})
+
+const foldAudience = Effect.fn("Sync.foldAudience")(function*(
+  audience: AudienceKey,
+  changes: ReadonlyArray<MembershipChange>,
+  withoutEmail: InboxEntry["withoutEmail"]
+) {
+  const store = yield* StateStore
+  const first = changes[0] ?? withoutEmail[0]
+  const latestExternal = [...changes].reverse().find((c) => c.externalListId !== undefined)?.externalListId
+  let record = Option.getOrElse(yield* readRecord(audience), () => newRecord(audience, first?.audienceClass ?? "audience"))
+  if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
+  if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
+  const groups = groupByShard(changes, record.shardCount)
+  const shards = yield* loadShards(audience, [...groups.keys()])
+  for (const [n, group] of groups) shards.set(n, foldShard(shards.get(n)!, group))
+  record = withShardCounts(record, shards)
+  const writes: Array<readonly [string, string]> = [...shards.values()].map((s) => encodeShard(audience, s))
+  if (withoutEmail.length > 0) {
+    const key = StateKeys.withoutEmail(audience)
+    const current = Option.flatMap(yield* store.get(key), Schema.decodeUnknownOption(WithoutEmailJson))
+    const next = foldWithoutEmail(Option.getOrElse(current, () => ({})), withoutEmail)
+    record = { ...record, withoutEmail: Object.values(next).filter((h) => h.member).length }
+    writes.push([key, Schema.encodeSync(WithoutEmailJson)(next)])
+  }
+  writes.push(encodeRecord(record))
+  yield* store.setMany(writes)
+})
+
+// ---------------------------------------------------------------- apply
+
+type StopReason = "deadline" | "budget" | "quota"
+
+const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecord => {
+  switch (effect._tag) {
+    case "ListEnsured":
+      return { ...record, listId: effect.listId }
+    case "ImportStarted":
+      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
+    case "ImportEnded":
+      return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
+    default:
+      return record
+  }
+}
+
+const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyArray<number> => {
+  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, record.shardCount)))]
+  switch (effect._tag) {
+    case "ListEnsured":
+      return []
+    case "LeadIdsLearned":
+      return of(effect.ids.map((i) => i.email))
+    case "EmailsRefused":
+      return of(effect.refused.map((r) => r.email))
+    case "MembershipConfirmed":
+    case "ImportStarted":
+      return of(effect.emails)
+    case "ImportEnded":
+      return shardsImporting(record)
+  }
+}
+
+/** Apply effects to the working shards (loading any not yet loaded) and to the record. */
+const absorb = Effect.fn("Sync.absorb")(function*(record: AudienceRecord, shards: ShardSet, effects: ReadonlyArray<StepEffect>) {
+  let next = record
+  for (const effect of effects) {
+    const missing = shardsTouchedBy(next, effect).filter((n) => !shards.has(n))
+    if (missing.length > 0) for (const [n, s] of yield* loadShards(next.key, missing)) shards.set(n, s)
+    applyEffect(shards, next.shardCount, effect)
+    next = recordEffect(next, effect)
+  }
+  return next
+})
+
+const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: ShardSet) {
+  const store = yield* StateStore
+  const next = withShardCounts(record, shards)
+  yield* store.setMany([...[...shards.values()].map((s) => encodeShard(record.key, s)), encodeRecord(next)])
+  yield* store.remove([StateKeys.journal(record.key)])
+  return next
+})
+
+/** A journal left by a stopped tick: fold its effects into the shards before anything else. */
+const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: AudienceRecord) {
+  const store = yield* StateStore
+  const json = yield* store.get(StateKeys.journal(record.key))
+  if (Option.isNone(json)) return record
+  const effects = Schema.decodeUnknownOption(JournalJson)(json.value)
+  if (Option.isNone(effects)) return record
+  const shards: ShardSet = new Map()
+  const next = yield* absorb(record, shards, effects.value)
+  yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(Effect.annotateLogs({ audience: record.key, effects: effects.value.length }))
+  return yield* flush(next, shards)
+})
+
+const syncError = (error: MarketoError, at: number): SyncError =>
+  error._tag === "BudgetExhausted"
+    ? { tag: error._tag, code: error.reason === "marketo-607" ? "607" : "quota", message: `daily budget spent; resumes at ${new Date(error.resumesAt).toISOString()}`, at }
+    : { tag: error._tag, code: error.code, message: error.message, at }
+
+const stopFor = (error: MarketoError): StopReason | undefined =>
+  error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
+
+const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecord, settings: SyncSettings) {
+  const store = yield* StateStore
+  let record = yield* replayJournal(initial)
+  const shards: ShardSet = new Map()
+  const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
+  const plan = planAudience(delta)
+  const journal: Array<StepEffect> = []
+  let stepsDone = 0
+  let calls = 0
+  let added = 0
+  let removed = 0
+  let stop: StopReason | undefined
+  let failure: SyncError | undefined
+  record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
+  for (const step of plan.steps) {
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+      stop = "deadline"
+      break
+    }
+    const context = {
+      listId: Option.fromNullable(record.listId),
+      leadIdsOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]?.leadIds ?? []
+    }
+    const outcome = yield* Effect.either(applyStep(step, context))
+    calls += step._tag === "ImportLeads" ? 1 : stepCalls(step)
+    if (outcome._tag === "Left") {
+      const error = outcome.left
+      if (error._tag === "StateNotVisible" || error._tag === "StateStoreFailure") return yield* Effect.fail(error)
+      failure = syncError(error, yield* Clock.currentTimeMillis)
+      stop = stopFor(error)
+      yield* Effect.logWarning("step failed").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag }))
+      break
+    }
+    const effects = outcome.right
+    journal.push(...effects)
+    yield* store.set(StateKeys.journal(record.key), Schema.encodeSync(JournalJson)(journal))
+    record = yield* absorb(record, shards, effects)
+    stepsDone++
+    record = { ...record, progress: { stepsDone, stepsTotal: plan.steps.length } }
+    for (const e of effects) {
+      if (e._tag === "MembershipConfirmed") (e.synced ? (added += e.emails.length) : (removed += e.emails.length))
+    }
+    yield* Effect.logDebug("step done").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls(step) }))
+  }
+  const now = yield* Clock.currentTimeMillis
+  const { progress: _p, ...rest } = record
+  const finished: AudienceRecord = {
+    ...(stepsDone === plan.steps.length ? rest : record),
+    ...(plan.steps.length === 0 && failure === undefined ? {} : {
+      lastSync: { at: now, outcome: failure !== undefined ? "error" : stepsDone === plan.steps.length ? "ok" : "partial", calls }
+    }),
+    ...(failure !== undefined ? { lastError: failure } : {})
+  }
+  const flushed = yield* flush(
+    failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
+      ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
+      : finished,
+    shards
+  )
+  const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
+  const tick: AudienceTick = {
+    audience: record.key,
+    stepsDone,
+    calls,
+    added,
+    removed,
+    remaining,
+    ...(failure === undefined ? {} : { error: { tag: failure.tag, code: failure.code, message: failure.message } })
+  }
+  return { tick, stop }
+})
+
+const hasWork = (record: AudienceRecord) =>
+  record.progress !== undefined ||
+  record.pendingImports.length > 0 ||
+  Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0)
+
+export const listRecords = Effect.fn("Sync.listRecords")(function*() {
+  const store = yield* StateStore
+  const keys = (yield* store.list(StateKeys.audiencePrefix)).filter(StateKeys.isAudienceRecord)
+  const records: Array<AudienceRecord> = []
+  for (const key of keys) {
+    const record = yield* readRecord(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey)
+    if (Option.isSome(record)) records.push(record.value)
+  }
+  return records
+})
+
+export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSettings) {
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200)
+  const audiences: Array<AudienceTick> = []
+  let stoppedBy: StopReason | undefined
+  for (const record of yield* listRecords()) {
+    if (!hasWork(record)) continue
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+      stoppedBy = "deadline"
+      break
+    }
+    const { stop, tick } = yield* syncAudience(record, settings)
+    audiences.push(tick)
+    if (stop !== undefined) {
+      stoppedBy = stop
+      if (stop !== "deadline") break
+    }
+  }
+  const summary: TickSummary = {
+    inboxFolded: folded.entries,
+    changesFolded: folded.changes,
+    audiences,
+    calls: audiences.reduce((n, a) => n + a.calls, 0),
+    ...(stoppedBy === undefined ? {} : { stoppedBy })
+  }
+  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({ inbox: summary.inboxFolded, changes: summary.changesFolded, calls: summary.calls, audiences: audiences.length, stoppedBy: stoppedBy ?? "done" }))
+  return summary
+})

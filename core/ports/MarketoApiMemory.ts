@@ -1,0 +1,210 @@
+// An in-memory Marketo behind the MarketoApi port, for pure tests of the interpreter and the sync:
+// folders, static lists, leads matched by email case-insensitively, membership with Marketo's
+// per-record outcomes (1004 unknown lead, 1015 → notMember, 709 duplicate name), and bulk imports
+// that finish after a set number of polls. `control` lets a test fail a chosen call.
+import { Effect, Layer, Option, Ref } from "effect"
+import type { Email } from "../Email.js"
+import type { FolderId, ImportBatchId, LeadId, ListId } from "../Ids.js"
+import { MarketoRejected } from "../MarketoErrors.js"
+import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type StaticList } from "./MarketoApi.js"
+
+interface ImportJobState {
+  readonly listId: ListId
+  readonly emails: ReadonlyArray<Email>
+  readonly polls: number
+}
+
+export interface MarketoMemoryState {
+  readonly folders: ReadonlyArray<Folder>
+  readonly lists: ReadonlyMap<ListId, StaticList & { readonly members: ReadonlySet<LeadId> }>
+  readonly leads: ReadonlyMap<LeadId, Email>
+  readonly imports: ReadonlyMap<ImportBatchId, ImportJobState>
+  readonly nextId: number
+  readonly calls: number
+}
+
+export interface MarketoMemoryOptions {
+  readonly folders?: ReadonlyArray<Folder>
+  /** Polls an import answers Queued/Importing before Complete. */
+  readonly pollsUntilComplete?: number
+  /** Emails whose upsert Marketo skips, with the reason code. */
+  readonly refuse?: ReadonlyMap<string, string>
+  /** Imports end Failed instead of Complete. */
+  readonly failImports?: boolean
+}
+
+export interface MarketoMemoryControl {
+  readonly state: Effect.Effect<MarketoMemoryState>
+  /** The list's members as emails, sorted. */
+  readonly members: (listName: string) => Effect.Effect<ReadonlyArray<string>>
+  /** Fail the call with this 1-based number (counting every port call) with the given error. */
+  readonly failCall: (callNumber: number, error: MarketoError) => Effect.Effect<void>
+  /** Interrupt the whole program at this call, as a runtime killing the invocation would. */
+  readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
+  /** Add a lead directly (e.g. a duplicate for an email). */
+  readonly addLead: (email: string) => Effect.Effect<LeadId>
+  /** Create a list directly (e.g. one a person made by hand). */
+  readonly addList: (name: string, folderId: FolderId, emails?: ReadonlyArray<string>) => Effect.Effect<ListId>
+}
+
+export const defaultFolder: Folder = { id: 1034 as FolderId, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }
+
+export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(options: MarketoMemoryOptions = {}) {
+  const state = yield* Ref.make<MarketoMemoryState>({
+    folders: options.folders ?? [defaultFolder],
+    lists: new Map(),
+    leads: new Map(),
+    imports: new Map(),
+    nextId: 1000,
+    calls: 0
+  })
+  const failures = yield* Ref.make(new Map<number, MarketoError | "crash">())
+
+  /** Count the call; fail it if a test asked so; else run `f` on the state. */
+  const call = <A>(f: (s: MarketoMemoryState) => readonly [A, MarketoMemoryState] | MarketoError): Effect.Effect<A, MarketoError> =>
+    Effect.flatMap(Ref.modify(state, (s) => [s.calls + 1, { ...s, calls: s.calls + 1 }] as const), (n) =>
+      Effect.flatMap(Ref.get(failures), (fails) => {
+        const planned = fails.get(n)
+        if (planned === "crash") return Effect.interrupt
+        if (planned !== undefined) return Effect.fail(planned)
+        return Effect.flatMap(Ref.get(state), (s) => {
+          const out = f(s)
+          if (!Array.isArray(out)) return Effect.fail(out as MarketoError)
+          const [a, next] = out as readonly [A, MarketoMemoryState]
+          return Effect.as(Ref.set(state, next), a)
+        })
+      }))
+
+  const leadsOf = (s: MarketoMemoryState, email: string) =>
+    [...s.leads.entries()].filter(([, e]) => e === email.toLowerCase()).map(([id]) => id).sort((a, b) => a - b)
+
+  const upsertOne = (s: MarketoMemoryState, email: Email): readonly [LeadId, MarketoMemoryState, "created" | "updated"] => {
+    const existing = leadsOf(s, email)[0]
+    if (existing !== undefined) return [existing, s, "updated"]
+    const id = s.nextId as LeadId
+    return [id, { ...s, nextId: s.nextId + 1, leads: new Map(s.leads).set(id, email.toLowerCase() as Email) }, "created"]
+  }
+
+  const withMembers = (s: MarketoMemoryState, listId: ListId, members: ReadonlySet<LeadId>): MarketoMemoryState => {
+    const list = s.lists.get(listId)!
+    return { ...s, lists: new Map(s.lists).set(listId, { ...list, members }) }
+  }
+
+  const unknownList = (listId: ListId) => new MarketoRejected({ code: "1013", message: `Static list ${listId} not found` })
+
+  const api: typeof MarketoApi.Service = {
+    findFolders: (name) => call((s) => [s.folders.filter((f) => f.name === name), s]),
+    findStaticList: (name) =>
+      call((s) => {
+        const found = [...s.lists.values()].find((l) => l.name === name)
+        return [found === undefined ? Option.none() : Option.some({ id: found.id, name: found.name, folderId: found.folderId }), s]
+      }),
+    createStaticList: (name, folderId) =>
+      call((s) => {
+        if (!s.folders.some((f) => f.id === folderId)) return new MarketoRejected({ code: "710", message: "Parent folder not found" })
+        if ([...s.lists.values()].some((l) => l.name === name)) return new MarketoRejected({ code: "709", message: `Static List '${name}' already exists` })
+        const id = s.nextId as ListId
+        const list = { id, name, folderId, members: new Set<LeadId>() }
+        return [{ id, name, folderId }, { ...s, nextId: s.nextId + 1, lists: new Map(s.lists).set(id, list) }]
+      }),
+    upsertLeads: (emails) =>
+      call((s) => {
+        let next = s
+        const out = emails.map((email) => {
+          const refused = options.refuse?.get(email)
+          if (refused !== undefined) return { email, status: "skipped" as const, reasons: [{ code: refused, message: "refused" }] }
+          if (leadsOf(next, email).length > 1) return { email, status: "skipped" as const, reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
+          const [leadId, after, status] = upsertOne(next, email)
+          next = after
+          return { email, status, leadId }
+        })
+        return [out, next]
+      }),
+    lookupLeads: (emails) => call((s) => [emails.map((email) => ({ email, leadIds: leadsOf(s, email) })), s]),
+    addToList: (listId, leadIds) =>
+      call((s) => {
+        const list = s.lists.get(listId)
+        if (list === undefined) return unknownList(listId)
+        const members = new Set(list.members)
+        const out = leadIds.map((leadId) => {
+          if (!s.leads.has(leadId)) return { leadId, status: "skipped" as const, reasons: [{ code: "1004", message: "Lead not found" }] }
+          members.add(leadId)
+          return { leadId, status: "added" as const }
+        })
+        return [out, withMembers(s, listId, members)]
+      }),
+    removeFromList: (listId, leadIds) =>
+      call((s) => {
+        const list = s.lists.get(listId)
+        if (list === undefined) return unknownList(listId)
+        const members = new Set(list.members)
+        const out = leadIds.map((leadId) => {
+          if (!s.leads.has(leadId)) return { leadId, status: "skipped" as const, reasons: [{ code: "1004", message: "Lead not found" }] }
+          if (!members.delete(leadId)) return { leadId, status: "notMember" as const, reasons: [{ code: "1015", message: "Lead not in list" }] }
+          return { leadId, status: "removed" as const }
+        })
+        return [out, withMembers(s, listId, members)]
+      }),
+    importLeads: (listId, emails) =>
+      call((s) => {
+        if (!s.lists.has(listId)) return unknownList(listId)
+        const batchId = s.nextId as ImportBatchId
+        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, polls: 0 }) }]
+      }),
+    importStatus: (batchId) =>
+      call<ImportStatus>((s) => {
+        const job = s.imports.get(batchId)
+        if (job === undefined) return new MarketoRejected({ code: "1013", message: `Import ${batchId} not found` })
+        const polls = job.polls + 1
+        const base = { batchId, leadsProcessed: 0, rowsFailed: 0, rowsWithWarning: 0 }
+        if (polls <= (options.pollsUntilComplete ?? 0)) {
+          return [{ ...base, status: "Importing" as const }, { ...s, imports: new Map(s.imports).set(batchId, { ...job, polls }) }]
+        }
+        if (options.failImports === true) return [{ ...base, status: "Failed" as const, message: "import failed" }, s]
+        if (job.polls === Number.POSITIVE_INFINITY) return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length }, s]
+        let next = s
+        const ids = job.emails.map((email) => {
+          const [id, after] = upsertOne(next, email)
+          next = after
+          return id
+        })
+        const list = next.lists.get(job.listId)!
+        next = withMembers(next, job.listId, new Set([...list.members, ...ids]))
+        next = { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY }) }
+        return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length }, next]
+      }),
+    importFailures: () => call((s) => [[], s]),
+    listMembers: (listId) =>
+      call((s) => {
+        const list = s.lists.get(listId)
+        if (list === undefined) return unknownList(listId)
+        return [{ members: [...list.members].map((leadId) => ({ leadId, email: s.leads.get(leadId) ?? null })) }, s]
+      })
+  }
+
+  const control: MarketoMemoryControl = {
+    state: Ref.get(state),
+    members: (name) =>
+      Effect.map(Ref.get(state), (s) => {
+        const list = [...s.lists.values()].find((l) => l.name === name)
+        return list === undefined ? [] : [...list.members].map((id) => s.leads.get(id) ?? `#${id}`).sort()
+      }),
+    failCall: (n, error) => Ref.update(failures, (m) => new Map(m).set(n, error)),
+    crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
+    addLead: (email) =>
+      Ref.modify(state, (s) => {
+        const id = s.nextId as LeadId
+        return [id, { ...s, nextId: s.nextId + 1, leads: new Map(s.leads).set(id, email.toLowerCase() as Email) }]
+      }),
+    addList: (name, folderId, emails = []) =>
+      Ref.modify(state, (s) => {
+        const id = s.nextId as ListId
+        const members = new Set([...s.leads.entries()].filter(([, e]) => emails.includes(e)).map(([l]) => l))
+        return [id, { ...s, nextId: s.nextId + 1, lists: new Map(s.lists).set(id, { id, name, folderId, members }) }]
+      })
+  }
+  return { api, control }
+})
+
+export const layerMarketoMemory = (options?: MarketoMemoryOptions) =>
+  Layer.effect(MarketoApi, Effect.map(makeMarketoMemory(options), ({ api }) => api))

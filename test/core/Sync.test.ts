@@ -1,0 +1,262 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Exit, Option } from "effect"
+import { dryRun, getAudience, listAudiences, setDisplayName } from "../../core/AudienceStatus.js"
+import { decodeEvents } from "../../core/EventDecoder.js"
+import type { AudienceKey, FolderId } from "../../core/Ids.js"
+import { appendInbox } from "../../core/Inbox.js"
+import { MarketoTransient } from "../../core/MarketoErrors.js"
+import { MarketoApi } from "../../core/ports/MarketoApi.js"
+import { defaultFolder, makeMarketoMemory, type MarketoMemoryOptions } from "../../core/ports/MarketoApiMemory.js"
+import { StateStore, StateStoreFailure, type StateStoreService } from "../../core/ports/StateStore.js"
+import { StateKeys } from "../../core/StateKeys.js"
+import { runTick, type SyncSettings, type TickSummary } from "../../core/Sync.js"
+
+const settings: SyncSettings = { folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER }
+
+let clock = 0
+const event = (audience: string, user: string, emails: ReadonlyArray<string>, member: boolean, extra: Record<string, unknown> = {}) => ({
+  type: "identify",
+  userId: user,
+  messageId: `m${++clock}`,
+  timestamp: new Date(Date.UTC(2026, 10, 20) + clock * 1000).toISOString(),
+  traits: { email: [...emails], [audience]: member },
+  context: { personas: { computation_key: audience, computation_class: "audience", ...extra } },
+  ...(emails.length === 0 ? { traits: { [audience]: member } } : {})
+})
+
+const harness = (options?: MarketoMemoryOptions, wrapStore?: (s: StateStoreService) => StateStoreService) =>
+  Effect.gen(function*() {
+    const { api, control } = yield* makeMarketoMemory(options)
+    const inner = yield* StateStore.makeMemory()
+    const store = wrapStore === undefined ? inner : wrapStore(inner)
+    const provide = <A, E>(effect: Effect.Effect<A, E, MarketoApi | StateStore>) =>
+      effect.pipe(Effect.provideService(MarketoApi, api), Effect.provideService(StateStore, store))
+    const send = (events: ReadonlyArray<unknown>) => provide(appendInbox(Either.getOrThrow(decodeEvents(events, 0))))
+    const tick = (s: SyncSettings = settings) => provide(runTick(s))
+    const untilQuiet = Effect.gen(function*() {
+      const summaries: Array<TickSummary> = []
+      for (let i = 0; i < 30; i++) {
+        const exit = yield* Effect.exit(tick())
+        if (Exit.isSuccess(exit)) {
+          summaries.push(exit.value)
+          if (exit.value.inboxFolded === 0 && exit.value.audiences.every((a) => a.stepsDone === 0)) return summaries
+        }
+      }
+      throw new Error("the sync did not become quiet in 30 ticks")
+    })
+    return { control, inner, send, tick, untilQuiet, provide }
+  })
+
+describe("Sync", () => {
+  it.effect("puts every member's emails on the list, one entry per email, and counts members without email", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([
+        event("vip", "u1", ["ada@example.com"], true),
+        event("vip", "u2", ["grace@example.com", "grace@work.example.com"], true),
+        event("vip", "u3", [], true),
+        event("newsletter", "u1", ["ada@example.com"], true)
+      ])
+      const first = yield* h.tick()
+      expect(first.inboxFolded).toBe(1)
+      expect(first.changesFolded).toBe(4)
+      expect(yield* h.control.members("vip")).toEqual(["ada@example.com", "grace@example.com", "grace@work.example.com"])
+      expect(yield* h.control.members("newsletter")).toEqual(["ada@example.com"])
+      const vip = Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey)))
+      expect(vip).toMatchObject({ desired: 3, synced: 3, withoutEmail: 1, pending: { add: 0, remove: 0 }, listName: "vip" })
+      expect(vip.lastSync?.outcome).toBe("ok")
+      expect((yield* h.provide(listAudiences)).map((a) => a.key)).toEqual(["newsletter", "vip"])
+    }))
+
+  it.effect("removes members who exit, keeps an email another member still holds, follows email changes", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([
+        event("vip", "u1", ["shared@example.com", "ada@example.com"], true),
+        event("vip", "u2", ["shared@example.com"], true),
+        event("vip", "u3", ["old@example.com"], true)
+      ])
+      yield* h.untilQuiet
+      yield* h.send([
+        event("vip", "u1", ["shared@example.com", "ada@example.com"], false),
+        event("vip", "u3", ["old@example.com"], false),
+        event("vip", "u3", ["new@example.com"], true)
+      ])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["new@example.com", "shared@example.com"])
+      yield* h.send([event("vip", "u2", ["shared@example.com"], false)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["new@example.com"])
+    }))
+
+  it.effect("converges the same whatever the order and however often events are delivered", () =>
+    Effect.gen(function*() {
+      const enter = event("vip", "u1", ["a@example.com"], true)
+      const exit = event("vip", "u1", ["a@example.com"], false)
+      const other = event("vip", "u2", ["b@example.com"], true)
+      const h = yield* harness()
+      yield* h.send([exit, other])
+      yield* h.send([enter, enter, other])
+      yield* h.untilQuiet
+      yield* h.send([enter])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["b@example.com"])
+    }))
+
+  it.effect("never removes from a journey-step list", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([event("step1", "u1", ["a@example.com"], true, { computation_class: "journey_step" })])
+      yield* h.untilQuiet
+      yield* h.send([event("step1", "u1", ["a@example.com"], false, { computation_class: "journey_step" })])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("step1")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("adopts a list of the same name already in the folder", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      const id = yield* h.control.addList("vip", defaultFolder.id)
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.untilQuiet
+      expect(Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).listId).toBe(id)
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("reports a same-named list outside the folder as a clear error, and syncs other audiences", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ folders: [defaultFolder, { id: 5 as FolderId, name: "Other", type: "Folder", path: "/Other" }] })
+      yield* h.control.addList("vip", 5 as FolderId)
+      yield* h.send([event("vip", "u1", ["a@example.com"], true), event("other", "u1", ["a@example.com"], true)])
+      const summary = yield* h.tick()
+      expect(summary.audiences.find((a) => a.audience === "vip")?.error).toMatchObject({ tag: "MarketoRejected", code: "709" })
+      const vip = Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey)))
+      expect(vip.lastError?.message).toMatch(/already exists outside folder "Engage Audiences"/)
+      expect(yield* h.control.members("other")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("a display name names the list", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.provide(setDisplayName("vip" as AudienceKey, "VIP customers"))
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("VIP customers")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("says so when the folder does not exist", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ folders: [] })
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      const summary = yield* h.tick()
+      expect(summary.audiences[0]?.error).toMatchObject({ code: "710" })
+      expect(summary.audiences[0]?.error?.message).toMatch(/create it under Lead Database → Group Lists/)
+    }))
+
+  it.effect("imports a large delta, confirms it by polling on a later tick", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ pollsUntilComplete: 1 })
+      const emails = Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`)
+      yield* h.send(emails.map((e, i) => event("big", `u${i}`, [e], true)))
+      const first = yield* h.tick()
+      expect(first.audiences[0]?.stepsDone).toBe(3) // folder, list, import
+      expect(yield* h.control.members("big")).toEqual([])
+      yield* h.untilQuiet
+      expect((yield* h.control.members("big")).length).toBe(2000)
+      const big = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
+      expect(big).toMatchObject({ synced: 2000, pendingImports: [], pending: { add: 0, remove: 0 } })
+    }))
+
+  it.effect("plans a failed import again", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ failImports: true })
+      yield* h.send(Array.from({ length: 400 }, (_, i) => event("big", `u${i}`, [`user${i}@example.com`], true)))
+      yield* h.tick()
+      yield* h.tick() // the poll finds it Failed
+      const after = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
+      expect(after).toMatchObject({ pendingImports: [], pending: { add: 400 } })
+      const again = yield* h.tick()
+      expect(again.audiences[0]?.stepsDone).toBe(1) // a new import
+    }))
+
+  it.effect("does not retry an email Marketo refuses until it changes", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ refuse: new Map([["bad@example.com", "1003"]]) })
+      yield* h.send([event("vip", "u1", ["bad@example.com"], true), event("vip", "u2", ["ok@example.com"], true)])
+      yield* h.untilQuiet
+      const calls = (yield* h.control.state).calls
+      yield* h.tick()
+      yield* h.tick()
+      expect((yield* h.control.state).calls).toBe(calls)
+      expect(yield* h.control.members("vip")).toEqual(["ok@example.com"])
+    }))
+
+  it.effect("resumes after a tick is killed at any call, with nothing lost or duplicated", () =>
+    Effect.gen(function*() {
+      const script = (h: Effect.Effect.Success<ReturnType<typeof harness>>) =>
+        Effect.gen(function*() {
+          yield* h.send([
+            event("vip", "u1", ["a@example.com", "b@example.com"], true),
+            event("vip", "u2", ["c@example.com"], true),
+            ...Array.from({ length: 320 }, (_, i) => event("vip", `n${i}`, [`n${i}@example.com`], true))
+          ])
+          yield* h.untilQuiet
+          yield* h.send([event("vip", "u1", ["a@example.com", "b@example.com"], false), event("vip", "u3", ["d@example.com"], true)])
+          yield* h.untilQuiet
+          return yield* h.control.members("vip")
+        })
+      const expected = yield* script(yield* harness())
+      expect(expected).toHaveLength(322)
+      const baseline = yield* harness()
+      yield* script(baseline)
+      const total = (yield* baseline.control.state).calls
+      for (let k = 1; k <= 14; k++) {
+        const crashed = yield* harness()
+        yield* crashed.control.crashAtCall(k)
+        expect(yield* script(crashed)).toEqual(expected)
+        // The journal keeps what the steps before the crash did: only the interrupted call is made again.
+        expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(total + 1)
+        const failed = yield* harness()
+        yield* failed.control.failCall(k, new MarketoTransient({ code: "604", message: "timeout" }))
+        expect(yield* script(failed)).toEqual(expected)
+      }
+    }), { timeout: 60_000 })
+
+  it.effect("keeps inbox entries when their fold cannot be written", () =>
+    Effect.gen(function*() {
+      let failWrites = true
+      const h = yield* harness(undefined, (s) => ({
+        ...s,
+        setMany: (entries) => (failWrites ? Effect.fail(new StateStoreFailure({ key: "x", message: "down" })) : s.setMany(entries))
+      }))
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      expect(Exit.isFailure(yield* Effect.exit(h.tick()))).toBe(true)
+      expect(yield* h.inner.list(StateKeys.inboxPrefix)).toHaveLength(1)
+      failWrites = false
+      yield* h.untilQuiet
+      expect(yield* h.inner.list(StateKeys.inboxPrefix)).toHaveLength(0)
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("starts no step after the deadline", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      const summary = yield* h.tick({ ...settings, deadline: 0 })
+      expect(summary.inboxFolded).toBe(1)
+      expect(summary.stoppedBy).toBe("deadline")
+      expect((yield* h.control.state).calls).toBe(0)
+    }))
+
+  it.effect("shows the next plan as a dry run with its cost", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send(Array.from({ length: 10 }, (_, i) => event("vip", `u${i}`, [`u${i}@example.com`], true)))
+      yield* h.tick({ ...settings, deadline: 0 })
+      const plan = Option.getOrThrow(yield* h.provide(dryRun("vip" as AudienceKey, settings)))
+      expect(plan.plan.steps.map((s) => s._tag)).toEqual(["EnsureFolder", "EnsureList", "UpsertLeads", "AddToList"])
+      expect(plan.calls).toBe(4)
+      expect(plan.minDurationSeconds).toBe(0)
+      expect((yield* h.control.state).calls).toBe(0)
+    }))
+})
