@@ -1,0 +1,248 @@
+// The Marketo REST client behind the core's MarketoApi port. Every HTTP call takes a permit from
+// the instance's RateLimiter (retries too); tokens are shared and refreshed once on 601/602;
+// response-level errors become tagged errors by the code table and are retried with a bounded
+// exponential backoff only where the table says so; per-record statuses come back as data.
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Effect, Layer, Option, Schedule, Schema } from "effect"
+import { csvDocument, parseCsv } from "../../core/Csv.js"
+import type { Email } from "../../core/Email.js"
+import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/Ids.js"
+import { chunkEmailsByBytes } from "../../core/ImportFiles.js"
+import { lookupMethodFor, lookupPath } from "../../core/LookupMethod.js"
+import { MarketoRejected, MarketoTransient, MarketoUnknownError } from "../../core/MarketoErrors.js"
+import { MarketoLimits } from "../../core/MarketoLimits.js"
+import { MarketoApi, type MarketoError, type MembershipOutcome, type UpsertOutcome } from "../../core/ports/MarketoApi.js"
+import { RateLimiter } from "../../core/ports/RateLimiter.js"
+import { makeAccessTokens } from "./AccessToken.js"
+import { classify, isRetryable } from "./CodeTable.js"
+import {
+  Envelope,
+  FolderRecord,
+  ImportRecord,
+  ImportStatusRecord,
+  LeadRecord,
+  MembershipRecord,
+  StaticListRecord,
+  UpsertRecord
+} from "./Envelope.js"
+import { MarketoConfig } from "./MarketoConfig.js"
+
+/** Up to 4 tries in all, 1 s, 2 s, 4 s apart (with jitter); rate limits wait for the window instead. */
+export const retrySchedule = Schedule.exponential("1 second").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+
+const shapeError = (what: string) => () => new MarketoUnknownError({ code: "shape", message: `Marketo answered ${what} in an unexpected shape` })
+
+export const make = Effect.gen(function*() {
+  const http = yield* HttpClient.HttpClient
+  const config = yield* MarketoConfig
+  const limiter = yield* RateLimiter
+  const tokens = yield* makeAccessTokens
+
+  /** One HTTP exchange under a permit, with the current token; the envelope decoded. */
+  const exchange = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
+    limiter.withPermit(Effect.gen(function*() {
+      const request = build().pipe(HttpClientRequest.bearerToken(token))
+      const response = yield* http.execute(request).pipe(
+        Effect.mapError(() => new MarketoTransient({ code: "network", message: "the request to Marketo did not complete" }))
+      )
+      const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+      if (response.status === 413) return yield* new MarketoRejected({ code: "HTTP 413", message: "request body too large for Marketo" })
+      if (response.status === 414) return yield* new MarketoRejected({ code: "HTTP 414", message: "request URI too long for Marketo" })
+      if (response.status >= 500) return yield* new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo's edge failed" })
+      const contentType = response.headers["content-type"] ?? ""
+      if (contentType.includes("text/csv")) return { csv: text } as const
+      const envelope = yield* Schema.decodeUnknown(Schema.parseJson(Envelope))(text).pipe(
+        Effect.mapError(() => new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo answered with something that is not its JSON envelope" }))
+      )
+      if (!envelope.success) {
+        const issue = envelope.errors?.[0]
+        return yield* Effect.fail(classify(issue?.code ?? "unknown", issue?.message ?? "no message"))
+      }
+      return { envelope } as const
+    }))
+
+  const signalled = (error: MarketoError): Effect.Effect<never, MarketoError> =>
+    error._tag === "MarketoRateLimited" || error._tag === "MarketoQuotaExhausted"
+      ? Effect.zipRight(limiter.signal({ code: error.code as "606" | "615" | "607" }), Effect.fail(error))
+      : Effect.fail(error)
+
+  /** With one refresh on 601/602, signals for 606/615/607, and retries where the table allows. */
+  const call = (build: () => HttpClientRequest.HttpClientRequest) =>
+    Effect.gen(function*() {
+      const token = yield* tokens.current
+      return yield* exchange(build, token).pipe(
+        Effect.catchIf((e) => e._tag === "MarketoAuthError" && (e.code === "601" || e.code === "602"), () =>
+          Effect.zipRight(tokens.invalidate(token), Effect.flatMap(tokens.current, (fresh) => exchange(build, fresh))))
+      )
+    }).pipe(
+      Effect.catchAll(signalled),
+      Effect.retry({ schedule: retrySchedule, while: (e) => e._tag !== "BudgetExhausted" && isRetryable(e) })
+    )
+
+  const envelopeOf = (build: () => HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(call(build), (r) => ("envelope" in r ? Effect.succeed(r.envelope) : Effect.fail(shapeError("CSV")())))
+
+  const results = <A, I>(schema: Schema.Schema<A, I>, what: string) => (envelope: Envelope) =>
+    Schema.decodeUnknown(Schema.Array(schema))(envelope.result ?? []).pipe(Effect.mapError(shapeError(what)))
+
+  const url = (path: string) => `${config.baseUrl}${path}`
+
+  const findFolders = (name: string) =>
+    envelopeOf(() => HttpClientRequest.get(url("/rest/asset/v1/folder/byName.json"), { urlParams: { name, type: "Folder" } })).pipe(
+      Effect.flatMap(results(FolderRecord, "folders")),
+      Effect.map((folders) => folders.map((f) => ({ id: f.id as FolderId, name: f.name, type: f.type, path: f.path })))
+    )
+
+  const findStaticList = (name: string) =>
+    envelopeOf(() => HttpClientRequest.get(url("/rest/asset/v1/staticList/byName.json"), { urlParams: { name } })).pipe(
+      Effect.flatMap(results(StaticListRecord, "static lists")),
+      Effect.map((lists) => Option.map(Option.fromNullable(lists.find((l) => l.name === name)), (l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId })))
+    )
+
+  const createStaticList = (name: string, folderId: FolderId) =>
+    envelopeOf(() =>
+      HttpClientRequest.post(url("/rest/asset/v1/staticLists.json")).pipe(
+        HttpClientRequest.bodyUrlParams({ name, folder: JSON.stringify({ id: folderId, type: "Folder" }) })
+      )
+    ).pipe(
+      Effect.flatMap(results(StaticListRecord, "the created list")),
+      Effect.flatMap((lists) => (lists[0] === undefined ? Effect.fail(shapeError("the created list")()) : Effect.succeed(lists[0]))),
+      Effect.map((l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId }))
+    )
+
+  const guardBatch = (count: number) =>
+    count > MarketoLimits.batchSize
+      ? Effect.fail(new MarketoRejected({ code: "batch", message: `at most ${MarketoLimits.batchSize} records per call, got ${count}` }))
+      : Effect.void
+
+  const upsertLeads = (emails: ReadonlyArray<Email>) =>
+    Effect.gen(function*() {
+      if (emails.length === 0) return []
+      yield* guardBatch(emails.length)
+      const envelope = yield* envelopeOf(() =>
+        HttpClientRequest.post(url("/rest/v1/leads.json")).pipe(
+          HttpClientRequest.bodyUnsafeJson({ action: "createOrUpdate", lookupField: "email", input: emails.map((email) => ({ email })) })
+        )
+      )
+      const records = yield* results(UpsertRecord, "upsert results")(envelope)
+      // Marketo answers in input order, one record per input.
+      if (records.length !== emails.length) return yield* shapeError("a different number of upsert results than inputs")()
+      return records.map((r, i): UpsertOutcome =>
+        r.status !== "skipped" && r.id !== undefined
+          ? { email: emails[i]!, status: r.status === "created" ? "created" : "updated", leadId: r.id as LeadId }
+          : { email: emails[i]!, status: "skipped", reasons: (r.reasons ?? []).map((x) => ({ code: x.code, message: x.message })) }
+      )
+    })
+
+  const lookupLeads = (emails: ReadonlyArray<Email>) =>
+    Effect.gen(function*() {
+      if (emails.length === 0) return []
+      yield* guardBatch(emails.length)
+      const params = { filterType: "email", filterValues: emails.join(","), fields: "id,email", batchSize: String(MarketoLimits.batchSize) }
+      const method = lookupMethodFor(emails)
+      const found = new Map<string, Array<LeadId>>()
+      let pageToken: string | undefined
+      do {
+        const page = { ...params, ...(pageToken === undefined ? {} : { nextPageToken: pageToken }) }
+        const envelope = yield* envelopeOf(() =>
+          method === "GET"
+            ? HttpClientRequest.get(url(lookupPath), { urlParams: page })
+            : HttpClientRequest.post(url(lookupPath), { urlParams: { _method: "GET" } }).pipe(HttpClientRequest.bodyUrlParams(page))
+        )
+        for (const lead of yield* results(LeadRecord, "leads")(envelope)) {
+          const key = (lead.email ?? "").toLowerCase()
+          found.set(key, [...(found.get(key) ?? []), lead.id as LeadId])
+        }
+        pageToken = (envelope.result?.length ?? 0) > 0 ? envelope.nextPageToken : undefined
+      } while (pageToken !== undefined)
+      return emails.map((email) => ({ email, leadIds: found.get(email.toLowerCase()) ?? [] }))
+    })
+
+  const membership = (listId: ListId, leadIds: ReadonlyArray<LeadId>, kind: "add" | "remove") =>
+    Effect.gen(function*() {
+      if (leadIds.length === 0) return []
+      yield* guardBatch(leadIds.length)
+      const path = url(`/rest/v1/lists/${listId}/leads.json`)
+      const body = HttpBody.unsafeJson({ input: leadIds.map((id) => ({ id })) })
+      const envelope = yield* envelopeOf(() =>
+        kind === "add" ? HttpClientRequest.post(path).pipe(HttpClientRequest.setBody(body)) : HttpClientRequest.del(path).pipe(HttpClientRequest.setBody(body))
+      )
+      const records = yield* results(MembershipRecord, "membership results")(envelope)
+      return records.map((r): MembershipOutcome => {
+        const reasons = (r.reasons ?? []).map((x) => ({ code: x.code, message: x.message }))
+        if (r.status === "added" || r.status === "removed") return { leadId: r.id as LeadId, status: r.status }
+        if (kind === "remove" && reasons.some((x) => x.code === "1015")) return { leadId: r.id as LeadId, status: "notMember", reasons }
+        return { leadId: r.id as LeadId, status: "skipped", reasons }
+      })
+    })
+
+  const importLeads = (listId: ListId, emails: ReadonlyArray<Email>) =>
+    Effect.forEach(chunkEmailsByBytes(emails), (file) =>
+      Effect.gen(function*() {
+        const csv = csvDocument(["email"], file.emails.map((e) => [e]))
+        const envelope = yield* envelopeOf(() => {
+          const form = new FormData()
+          form.append("file", new Blob([csv], { type: "text/csv" }), "leads.csv")
+          return HttpClientRequest.post(url("/bulk/v1/leads.json"), {
+            urlParams: { format: "csv", lookupField: "email", listId: String(listId) }
+          }).pipe(HttpClientRequest.bodyFormData(form))
+        })
+        const [job] = yield* results(ImportRecord, "the import job")(envelope)
+        return job === undefined ? yield* shapeError("the import job")() : { batchId: job.batchId as ImportBatchId }
+      }))
+
+  const importStatus = (batchId: ImportBatchId) =>
+    envelopeOf(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}.json`))).pipe(
+      Effect.flatMap(results(ImportStatusRecord, "the import status")),
+      Effect.flatMap(([s]) =>
+        s === undefined ? Effect.fail(shapeError("the import status")()) : Effect.succeed({
+          batchId,
+          status: s.status,
+          leadsProcessed: s.numOfLeadsProcessed,
+          rowsFailed: s.numOfRowsFailed,
+          rowsWithWarning: s.numOfRowsWithWarning,
+          ...(s.message === undefined ? {} : { message: s.message })
+        })
+      )
+    )
+
+  const importFailures = (batchId: ImportBatchId) =>
+    Effect.map(call(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}/failures.json`))), (r) => {
+      if (!("csv" in r)) return []
+      const [header, ...rows] = parseCsv(r.csv)
+      const emailAt = Math.max(0, (header ?? []).findIndex((h) => h.trim().toLowerCase() === "email"))
+      return rows.filter((row) => row.length > 1).map((row) => ({ email: row[emailAt] ?? "", reason: row[row.length - 1] ?? "" }))
+    })
+
+  const listMembers = (listId: ListId, nextPageToken?: string) =>
+    envelopeOf(() =>
+      HttpClientRequest.get(url(`/rest/v1/lists/${listId}/leads.json`), {
+        urlParams: { batchSize: String(MarketoLimits.batchSize), fields: "id,email", ...(nextPageToken === undefined ? {} : { nextPageToken }) }
+      })
+    ).pipe(
+      Effect.flatMap((envelope) =>
+        Effect.map(results(LeadRecord, "list members")(envelope), (leads) => ({
+          members: leads.map((l) => ({ leadId: l.id as LeadId, email: l.email ?? null })),
+          ...(leads.length > 0 && envelope.nextPageToken !== undefined ? { nextPageToken: envelope.nextPageToken } : {})
+        }))
+      )
+    )
+
+  return MarketoApi.of({
+    findFolders,
+    findStaticList,
+    createStaticList,
+    upsertLeads,
+    lookupLeads,
+    addToList: (listId, ids) => membership(listId, ids, "add"),
+    removeFromList: (listId, ids) => membership(listId, ids, "remove"),
+    importLeads,
+    importStatus,
+    importFailures,
+    listMembers
+  })
+})
+
+export const layer = Layer.effect(MarketoApi, make)
