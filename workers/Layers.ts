@@ -1,0 +1,38 @@
+// The layers of one invocation, built from `env` each time (nothing cached at module scope):
+// the KV state store and the instance's Durable Object behind the core's ports, and the Marketo
+// client over fetch.
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { Effect, Layer, Logger } from "effect"
+import { TokenStore } from "../adapters/marketo/AccessToken.js"
+import * as MarketoClient from "../adapters/marketo/MarketoClient.js"
+import { MarketoConfig } from "../adapters/marketo/MarketoConfig.js"
+import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
+import * as DurableTokenStore from "../adapters/cloudflare/DurableTokenStore.js"
+import * as KvStateStore from "../adapters/cloudflare/KvStateStore.js"
+import { instanceStub } from "../adapters/cloudflare/MarketoInstanceApi.js"
+import { StateStore } from "../core/ports/StateStore.js"
+import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+
+/** The Durable Object of the Marketo instance: budget, token, lease and the state's pointers. */
+export const instanceFor = (env: WorkerEnv, endpoint: string) => instanceStub(env.MARKETO_INSTANCE, endpoint)
+
+export const stateLayer = (env: WorkerEnv, endpoint: string) =>
+  Layer.succeed(StateStore, KvStateStore.make(env.STATE, instanceFor(env, endpoint)))
+
+export const marketoLayer = (env: WorkerEnv, settings: MarketoSettings) => {
+  const instance = instanceFor(env, settings.endpoint)
+  return MarketoClient.layer.pipe(
+    Layer.provide(Layer.mergeAll(
+      FetchHttpClient.layer,
+      DurableRateLimiter.layer(instance),
+      Layer.succeed(TokenStore, DurableTokenStore.make(instance)),
+      MarketoConfig.layer({ baseUrl: settings.endpoint, clientId: settings.clientId, clientSecret: settings.clientSecret })
+    ))
+  )
+}
+
+/** One JSON line per log entry, for `wrangler tail`. */
+export const logging = Logger.replace(Logger.defaultLogger, Logger.jsonLogger)
+
+export const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect.pipe(Effect.provide(logging)))
+
