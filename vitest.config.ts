@@ -37,7 +37,14 @@ export default defineConfig({
               main: "./workers/index.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { MARKETO_ENDPOINT: inject("sandboxUrl") ?? "http://127.0.0.1:9" }
+                bindings: {
+                  MARKETO_ENDPOINT: inject("sandboxUrl") ?? "http://127.0.0.1:9",
+                  MARKETO_CLIENT_ID: "local-client-id",
+                  MARKETO_CLIENT_SECRET: "local-client-secret",
+                  INGEST_TOKEN: "test-ingest-token",
+                  INGEST_SECRET: "test-ingest-secret",
+                  ADMIN_TOKEN: "test-admin-token"
+                }
               }
             })
           }

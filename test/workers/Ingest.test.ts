@@ -1,0 +1,108 @@
+import { env, SELF } from "cloudflare:test"
+import { describe, expect, it } from "vitest"
+import { hmacSha1Hex } from "../../workers/Auth.js"
+
+const base = "https://worker.test"
+const event = (user: string, email: string, member = true) => ({
+  type: "identify",
+  userId: user,
+  messageId: `${user}-${email}-${member}`,
+  timestamp: "2026-11-20T10:00:00Z",
+  traits: { email, vip: member },
+  context: { personas: { computation_key: "vip", computation_class: "audience" } }
+})
+const basic = (user: string, password = "") => `Basic ${btoa(`${user}:${password}`)}`
+const post = (path: string, body: string, headers: Record<string, string>) =>
+  SELF.fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } })
+const sign = async (body: string, secret = env.INGEST_SECRET) => hmacSha1Hex(secret, new TextEncoder().encode(body).buffer as ArrayBuffer)
+
+describe("ingest", () => {
+  it("accepts a Segment batch with the write key as Basic user name, and names rejected events", async () => {
+    const body = JSON.stringify({ batch: [event("u1", "ada@example.com"), { ...event("u2", "bad"), traits: { vip: "yes" } }] })
+    const response = await post("/v1/batch", body, { authorization: basic(env.INGEST_TOKEN) })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({ accepted: 1, rejected: [{ index: 1, reason: "membership traits.vip must be a boolean, got \"yes\"" }] })
+  })
+
+  it("accepts /v1/identify and /v1/track without a type in the body, with Bearer", async () => {
+    const { type: _t, ...identify } = event("u1", "ada@example.com")
+    expect((await post("/v1/identify", JSON.stringify(identify), { authorization: `Bearer ${env.INGEST_TOKEN}` })).status).toBe(200)
+    const track = { event: "Audience Entered", userId: "u3", messageId: "t1", properties: { vip: true }, context: { traits: { email: "t@example.com" }, personas: { computation_key: "vip" } } }
+    expect((await post("/v1/track", JSON.stringify(track), { authorization: `Bearer ${env.INGEST_TOKEN}` })).status).toBe(200)
+  })
+
+  it("accepts a webhook signed with INGEST_SECRET, and refuses a signature over a different body", async () => {
+    const body = JSON.stringify([event("u1", "ada@example.com")])
+    expect((await post("/webhook", body, { "x-signature": await sign(body) })).status).toBe(200)
+    const other = JSON.stringify([event("u1", "eve@example.com")])
+    const forged = await post("/webhook", other, { "x-signature": await sign(body) })
+    expect(forged.status).toBe(401)
+    expect((await post("/webhook", body, { "x-signature": await sign(body, "wrong-secret") })).status).toBe(401)
+  })
+
+  it("refuses missing and wrong credentials on every ingest route", async () => {
+    const body = JSON.stringify(event("u1", "ada@example.com"))
+    for (const path of ["/v1/batch", "/v1/identify", "/v1/track", "/webhook"]) {
+      for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: basic("nope") }, { authorization: `Bearer ${env.ADMIN_TOKEN}` }]) {
+        const response = await post(path, body, headers)
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
+        expect(await response.text()).not.toContain(env.INGEST_TOKEN)
+      }
+    }
+    // The signature is accepted on /webhook only.
+    expect((await post("/v1/batch", body, { "x-signature": await sign(body) })).status).toBe(401)
+  })
+
+  it("answers 400, 413 and 415 with what was wrong", async () => {
+    const auth = { authorization: `Bearer ${env.INGEST_TOKEN}` }
+    const notJson = await post("/v1/batch", "{nope", auth)
+    expect(notJson.status).toBe(400)
+    expect(((await notJson.json()) as { error: string }).error).toMatch(/^the body is not JSON/)
+    const invalid = await post("/v1/batch", JSON.stringify({ batch: [{ type: "identify", userId: "u" }] }), auth)
+    expect(invalid.status).toBe(400)
+    expect(await invalid.json()).toMatchObject({ error: "no event in the body is valid", rejected: [{ index: 0 }] })
+    const empty = await post("/v1/batch", JSON.stringify({ batch: [] }), auth)
+    expect(await empty.json()).toEqual({ error: "the body holds no events" })
+    const big = await post("/v1/batch", JSON.stringify({ batch: [event("u", "a@b.co")], pad: "x".repeat(4 * 1024 * 1024) }), auth)
+    expect(big.status).toBe(413)
+    const xml = await SELF.fetch(`${base}/v1/batch`, { method: "POST", body: "<a/>", headers: { "content-type": "application/xml", ...auth } })
+    expect(xml.status).toBe(415)
+    expect((await SELF.fetch(`${base}/v1/batch`, { headers: auth })).status).toBe(405)
+    expect((await SELF.fetch(`${base}/nowhere`)).status).toBe(404)
+  })
+})
+
+describe("admin", () => {
+  const routes: ReadonlyArray<readonly [string, string]> = [
+    ["GET", "/admin/audiences"],
+    ["GET", "/admin/audiences/vip"],
+    ["GET", "/admin/audiences/vip/plan"],
+    ["POST", "/admin/sync"],
+    ["PUT", "/admin/audiences/vip/name"],
+    ["GET", "/admin/status"]
+  ]
+  it("refuses missing, wrong and ingest credentials on every admin route", async () => {
+    for (const [method, path] of routes) {
+      for (const authorization of [undefined, "Bearer nope", `Bearer ${env.INGEST_TOKEN}`, basic(env.INGEST_TOKEN)]) {
+        const response = await SELF.fetch(`${base}${path}`, { method, ...(authorization === undefined ? {} : { headers: { authorization } }) })
+        expect(response.status, `${method} ${path} ${authorization}`).toBe(401)
+      }
+    }
+  })
+
+  it("answers with the admin token, and shows audiences after ingest", async () => {
+    const auth = { authorization: `Bearer ${env.ADMIN_TOKEN}` }
+    const status = await SELF.fetch(`${base}/admin/status`, { headers: auth })
+    expect(status.status).toBe(200)
+    const text = await status.text()
+    expect(text).toContain("\"ok\": true")
+    for (const secret of [env.MARKETO_CLIENT_SECRET, env.INGEST_TOKEN, env.INGEST_SECRET, env.ADMIN_TOKEN]) expect(text).not.toContain(secret)
+    const named = await SELF.fetch(`${base}/admin/audiences/vip/name`, { method: "PUT", headers: auth, body: JSON.stringify({ name: "VIP customers" }) })
+    expect(await named.json()).toEqual({ key: "vip", listName: "VIP customers" })
+    const bad = await SELF.fetch(`${base}/admin/audiences/vip/name`, { method: "PUT", headers: auth, body: JSON.stringify({ name: " " }) })
+    expect(bad.status).toBe(400)
+    const view = await SELF.fetch(`${base}/admin/audiences/vip`, { headers: { authorization: basic("admin", env.ADMIN_TOKEN) } })
+    expect(await view.json()).toMatchObject({ key: "vip", listName: "VIP customers" })
+    expect((await SELF.fetch(`${base}/admin/audiences/nobody`, { headers: auth })).status).toBe(404)
+  })
+})
