@@ -29,8 +29,9 @@ import {
 } from "./Envelope.js"
 import { MarketoConfig } from "./MarketoConfig.js"
 
-/** Up to 4 tries in all, 1 s, 2 s, 4 s apart (with jitter); rate limits wait for the window instead. */
-export const retrySchedule = Schedule.exponential("1 second").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
+/** Up to 4 tries in all, 1 s, 2 s, 4 s apart by default (with jitter). */
+export const retrySchedule = (baseMillis = 1_000) =>
+  Schedule.exponential(baseMillis).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
 
 const shapeError = (what: string) => () => new MarketoUnknownError({ code: "shape", message: `Marketo answered ${what} in an unexpected shape` })
 
@@ -78,7 +79,7 @@ export const make = Effect.gen(function*() {
       )
     }).pipe(
       Effect.catchAll(signalled),
-      Effect.retry({ schedule: retrySchedule, while: (e) => e._tag !== "BudgetExhausted" && isRetryable(e) })
+      Effect.retry({ schedule: retrySchedule(config.retryBaseMillis), while: (e) => e._tag !== "BudgetExhausted" && isRetryable(e) })
     )
 
   const envelopeOf = (build: () => HttpClientRequest.HttpClientRequest) =>

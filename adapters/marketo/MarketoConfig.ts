@@ -6,6 +6,8 @@ export interface MarketoConfigValues {
   readonly baseUrl: string
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
+  /** First retry delay (doubling, with jitter, 3 retries at most). Default 1 s. */
+  readonly retryBaseMillis?: number
 }
 
 export class MarketoConfig extends Context.Tag("marketo-lists/MarketoConfig")<MarketoConfig, MarketoConfigValues>() {

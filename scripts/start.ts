@@ -1,0 +1,77 @@
+// npm start — the product on this machine, with no Cloudflare account and no network: the Marketo
+// sandbox on 127.0.0.1:8788 and the worker under `wrangler dev` on 127.0.0.1:8787, wired together
+// with local credentials. With MARKETO_ENDPOINT set in the environment, no sandbox starts and the
+// worker talks to that Marketo with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
+// `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const workerPort = Number(process.env["PORT"] ?? 8787)
+const sandboxPort = Number(process.env["SANDBOX_PORT"] ?? 8788)
+const local = {
+  INGEST_TOKEN: process.env["INGEST_TOKEN"] ?? "dev-ingest-token",
+  INGEST_SECRET: process.env["INGEST_SECRET"] ?? "dev-ingest-secret",
+  ADMIN_TOKEN: process.env["ADMIN_TOKEN"] ?? "dev-admin-token"
+}
+
+const main = async () => {
+  let sandbox: { url: string; close: () => Promise<void> } | undefined
+  const external = process.env["MARKETO_ENDPOINT"]
+  if (external === undefined || external === "") {
+    const { startSandboxServer } = await import("../test/sandbox/server.js")
+    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1" })
+  }
+  const marketo = {
+    MARKETO_ENDPOINT: external || sandbox!.url,
+    MARKETO_CLIENT_ID: sandbox === undefined ? process.env["MARKETO_CLIENT_ID"] ?? "" : "local-client-id",
+    MARKETO_CLIENT_SECRET: sandbox === undefined ? process.env["MARKETO_CLIENT_SECRET"] ?? "" : "local-client-secret",
+    MARKETO_FOLDER: process.env["MARKETO_FOLDER"] ?? "Engage Audiences"
+  }
+  const vars = Object.entries({ ...marketo, ...local }).flatMap(([k, v]) => ["--var", `${k}:${v}`])
+  const wrangler = spawn(
+    process.execPath,
+    [
+      "node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort),
+      "--inspector-port", "9231", "--show-interactive-dev-session=false", "--log-level", "warn", ...vars
+    ],
+    {
+      cwd: root,
+      detached: true, // its own process group, so workerd children stop with it
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" }
+    }
+  )
+  const workerUrl = `http://127.0.0.1:${workerPort}`
+  let stopping = false
+  const stop = async (code: number) => {
+    if (stopping) return
+    stopping = true
+    clearInterval(cron)
+    try {
+      if (wrangler.pid !== undefined) process.kill(-wrangler.pid, "SIGTERM")
+    } catch { /* already gone */ }
+    await sandbox?.close()
+    process.exit(code)
+  }
+  process.on("SIGINT", () => void stop(0))
+  process.on("SIGTERM", () => void stop(0))
+  wrangler.on("exit", (code) => void stop(code ?? 1))
+
+  for (let i = 0; i < 120; i++) {
+    const up = await fetch(`${workerUrl}/health`).then((r) => r.ok, () => false)
+    if (up) break
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  console.log(`\nworker:  ${workerUrl}   (ingest token: ${local.INGEST_TOKEN}, admin token: ${local.ADMIN_TOKEN})`)
+  console.log(`marketo: ${marketo.MARKETO_ENDPOINT}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
+  console.log("a sync runs every minute; `npm run demo` sends sample events and syncs now. Ctrl-C stops both.\n")
+  const cron = setInterval(() => {
+    void fetch(`${workerUrl}/cdn-cgi/handler/scheduled?cron=*/1+*+*+*+*`).catch(() => undefined)
+  }, 60_000)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,52 @@
+// The local Marketo's knobs. Defaults follow Marketo's documented limits and the local setup
+// (`npm start`): client `local-client-id` / `local-client-secret`, folder "Engage Audiences".
+export interface SandboxFolder {
+  readonly id: number
+  readonly name: string
+  /** "Folder" or "Program". */
+  readonly type: string
+  readonly path: string
+}
+
+export interface SandboxConfig {
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly folders: ReadonlyArray<SandboxFolder>
+  readonly tokenLifetimeSeconds: number
+  readonly callsPerWindow: number
+  readonly windowMillis: number
+  readonly maxConcurrency: number
+  readonly dailyQuota: number
+  readonly batchSize: number
+  readonly maxBodyBytes: number
+  readonly maxImportBytes: number
+  readonly maxUriBytes: number
+  /** Time an import waits Queued, then Importing, before it completes. */
+  readonly importQueuedMillis: number
+  readonly importRunningMillis: number
+  /** Emails (lower-case) for which Marketo holds two leads: upserts skip them with 1007. */
+  readonly duplicateEmails: ReadonlyArray<string>
+  /** Imports whose CSV contains this email end Failed (to exercise failed imports). */
+  readonly failImportsContaining?: string
+  /** Latency added to every call by the HTTP shell, in ms. */
+  readonly latencyMillis: number
+}
+
+export const defaultSandboxConfig: SandboxConfig = {
+  clientId: "local-client-id",
+  clientSecret: "local-client-secret",
+  folders: [{ id: 1034, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }],
+  tokenLifetimeSeconds: 3600,
+  callsPerWindow: 100,
+  windowMillis: 20_000,
+  maxConcurrency: 10,
+  dailyQuota: 50_000,
+  batchSize: 300,
+  maxBodyBytes: 1_048_576,
+  maxImportBytes: 10_485_760,
+  maxUriBytes: 8_192,
+  importQueuedMillis: 2_000,
+  importRunningMillis: 5_000,
+  duplicateEmails: [],
+  latencyMillis: 0
+}

@@ -1,0 +1,38 @@
+// The sandbox as an in-process @effect/platform HttpClient: pure tests talk to it with no network,
+// and time comes from Effect's Clock, so TestClock drives token expiry, windows and imports.
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Effect, Layer } from "effect"
+import type { SandboxModel } from "./SandboxModel.js"
+
+const bodyBytes = (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0]) =>
+  Effect.promise(async (): Promise<{ bytes: Uint8Array; contentType?: string }> => {
+    const body = request.body
+    switch (body._tag) {
+      case "Uint8Array":
+        return { bytes: body.body, contentType: body.contentType }
+      case "FormData": {
+        const encoded = new Response(body.formData)
+        return { bytes: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get("content-type") ?? "" }
+      }
+      default:
+        return { bytes: new Uint8Array() }
+    }
+  })
+
+export const sandboxHttpClient = (sandbox: SandboxModel) =>
+  HttpClient.make((request, url) =>
+    Effect.gen(function*() {
+      const { bytes, contentType } = yield* bodyBytes(request)
+      const headers: Record<string, string> = { ...request.headers }
+      if (contentType !== undefined) headers["content-type"] = contentType
+      const now = yield* Clock.currentTimeMillis
+      const answer = sandbox.handle({ method: request.method, url: url.pathname + url.search, headers, body: bytes }, now)
+      if (answer.drop === true) {
+        return yield* new HttpClientError.RequestError({ request, reason: "Transport", description: "connection dropped" })
+      }
+      return HttpClientResponse.fromWeb(request, new Response(answer.body, { status: answer.status, headers: answer.headers }))
+    }))
+
+export const layerSandboxHttpClient = (sandbox: SandboxModel) => Layer.succeed(HttpClient.HttpClient, sandboxHttpClient(sandbox))

@@ -1,0 +1,584 @@
+// A stateful local Marketo: identity, folders, static lists, leads, list membership, bulk import
+// and usage, with Marketo's envelope, string error codes and limits (606 rolling window, 615
+// concurrency, 607 daily quota, 300 per call, 413/414, token expiry). Deterministic: time comes in
+// with each request and faults come from a seeded generator, so a test replays exactly. No I/O:
+// the HTTP shell (server.ts) and the in-process HttpClient (SandboxHttpClient.ts) wrap it.
+import { parseCsv } from "../../core/Csv.js"
+import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
+import { type FaultKind, type FaultRule, Faults } from "./SandboxFaults.js"
+
+export interface SandboxRequest {
+  readonly method: string
+  /** Path and query, e.g. `/rest/v1/leads.json?filterType=email`. */
+  readonly url: string
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+}
+
+export interface SandboxResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+  /** The shell should drop the connection instead of answering. */
+  readonly drop?: boolean
+}
+
+export interface CallRecord {
+  readonly at: number
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  /** Marketo's code when the envelope failed, else "ok" (or the HTTP status). */
+  readonly outcome: string
+  readonly counted: boolean
+}
+
+interface List {
+  id: number
+  name: string
+  folderId: number
+  createdAt: number
+  updatedAt: number
+  members: Set<number>
+}
+interface Lead {
+  id: number
+  email: string
+  createdAt: number
+  updatedAt: number
+}
+interface ImportJob {
+  batchId: number
+  listId: number | undefined
+  createdAt: number
+  rows: Array<string>
+  failed: boolean
+  applied: boolean
+  warnings: Array<readonly [string, string]>
+}
+
+const json = (status: number, body: unknown): SandboxResponse => ({
+  status,
+  headers: { "content-type": "application/json;charset=UTF-8" },
+  body: JSON.stringify(body)
+})
+const iso = (millis: number) => new Date(millis).toISOString().replace(".000Z", "Z")
+const decoder = new TextDecoder()
+
+/** Midnight US Central (America/Chicago) as a day number, so the quota resets there. */
+const centralDay = (now: number) => {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: "America/Chicago", year: "numeric", month: "2-digit", day: "2-digit" }).format(now)
+  return parts
+}
+
+export class SandboxModel {
+  readonly config: SandboxConfig
+  readonly faults: Faults
+  private tokens = new Map<string, number>()
+  private currentToken: string | undefined
+  private window: Array<number> = []
+  private usedToday = 0
+  private day = ""
+  private lists = new Map<number, List>()
+  private leads = new Map<number, Lead>()
+  private byEmail = new Map<string, Array<number>>()
+  private imports = new Map<number, ImportJob>()
+  private nextId = 1
+  private requestCounter = 0
+  private tokenCounter = 0
+  inFlight = 0
+  readonly log: Array<CallRecord> = []
+
+  constructor(config: Partial<SandboxConfig> = {}, seed = 1) {
+    this.config = { ...defaultSandboxConfig, ...config }
+    this.faults = new Faults(seed)
+    for (const email of this.config.duplicateEmails) {
+      this.createLead(email, 0)
+      this.createLead(email, 0)
+    }
+  }
+
+  // ------------------------------------------------------------------ control (tests, dev page)
+
+  setFaults(rules: ReadonlyArray<FaultRule>, seed?: number) {
+    this.faults.set(rules, seed)
+  }
+
+  revokeTokens() {
+    this.tokens.clear()
+    this.currentToken = undefined
+  }
+
+  counters() {
+    const byEndpoint: Record<string, number> = {}
+    const byOutcome: Record<string, number> = {}
+    for (const c of this.log) {
+      byEndpoint[c.path] = (byEndpoint[c.path] ?? 0) + 1
+      byOutcome[c.outcome] = (byOutcome[c.outcome] ?? 0) + 1
+    }
+    return { calls: this.log.length, counted: this.log.filter((c) => c.counted).length, usedToday: this.usedToday, byEndpoint, byOutcome }
+  }
+
+  snapshot() {
+    return {
+      folders: this.config.folders,
+      lists: [...this.lists.values()].map((l) => ({
+        id: l.id,
+        name: l.name,
+        folderId: l.folderId,
+        members: [...l.members].map((id) => this.leads.get(id)?.email ?? `#${id}`).sort()
+      })),
+      leads: [...this.leads.values()].map((l) => ({ id: l.id, email: l.email }))
+    }
+  }
+
+  /** Emails on the list of that name, sorted. */
+  members(listName: string): Array<string> {
+    return this.snapshot().lists.find((l) => l.name === listName)?.members ?? []
+  }
+
+  addList(name: string, folderId: number, emails: ReadonlyArray<string> = [], now = 0): number {
+    const id = this.nextId++
+    const members = new Set(emails.map((e) => this.upsertLead(e, now).id))
+    this.lists.set(id, { id, name, folderId, createdAt: now, updatedAt: now, members })
+    return id
+  }
+
+  // ------------------------------------------------------------------ the request
+
+  handle(request: SandboxRequest, now: number): SandboxResponse {
+    const url = new URL(request.url, "http://sandbox.local")
+    const path = url.pathname
+    const record = (response: SandboxResponse, counted: boolean): SandboxResponse => {
+      let outcome = response.drop === true ? "dropped" : response.status === 200 ? "ok" : `HTTP ${response.status}`
+      if (response.status === 200 && response.headers["content-type"]?.includes("json")) {
+        const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
+        if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
+      }
+      this.log.push({ at: now, method: request.method, path, status: response.status, outcome, counted })
+      if (this.log.length > 100_000) this.log.splice(0, 50_000)
+      return response
+    }
+    this.advanceImports(now)
+    if (path.startsWith("/identity/")) return record(this.identity(request, url, now), false)
+    if (request.url.length > this.config.maxUriBytes) return record({ status: 414, headers: { "content-type": "text/html" }, body: "<html><body>414 Request-URI Too Large</body></html>" }, false)
+    const limit = path.startsWith("/bulk/v1/leads.json") ? this.config.maxImportBytes : this.config.maxBodyBytes
+    if (request.body.byteLength > limit) return record({ status: 413, headers: { "content-type": "text/html" }, body: "<html><body>413 Request Entity Too Large</body></html>" }, false)
+
+    const auth = request.headers["authorization"] ?? ""
+    const token = /^bearer\s+(.+)$/i.exec(auth)?.[1]
+    if (url.searchParams.has("access_token") && token === undefined) return record(this.fail("601", "Access token invalid"), false)
+    if (token === undefined) return record(this.fail("601", "Access token invalid"), false)
+    const expiresAt = this.tokens.get(token)
+    if (expiresAt === undefined) return record(this.fail("601", "Access token invalid"), false)
+    if (expiresAt <= now) return record(this.fail("602", "Access token expired"), false)
+
+    const fault = this.faults.pick(path)
+    if (fault !== undefined) return record(this.faultResponse(fault), fault === "606" || fault === "615")
+
+    if (this.inFlight > this.config.maxConcurrency) return record(this.fail("615", "Concurrent access limit reached"), false)
+    this.window = this.window.filter((t) => t > now - this.config.windowMillis)
+    if (this.window.length >= this.config.callsPerWindow) {
+      return record(this.fail("606", `Max rate limit '${this.config.callsPerWindow}' exceeded with in '${this.config.windowMillis / 1000}' secs`), false)
+    }
+    const today = centralDay(now)
+    if (today !== this.day) {
+      this.day = today
+      this.usedToday = 0
+    }
+    if (this.usedToday >= this.config.dailyQuota) return record(this.fail("607", "Daily quota reached"), false)
+    this.window.push(now)
+    this.usedToday++
+
+    let method = request.method.toUpperCase()
+    const params = new URLSearchParams(url.search)
+    const contentType = request.headers["content-type"] ?? ""
+    if (method === "POST" && params.get("_method") === "GET") {
+      method = "GET"
+      for (const [k, v] of new URLSearchParams(decoder.decode(request.body))) params.append(k, v)
+    }
+    const response = this.route(method, path, params, request, contentType, now)
+    // Responses with these codes are not counted by Marketo.
+    const code = (JSON.parse(response.headers["content-type"]?.includes("json") ? response.body : "{}") as { errors?: Array<{ code: string }> }).errors?.[0]?.code
+    if (code !== undefined && ["601", "602", "604", "605", "608", "611"].includes(code)) {
+      this.window.pop()
+      this.usedToday--
+    }
+    return record(response, !(code !== undefined && ["601", "602", "604", "605", "608", "611"].includes(code)))
+  }
+
+  // ------------------------------------------------------------------ envelope
+
+  private requestId() {
+    return `${(++this.requestCounter).toString(16)}#sandbox`
+  }
+  private ok(result: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) {
+    return json(200, { requestId: this.requestId(), result, success: true, ...extra })
+  }
+  private okAsset(result: ReadonlyArray<unknown>) {
+    return result.length === 0
+      ? json(200, { success: true, errors: [], requestId: this.requestId(), warnings: ["No assets found for the given search criteria."] })
+      : json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result })
+  }
+  private fail(code: string, message: string, asset = false) {
+    return json(200, { requestId: this.requestId(), success: false, errors: [{ code, message }], ...(asset ? { warnings: [] } : {}) })
+  }
+
+  private faultResponse(kind: FaultKind): SandboxResponse {
+    if (kind === "drop") return { status: 0, headers: {}, body: "", drop: true }
+    if (kind === "502") return { status: 502, headers: { "content-type": "text/html" }, body: "<html><body>502 Bad Gateway</body></html>" }
+    const messages: Record<string, string> = {
+      "604": "Request time-out",
+      "606": "Max rate limit '100' exceeded with in '20' secs",
+      "608": "API Temporarily Unavailable",
+      "611": "System error",
+      "615": "Concurrent access limit reached"
+    }
+    return this.fail(kind, messages[kind] ?? "error")
+  }
+
+  // ------------------------------------------------------------------ identity
+
+  private identity(request: SandboxRequest, url: URL, now: number): SandboxResponse {
+    if (url.pathname !== "/identity/oauth/token") return json(404, { error: "not_found" })
+    const params = new URLSearchParams(url.search)
+    if (request.method.toUpperCase() === "POST") for (const [k, v] of new URLSearchParams(decoder.decode(request.body))) params.set(k, v)
+    if (params.get("grant_type") !== "client_credentials") return json(400, { error: "unsupported_grant_type", error_description: "Unsupported grant type" })
+    if (params.get("client_id") !== this.config.clientId || params.get("client_secret") !== this.config.clientSecret) {
+      return json(401, { error: "invalid_client", error_description: "Bad client credentials" })
+    }
+    const current = this.currentToken === undefined ? undefined : this.tokens.get(this.currentToken)
+    if (this.currentToken === undefined || current === undefined || current <= now) {
+      this.currentToken = `${(++this.tokenCounter).toString(16).padStart(8, "0")}-0000-4000-8000-${now.toString(16).padStart(12, "0").slice(-12)}:sb`
+      this.tokens.set(this.currentToken, now + this.config.tokenLifetimeSeconds * 1000)
+    }
+    const expiresIn = Math.max(0, Math.floor((this.tokens.get(this.currentToken)! - now) / 1000))
+    return json(200, { access_token: this.currentToken, token_type: "bearer", expires_in: expiresIn, scope: "api-user@example.com" })
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  private route(method: string, path: string, params: URLSearchParams, request: SandboxRequest, contentType: string, now: number): SandboxResponse {
+    const form = () => new URLSearchParams(decoder.decode(request.body))
+    const jsonBody = (): { input?: Array<Record<string, unknown>>; action?: string; lookupField?: string } | undefined => {
+      try {
+        return JSON.parse(decoder.decode(request.body)) as never
+      } catch {
+        return undefined
+      }
+    }
+    let m: RegExpExecArray | null
+    if (method === "GET" && path === "/rest/asset/v1/folder/byName.json") return this.folderByName(params)
+    if (method === "POST" && path === "/rest/asset/v1/staticLists.json") return this.createList(form(), now)
+    if (method === "GET" && path === "/rest/asset/v1/staticLists.json") return this.browseLists(params)
+    if (method === "GET" && path === "/rest/asset/v1/staticList/byName.json") {
+      return this.okAsset([...this.lists.values()].filter((l) => l.name === params.get("name")).map((l) => this.assetList(l)))
+    }
+    if ((m = /^\/rest\/asset\/v1\/staticList\/(\d+)\.json$/.exec(path)) && method === "GET") {
+      const list = this.lists.get(Number(m[1]))
+      return this.okAsset(list === undefined ? [] : [this.assetList(list)])
+    }
+    if ((m = /^\/rest\/asset\/v1\/staticList\/(\d+)\/delete\.json$/.exec(path)) && method === "POST") {
+      const id = Number(m[1])
+      if (!this.lists.delete(id)) return this.fail("702", `${id} Static List not found`, true)
+      return json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result: [{ id }] })
+    }
+    if (method === "GET" && path === "/rest/v1/lists.json") {
+      const names = params.getAll("name").flatMap((n) => n.split(","))
+      const ids = params.getAll("id").flatMap((n) => n.split(",")).map(Number)
+      const lists = [...this.lists.values()].filter((l) => (names.length === 0 || names.includes(l.name)) && (ids.length === 0 || ids.includes(l.id)))
+      return this.ok(lists.map((l) => this.leadDbList(l)))
+    }
+    if ((m = /^\/rest\/v1\/lists\/(\d+)\.json$/.exec(path)) && method === "GET") {
+      const list = this.lists.get(Number(m[1]))
+      return list === undefined ? this.fail("1013", "Static list not found") : this.ok([this.leadDbList(list)])
+    }
+    if ((m = /^\/rest\/v1\/lists\/(\d+)\/leads\/ismember\.json$/.exec(path)) && method === "GET") {
+      const list = this.lists.get(Number(m[1]))
+      if (list === undefined) return this.fail("1013", "Static list not found")
+      const ids = params.getAll("id").flatMap((v) => v.split(",")).map(Number)
+      return this.ok(ids.map((id) => (this.leads.has(id) ? { id, status: list.members.has(id) ? "memberof" : "notmemberof" } : { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] })))
+    }
+    if ((m = /^\/rest\/v1\/lists\/(\d+)\/leads\.json$/.exec(path))) {
+      const list = this.lists.get(Number(m[1]))
+      if (method === "GET") return list === undefined ? this.fail("1013", "Static list not found") : this.listMembers(list, params)
+      const ids = params.has("id")
+        ? params.getAll("id").flatMap((v) => v.split(",")).map(Number)
+        : (jsonBody()?.input ?? []).map((r) => Number(r["id"]))
+      if (ids.length === 0) return this.fail("701", "id cannot be blank")
+      if (ids.length > this.config.batchSize) return this.fail("1003", `Batch size exceeds ${this.config.batchSize}`)
+      if (list === undefined) return this.fail("1013", "Static list not found")
+      if (method === "POST") return this.ok(ids.map((id) => this.addMember(list, id, now)))
+      if (method === "DELETE") return this.ok(ids.map((id) => this.removeMember(list, id, now)))
+    }
+    if (path === "/rest/v1/leads.json") {
+      if (method === "GET") return this.lookup(params)
+      if (method === "POST") {
+        if (!contentType.includes("json")) return this.fail("612", "Invalid Content Type")
+        const body = jsonBody()
+        if (body === undefined) return this.fail("609", "Invalid JSON")
+        return this.upsert(body, now)
+      }
+    }
+    if (method === "POST" && path === "/bulk/v1/leads.json") return this.startImport(params, request, contentType, now)
+    if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\.json$/.exec(path)) && method === "GET") {
+      const job = this.imports.get(Number(m[1]))
+      return job === undefined ? this.fail("1013", "Import not found") : this.ok([this.importStatus(job, now)])
+    }
+    if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\/(failures|warnings)\.json$/.exec(path)) && method === "GET") {
+      const job = this.imports.get(Number(m[1]))
+      if (job === undefined) return this.fail("1013", "Import not found")
+      const rows = m[2] === "warnings" ? job.warnings : []
+      const csv = ["email,Import Warning Reason", ...rows.map(([e, r]) => `${e},${r}`)].join("\n") + "\n"
+      return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
+    }
+    if (method === "GET" && path === "/rest/v1/stats/usage.json") {
+      return this.ok([{ date: new Date(now).toISOString().slice(0, 10), total: this.usedToday, users: [{ userId: "api-user@example.com", count: this.usedToday }] }])
+    }
+    return this.fail("610", "Requested resource not found")
+  }
+
+  // ------------------------------------------------------------------ folders and lists
+
+  private folderByName(params: URLSearchParams) {
+    const type = params.get("type")?.toLowerCase()
+    const found = this.config.folders.filter((f) => f.name === params.get("name") && (type === undefined || f.type.toLowerCase() === type))
+    return this.okAsset(found.map((f) => ({
+      id: f.id,
+      name: f.name,
+      description: null,
+      createdAt: "2026-01-01T00:00:00Z+0000",
+      updatedAt: "2026-01-01T00:00:00Z+0000",
+      url: null,
+      folderId: { id: f.id, type: f.type },
+      folderType: f.type === "Folder" ? "Folder" : "Marketing Program",
+      parent: { id: 1, type: "Folder" },
+      path: f.path,
+      isArchive: false,
+      isSystem: false,
+      accessZoneId: 1,
+      workspace: "Default"
+    })))
+  }
+
+  private assetList(l: List) {
+    return { id: l.id, name: l.name, description: "", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt), folder: { id: l.folderId, type: "Folder" }, computedUrl: `https://sandbox.local/#ST${l.id}A1` }
+  }
+
+  private leadDbList(l: List) {
+    return { id: l.id, name: l.name, description: "", programName: "Engage Audiences", workspaceName: "Default", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt) }
+  }
+
+  private createList(form: URLSearchParams, now: number) {
+    const name = form.get("name")?.trim() ?? ""
+    if (name === "") return this.fail("701", "name cannot be blank", true)
+    let folderRef: { id?: unknown; type?: unknown }
+    try {
+      folderRef = JSON.parse(form.get("folder") ?? "null") ?? {}
+    } catch {
+      return this.fail("701", "folder cannot be blank", true)
+    }
+    const folder = this.config.folders.find((f) => f.id === Number(folderRef.id))
+    if (folder === undefined) return this.fail("710", "Parent folder not found", true)
+    if (folder.type.toLowerCase() !== "folder") return this.fail("711", "Incorrect folder type", true)
+    if ([...this.lists.values()].some((l) => l.name.toLowerCase() === name.toLowerCase())) {
+      return this.fail("709", `Static List '${name}' already exists`, true)
+    }
+    const id = this.nextId++
+    const list: List = { id, name, folderId: folder.id, createdAt: now, updatedAt: now, members: new Set() }
+    this.lists.set(id, list)
+    return json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result: [this.assetList(list)] })
+  }
+
+  private browseLists(params: URLSearchParams) {
+    let lists = [...this.lists.values()]
+    const folder = params.get("folder")
+    if (folder !== null) {
+      try {
+        const ref = JSON.parse(folder) as { id: number }
+        lists = lists.filter((l) => l.folderId === Number(ref.id))
+      } catch {
+        return this.fail("701", "folder is not valid JSON", true)
+      }
+    }
+    const offset = Number(params.get("offset") ?? 0)
+    const max = Math.min(200, Number(params.get("maxReturn") ?? 20))
+    return this.okAsset(lists.slice(offset, offset + max).map((l) => this.assetList(l)))
+  }
+
+  private listMembers(list: List, params: URLSearchParams) {
+    const size = Math.min(this.config.batchSize, Number(params.get("batchSize") ?? this.config.batchSize))
+    const offset = params.has("nextPageToken") ? Number(atob(params.get("nextPageToken")!)) : 0
+    const ids = [...list.members].sort((a, b) => a - b)
+    const page = ids.slice(offset, offset + size)
+    const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
+    const result = page.map((id) => this.leadFields(this.leads.get(id)!, fields))
+    const more = offset + size < ids.length
+    return this.ok(result, { moreResult: more, ...(more ? { nextPageToken: btoa(String(offset + size)) } : {}) })
+  }
+
+  private addMember(list: List, id: number, now: number) {
+    if (!this.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+    list.members.add(id)
+    list.updatedAt = now
+    return { id, status: "added" }
+  }
+
+  private removeMember(list: List, id: number, now: number) {
+    if (!this.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+    if (!list.members.delete(id)) return { id, status: "skipped", reasons: [{ code: "1015", message: "Lead not in list" }] }
+    list.updatedAt = now
+    return { id, status: "removed" }
+  }
+
+  // ------------------------------------------------------------------ leads
+
+  private createLead(email: string, now: number): Lead {
+    const id = this.nextId++
+    const lead = { id, email: email.trim(), createdAt: now, updatedAt: now }
+    this.leads.set(id, lead)
+    const key = email.trim().toLowerCase()
+    this.byEmail.set(key, [...(this.byEmail.get(key) ?? []), id])
+    return lead
+  }
+
+  private upsertLead(email: string, now: number): Lead {
+    const found = this.byEmail.get(email.trim().toLowerCase())?.[0]
+    if (found !== undefined) return this.leads.get(found)!
+    return this.createLead(email, now)
+  }
+
+  private leadFields(lead: Lead, fields: ReadonlyArray<string>) {
+    const all: Record<string, unknown> = { id: lead.id, email: lead.email, firstName: null, lastName: null, createdAt: iso(lead.createdAt), updatedAt: iso(lead.updatedAt) }
+    const out: Record<string, unknown> = { id: lead.id }
+    for (const f of fields) if (f in all) out[f] = all[f]
+    return out
+  }
+
+  private lookup(params: URLSearchParams) {
+    const filterType = params.get("filterType")
+    const values = (params.get("filterValues") ?? "").split(",").filter((v) => v !== "")
+    if (filterType === null || values.length === 0) return this.fail("1003", "filterType and filterValues are required")
+    if (values.length > this.config.batchSize) return this.fail("1003", `Too many filter values, maximum is ${this.config.batchSize}`)
+    const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
+    let ids: Array<number>
+    if (filterType === "email") ids = values.flatMap((v) => this.byEmail.get(v.trim().toLowerCase()) ?? [])
+    else if (filterType === "id") ids = values.map(Number).filter((id) => this.leads.has(id))
+    else return this.fail("1035", `Unsupported filter type for target subscription: ${filterType}`)
+    const size = Math.min(this.config.batchSize, Number(params.get("batchSize") ?? this.config.batchSize))
+    const offset = params.has("nextPageToken") ? Number(atob(params.get("nextPageToken")!)) : 0
+    const page = ids.slice(offset, offset + size)
+    const more = offset + size < ids.length
+    return this.ok(page.map((id) => this.leadFields(this.leads.get(id)!, fields)), more ? { nextPageToken: btoa(String(offset + size)) } : {})
+  }
+
+  private upsert(body: { input?: Array<Record<string, unknown>>; action?: string; lookupField?: string }, now: number) {
+    const input = body.input ?? []
+    const action = body.action ?? "createOrUpdate"
+    if (input.length === 0) return this.fail("701", "input cannot be blank")
+    if (input.length > this.config.batchSize) return this.fail("1003", `Batch size exceeds ${this.config.batchSize}`)
+    if ((body.lookupField ?? "email") !== "email") return this.fail("1006", `Field '${body.lookupField}' not found`)
+    if (!["createOrUpdate", "createOnly", "updateOnly"].includes(action)) return this.fail("1003", `Invalid action ${action}`)
+    return this.ok(input.map((record) => {
+      const email = typeof record["email"] === "string" ? record["email"].trim() : ""
+      if (email === "") return { status: "skipped", reasons: [{ code: "1003", message: "Value for required field 'email' not specified" }] }
+      const matches = this.byEmail.get(email.toLowerCase()) ?? []
+      if (matches.length > 1) return { status: "skipped", reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
+      if (matches.length === 1) {
+        if (action === "createOnly") return { status: "skipped", reasons: [{ code: "1005", message: "Lead already exists" }] }
+        const lead = this.leads.get(matches[0]!)!
+        lead.updatedAt = now
+        return { id: lead.id, status: "updated" }
+      }
+      if (action === "updateOnly") return { status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+      return { id: this.createLead(email, now).id, status: "created" }
+    }))
+  }
+
+  // ------------------------------------------------------------------ bulk import
+
+  private startImport(params: URLSearchParams, request: SandboxRequest, contentType: string, now: number) {
+    if (params.get("format") !== "csv") return this.fail("1003", "Invalid format, only csv is supported here")
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType)
+    if (boundary === null) return this.fail("613", "Invalid Multipart Request")
+    const file = filePart(decoder.decode(request.body), boundary[1] ?? boundary[2]!)
+    if (file === undefined) return this.fail("613", "Invalid Multipart Request: no file part")
+    const listId = params.has("listId") ? Number(params.get("listId")) : undefined
+    if (listId !== undefined && !this.lists.has(listId)) return this.fail("1013", "Static list not found")
+    const active = [...this.imports.values()].filter((j) => this.importState(j, now) !== "Complete" && this.importState(j, now) !== "Failed")
+    if (active.filter((j) => this.importState(j, now) === "Importing").length >= 2 && active.filter((j) => this.importState(j, now) === "Queued").length >= 10) {
+      return this.fail("1016", "Too many imports")
+    }
+    if (listId !== undefined && active.some((j) => j.listId === listId)) return this.fail("1019", "Import to this list is in progress")
+    const [header, ...rows] = parseCsv(file)
+    const emailAt = (header ?? []).findIndex((h) => h.trim().toLowerCase() === (params.get("lookupField") ?? "email"))
+    if (emailAt < 0) return this.fail("1003", "lookupField not found in the CSV header")
+    const emails = rows.filter((r) => r.some((f) => f !== "")).map((r) => r[emailAt] ?? "")
+    const batchId = this.nextId++
+    this.imports.set(batchId, {
+      batchId,
+      listId,
+      createdAt: now,
+      rows: emails,
+      failed: this.config.failImportsContaining !== undefined && emails.includes(this.config.failImportsContaining),
+      applied: false,
+      warnings: []
+    })
+    return this.ok([{ batchId, importId: String(batchId), status: "Queued" }])
+  }
+
+  private importState(job: ImportJob, now: number): "Queued" | "Importing" | "Complete" | "Failed" {
+    if (now < job.createdAt + this.config.importQueuedMillis) return "Queued"
+    if (now < job.createdAt + this.config.importQueuedMillis + this.config.importRunningMillis) return "Importing"
+    return job.failed ? "Failed" : "Complete"
+  }
+
+  private advanceImports(now: number) {
+    for (const job of this.imports.values()) {
+      if (job.applied || this.importState(job, now) !== "Complete") continue
+      job.applied = true
+      const list = job.listId === undefined ? undefined : this.lists.get(job.listId)
+      for (const email of job.rows) {
+        if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
+          job.warnings.push([email, "Invalid email address"])
+          continue
+        }
+        if ((this.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
+          job.warnings.push([email, "Multiple lead match lookup criteria"])
+          continue
+        }
+        const lead = this.upsertLead(email, now)
+        list?.members.add(lead.id)
+      }
+    }
+  }
+
+  private importStatus(job: ImportJob, now: number) {
+    const status = this.importState(job, now)
+    const done = status === "Complete"
+    return {
+      batchId: job.batchId,
+      importId: String(job.batchId),
+      status,
+      numOfLeadsProcessed: done ? job.rows.length - job.warnings.length : 0,
+      numOfRowsFailed: 0,
+      numOfRowsWithWarning: done ? job.warnings.length : 0,
+      message: status === "Failed" ? "Import failed: the file could not be processed" : done ? `Import completed with ${job.warnings.length} warnings` : `Import ${status.toLowerCase()}`
+    }
+  }
+}
+
+/** The `file` part of a multipart/form-data body. */
+const filePart = (body: string, boundary: string): string | undefined => {
+  for (const part of body.split(`--${boundary}`)) {
+    const split = part.indexOf("\r\n\r\n")
+    if (split < 0) continue
+    const headers = part.slice(0, split)
+    if (!/name="file"/i.test(headers)) continue
+    return part.slice(split + 4).replace(/\r\n$/, "")
+  }
+  return undefined
+}
+
+export type { FaultRule }
