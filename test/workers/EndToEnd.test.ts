@@ -1,0 +1,79 @@
+// Events in → cron ticks inside workerd → the sandbox's lists hold exactly the desired emails.
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
+import { beforeAll, describe, expect, it } from "vitest"
+import worker from "../../workers/index.js"
+
+const base = "https://worker.test"
+let clock = 0
+const event = (audience: string, user: string, email: string | ReadonlyArray<string>, member: boolean) => ({
+  type: "identify",
+  userId: user,
+  messageId: `e2e-${++clock}`,
+  timestamp: new Date(Date.UTC(2026, 10, 20) + clock * 1000).toISOString(),
+  traits: { email, [audience]: member },
+  context: { personas: { computation_key: audience, computation_class: "audience" } }
+})
+
+const send = async (events: ReadonlyArray<unknown>) => {
+  const response = await SELF.fetch(`${base}/v1/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` },
+    body: JSON.stringify({ batch: events })
+  })
+  expect(response.status).toBe(200)
+}
+
+const tick = async () => {
+  const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/1 * * * *" })
+  const ctx = createExecutionContext()
+  await worker.scheduled(controller, env, ctx)
+  await waitOnExecutionContext(ctx)
+}
+
+const sandbox = async (path: string, init?: RequestInit) => (await fetch(`${env.MARKETO_ENDPOINT}/__sandbox/${path}`, init)).json()
+const members = async (list: string) =>
+  ((await sandbox("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }).lists.find((l) => l.name === list)?.members ?? []
+const refusedByRate = async () => {
+  const counters = (await sandbox("counters")) as { byOutcome: Record<string, number> }
+  return (counters.byOutcome["606"] ?? 0) + (counters.byOutcome["615"] ?? 0)
+}
+
+beforeAll(async () => {
+  await sandbox("reset", { method: "POST", body: "{}" })
+})
+
+describe("end to end inside workerd", () => {
+  it("syncs events to lists, then exits, email changes, shared emails, duplicates and reordering converge", async () => {
+    await send([
+      event("e2e_vip", "u1", "ada@example.com", true),
+      event("e2e_vip", "u2", ["grace@example.com", "grace@work.example.com"], true),
+      event("e2e_vip", "u3", "shared@example.com", true),
+      event("e2e_vip", "u4", "shared@example.com", true),
+      event("e2e_news", "u1", "ada@example.com", true)
+    ])
+    await tick()
+    expect(await members("e2e_vip")).toEqual(["ada@example.com", "grace@example.com", "grace@work.example.com", "shared@example.com"])
+    expect(await members("e2e_news")).toEqual(["ada@example.com"])
+
+    const exit = event("e2e_vip", "u1", "ada@example.com", false)
+    const lateEnter = { ...event("e2e_vip", "u1", "ada@example.com", true), timestamp: "2026-11-19T00:00:00Z" }
+    await send([exit, exit, lateEnter, event("e2e_vip", "u3", "shared@example.com", false)])
+    await send([event("e2e_vip", "u2", "grace@work.example.com", false), event("e2e_vip", "u2", "grace@new.example.com", true)])
+    await tick()
+    await tick()
+    expect(await members("e2e_vip")).toEqual(["grace@example.com", "grace@new.example.com", "shared@example.com"])
+
+    const view = await SELF.fetch(`${base}/admin/audiences/e2e_vip`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })
+    expect(await view.json()).toMatchObject({ desired: 3, synced: 3, pending: { add: 0, remove: 0 }, lastSync: { outcome: "ok" } })
+  })
+
+  it("keeps concurrent invocations inside the budget: no 606 or 615 caused by us", async () => {
+    const before = await refusedByRate()
+    await send(Array.from({ length: 900 }, (_, i) => event(`e2e_many_${i % 3}`, `m${i}`, `m${i}@example.com`, true)))
+    const syncs = Array.from({ length: 4 }, () => SELF.fetch(`${base}/admin/sync`, { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }))
+    await Promise.all([...syncs, tick(), tick()])
+    for (let i = 0; i < 3; i++) await tick()
+    for (let a = 0; a < 3; a++) expect((await members(`e2e_many_${a}`)).length).toBe(300)
+    expect(await refusedByRate()).toBe(before)
+  })
+})
