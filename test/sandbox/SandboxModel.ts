@@ -147,6 +147,18 @@ export class SandboxModel {
 
   // ------------------------------------------------------------------ the request
 
+  /**
+   * A call arriving while `maxConcurrency` calls are in flight is refused at once with 615 (the
+   * shell asks before it starts the call; identity calls are not limited).
+   */
+  refuseIfBusy(request: SandboxRequest, now: number): SandboxResponse | undefined {
+    const path = new URL(request.url, "http://sandbox.local").pathname
+    if (path.startsWith("/identity/") || this.inFlight < this.config.maxConcurrency) return undefined
+    const response = this.fail("615", "Concurrent access limit reached")
+    this.log.push({ at: now, method: request.method, path, status: 200, outcome: "615", counted: false })
+    return response
+  }
+
   handle(request: SandboxRequest, now: number): SandboxResponse {
     const url = new URL(request.url, "http://sandbox.local")
     const path = url.pathname
@@ -177,7 +189,6 @@ export class SandboxModel {
     const fault = this.faults.pick(path)
     if (fault !== undefined) return record(this.faultResponse(fault), fault === "606" || fault === "615")
 
-    if (this.inFlight > this.config.maxConcurrency) return record(this.fail("615", "Concurrent access limit reached"), false)
     this.window = this.window.filter((t) => t > now - this.config.windowMillis)
     if (this.window.length >= this.config.callsPerWindow) {
       return record(this.fail("606", `Max rate limit '${this.config.callsPerWindow}' exceeded with in '${this.config.windowMillis / 1000}' secs`), false)

@@ -63,12 +63,18 @@ export const startSandboxServer = async (options: { port?: number; host?: string
         return send(404, "{\"error\":\"unknown sandbox control route\"}")
       }
       const latency = sandbox.config.latencyMillis
+      const headers: Record<string, string> = {}
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v
+      const request = { method: req.method ?? "GET", url, headers, body }
+      const busy = sandbox.refuseIfBusy(request, now())
+      if (busy !== undefined) {
+        res.writeHead(busy.status, busy.headers)
+        return res.end(busy.body)
+      }
       sandbox.inFlight++
       try {
         if (latency > 0) await new Promise((r) => setTimeout(r, latency))
-        const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v
-        const answer = sandbox.handle({ method: req.method ?? "GET", url, headers, body }, now())
+        const answer = sandbox.handle(request, now())
         if (answer.drop === true) return req.socket.destroy()
         res.writeHead(answer.status, answer.headers)
         res.end(answer.body)
