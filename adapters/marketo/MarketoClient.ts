@@ -166,9 +166,12 @@ export const make = Effect.gen(function*() {
       if (leadIds.length === 0) return []
       yield* guardBatch(leadIds.length)
       const path = url(`/rest/v1/lists/${listId}/leads.json`)
-      const body = HttpBody.unsafeJson({ input: leadIds.map((id) => ({ id })) })
+      // Add takes a JSON body; remove takes repeated `id` parameters, as Adobe's description
+      // requires (300 ids stay far below the 8 KB URI limit).
       const envelope = yield* envelopeOf(() =>
-        kind === "add" ? HttpClientRequest.post(path).pipe(HttpClientRequest.setBody(body)) : HttpClientRequest.del(path).pipe(HttpClientRequest.setBody(body))
+        kind === "add"
+          ? HttpClientRequest.post(path).pipe(HttpClientRequest.setBody(HttpBody.unsafeJson({ input: leadIds.map((id) => ({ id })) })))
+          : HttpClientRequest.del(path, { urlParams: leadIds.map((id) => ["id", String(id)] as const) })
       )
       const records = yield* results(MembershipRecord, "membership results")(envelope)
       return records.map((r): MembershipOutcome => {

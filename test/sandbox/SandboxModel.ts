@@ -224,8 +224,9 @@ export class SandboxModel {
   private requestId() {
     return `${(++this.requestCounter).toString(16)}#sandbox`
   }
+  // Lead Database answers carry empty errors and warnings as Adobe's OpenAPI files require them.
   private ok(result: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) {
-    return json(200, { requestId: this.requestId(), result, success: true, ...extra })
+    return json(200, { requestId: this.requestId(), result, success: true, errors: [], warnings: [], ...extra })
   }
   private okAsset(result: ReadonlyArray<unknown>) {
     return result.length === 0
@@ -358,12 +359,12 @@ export class SandboxModel {
     return this.okAsset(found.map((f) => ({
       id: f.id,
       name: f.name,
-      description: null,
+      description: "",
       createdAt: "2026-01-01T00:00:00Z+0000",
       updatedAt: "2026-01-01T00:00:00Z+0000",
-      url: null,
+      url: `https://sandbox.local/#MF${f.id}A1`,
       folderId: { id: f.id, type: f.type },
-      folderType: f.type === "Folder" ? "Folder" : "Marketing Program",
+      folderType: f.type === "Folder" ? "Marketing Folder" : "Marketing Program",
       parent: { id: 1, type: "Folder" },
       path: f.path,
       isArchive: false,
@@ -374,7 +375,7 @@ export class SandboxModel {
   }
 
   private assetList(l: List) {
-    return { id: l.id, name: l.name, description: "", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt), folder: { id: l.folderId, type: "Folder" }, computedUrl: `https://sandbox.local/#ST${l.id}A1` }
+    return { id: l.id, name: l.name, description: "", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt), folder: { id: l.folderId, type: "Folder" }, url: `https://sandbox.local/#ST${l.id}A1`, computedUrl: `https://sandbox.local/#ST${l.id}A1`, workspace: "Default" }
   }
 
   private leadDbList(l: List) {
@@ -536,7 +537,7 @@ export class SandboxModel {
       applied: false,
       warnings: []
     })
-    return this.ok([{ batchId, importId: String(batchId), status: "Queued" }])
+    return this.ok([{ batchId, importId: String(batchId), status: "Queued", numOfLeadsProcessed: 0, numOfRowsFailed: 0, numOfRowsWithWarning: 0 }])
   }
 
   private importState(job: ImportJob, now: number): "Queued" | "Importing" | "Complete" | "Failed" {

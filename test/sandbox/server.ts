@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { SandboxConfig } from "./SandboxConfig.js"
 import type { FaultRule } from "./SandboxFaults.js"
-import { SandboxModel } from "./SandboxModel.js"
+import { SandboxModel, type SandboxRequest, type SandboxResponse } from "./SandboxModel.js"
 import { sandboxPage } from "./SandboxPage.js"
 
 export interface SandboxServer {
@@ -24,7 +24,16 @@ const readBody = (req: IncomingMessage) =>
     req.on("error", reject)
   })
 
-export const startSandboxServer = async (options: { port?: number; host?: string; config?: Partial<SandboxConfig>; seed?: number } = {}): Promise<SandboxServer> => {
+export interface SandboxServerOptions {
+  readonly port?: number
+  readonly host?: string
+  readonly config?: Partial<SandboxConfig>
+  readonly seed?: number
+  /** Sees every Marketo request and the sandbox's answer (conformance checks). */
+  readonly onExchange?: (request: SandboxRequest, response: SandboxResponse) => void
+}
+
+export const startSandboxServer = async (options: SandboxServerOptions = {}): Promise<SandboxServer> => {
   let sandbox = new SandboxModel(options.config ?? {}, options.seed ?? 1)
   const state = { clockOffsetMillis: 0 }
   const now = () => Date.now() + state.clockOffsetMillis
@@ -75,6 +84,7 @@ export const startSandboxServer = async (options: { port?: number; host?: string
       try {
         if (latency > 0) await new Promise((r) => setTimeout(r, latency))
         const answer = sandbox.handle(request, now())
+        options.onExchange?.(request, answer)
         if (answer.drop === true) return req.socket.destroy()
         res.writeHead(answer.status, answer.headers)
         res.end(answer.body)
