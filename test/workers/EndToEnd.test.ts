@@ -51,6 +51,9 @@ describe("end to end inside workerd", () => {
       event("e2e_vip", "u4", "shared@example.com", true),
       event("e2e_news", "u1", "ada@example.com", true)
     ])
+    const plan = await SELF.fetch(`${base}/admin/audiences/e2e_vip/plan`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })
+    // The inbox is folded by the first tick; before it the audience is not known yet.
+    expect(plan.status).toBe(404)
     await tick()
     expect(await members("e2e_vip")).toEqual(["ada@example.com", "grace@example.com", "grace@work.example.com", "shared@example.com"])
     expect(await members("e2e_news")).toEqual(["ada@example.com"])
@@ -58,6 +61,8 @@ describe("end to end inside workerd", () => {
     const exit = event("e2e_vip", "u1", "ada@example.com", false)
     const lateEnter = { ...event("e2e_vip", "u1", "ada@example.com", true), timestamp: "2026-11-19T00:00:00Z" }
     await send([exit, exit, lateEnter, event("e2e_vip", "u3", "shared@example.com", false)])
+    const sync = await SELF.fetch(`${base}/admin/sync`, { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })
+    expect(await sync.json()).toMatchObject({ inboxFolded: 1, audiences: [{ audience: "e2e_vip", removed: 1 }] })
     await send([event("e2e_vip", "u2", "grace@work.example.com", false), event("e2e_vip", "u2", "grace@new.example.com", true)])
     await tick()
     await tick()
