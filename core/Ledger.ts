@@ -23,9 +23,14 @@ type MutableEmails = Record<string, EmailRecord>
 const own = (emails: MutableEmails, email: string): EmailRecord | undefined =>
   Object.prototype.hasOwnProperty.call(emails, email) ? emails[email] : undefined
 
-export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipChange>): LedgerShard => {
+/**
+ * Fold changes into a shard. By default the shard is left as it was and a new one returned; a
+ * caller that owns the shard (it decoded it just now) may pass `inPlace` to skip copying every
+ * record, which dominates the cost of small batches against large shards.
+ */
+export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipChange>, options: { readonly inPlace?: boolean } = {}): LedgerShard => {
   if (changes.length === 0) return shard
-  const emails: MutableEmails = { ...shard.emails }
+  const emails: MutableEmails = options.inPlace === true ? shard.emails as MutableEmails : { ...shard.emails }
   for (const change of changes) {
     const incoming: Holder = { user: change.user, member: change.member, timestamp: change.timestamp, messageId: change.messageId }
     const record = own(emails, change.email)
@@ -47,7 +52,7 @@ export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipC
     const { refused: _refused, ...rest } = record
     emails[change.email] = { ...rest, holders }
   }
-  return { ...shard, emails }
+  return options.inPlace === true ? shard : { ...shard, emails }
 }
 
 export const isDesired = (record: EmailRecord): boolean => record.holders.some((h) => h.member)
@@ -64,8 +69,9 @@ export interface ShardDelta {
 export const shardDelta = (shard: LedgerShard, audienceClass: AudienceClass): ShardDelta => {
   const add: Array<Email> = []
   const remove: Array<Email> = []
-  for (const email of Object.keys(shard.emails)) {
-    const record = shard.emails[email]!
+  const emails = shard.emails
+  for (const email in emails) {
+    const record = emails[email]!
     const desired = isDesired(record)
     if (desired && !record.synced && record.importing === undefined && record.refused === undefined) add.push(email as Email)
     else if (!desired && record.synced && audienceClass === "audience") remove.push(email as Email)
