@@ -1,22 +1,50 @@
-// Runs the pure core under Deno: decode Segment events, fold them into ledger shards, plan, and
-// sync against the in-memory ports. Exits non-zero on any mismatch. Proof the core is runtime-neutral.
+// Runs the pure core under Deno, offline, with modules from node_modules: decode Segment events,
+// fold them into a ledger shard, plan, and sync against the in-memory ports. Proof that the core
+// is runtime-neutral. Exits non-zero when any step fails.
+//
+// Adding a step: one `await step("name", () => { ...; return check(condition, detail) })` block.
+// Steps run in order and may use what earlier steps assigned.
 import { Effect, Either } from "effect"
-import { decodeEventsText } from "../../core/EventDecoder.ts"
-import { emptyShard, foldShard, shardDelta } from "../../core/Ledger.ts"
-import { planAudience } from "../../core/Planner.ts"
 import { planCalls } from "../../core/CostModel.ts"
+import { normalizeEmail } from "../../core/EmailNormalizer.ts"
+import { type DecodedEvents, decodeEvents, decodeEventsText } from "../../core/EventDecoder.ts"
+import type { AudienceKey } from "../../core/Ids.ts"
 import { appendInbox } from "../../core/Inbox.ts"
-import { runTick } from "../../core/Sync.ts"
+import { emptyShard, foldShard, type ShardDelta, shardDelta } from "../../core/Ledger.ts"
+import type { Plan } from "../../core/Plan.ts"
+import { planAudience } from "../../core/Planner.ts"
 import { MarketoApi } from "../../core/ports/MarketoApi.ts"
 import { makeMarketoMemory } from "../../core/ports/MarketoApiMemory.ts"
 import { StateStore } from "../../core/ports/StateStore.ts"
-import type { AudienceKey } from "../../core/Ids.ts"
+import { runTick } from "../../core/Sync.ts"
+import brokenEvents from "../core/fixtures/segment/broken-events.json" with { type: "json" }
+import trackBatch from "../core/fixtures/segment/track-batch.json" with { type: "json" }
 
-const check = (name: string, ok: boolean, detail: unknown) => {
-  if (!ok) throw new Error(`deno smoke: ${name} failed: ${JSON.stringify(detail)}`)
-  console.log(`ok - ${name}`)
+let passed = 0
+const failed: Array<string> = []
+
+/** A failed check: its detail is printed as JSON. */
+class Mismatch {
+  constructor(readonly detail: unknown) {}
+}
+const check = (ok: boolean, detail: unknown): void => {
+  if (!ok) throw new Mismatch(detail)
 }
 
+const step = async (name: string, run: () => void | Promise<void>): Promise<void> => {
+  try {
+    await run()
+    passed++
+    console.log(`ok - ${name}`)
+  } catch (error) {
+    failed.push(name)
+    const detail = error instanceof Mismatch ? JSON.stringify(error.detail) : error instanceof Error ? error.stack ?? error.message : String(error)
+    console.log(`not ok - ${name}: ${detail}`)
+  }
+}
+
+const receivedAt = Date.parse("2026-11-21T00:00:00Z")
+const vip = "vip" as AudienceKey
 const body = JSON.stringify({
   batch: [
     { type: "identify", userId: "u1", messageId: "m1", timestamp: "2026-11-20T10:00:00Z", traits: { email: "Ada@Example.com", vip: true }, context: { personas: { computation_key: "vip" } } },
@@ -24,26 +52,69 @@ const body = JSON.stringify({
     { type: "identify", userId: "u3", messageId: "m3", timestamp: "2026-11-20T10:02:00Z", traits: { vip: true }, context: { personas: { computation_key: "vip" } } }
   ]
 })
+const expectedEmails = "ada@example.com,g@work.example.com,grace@example.com"
 
-const decoded = Either.getOrThrow(decodeEventsText(body, 0))
-check("decode", decoded.accepted === 3 && decoded.changes.length === 3 && decoded.withoutEmail.length === 1, decoded)
+let decoded: DecodedEvents | undefined
+let delta: ShardDelta | undefined
+let plan: Plan | undefined
 
-const shard = foldShard(emptyShard("vip" as AudienceKey, 0), decoded.changes)
-const delta = shardDelta(shard, "audience")
-check("fold", delta.add.join() === "ada@example.com,g@work.example.com,grace@example.com", delta)
+await step("normalise emails", () => {
+  check(Either.getOrUndefined(normalizeEmail("  Ada@Example.COM ")) === "ada@example.com", normalizeEmail("  Ada@Example.COM "))
+  check(Either.isLeft(normalizeEmail("zoë@example.com")), normalizeEmail("zoë@example.com"))
+})
 
-const plan = planAudience({ audience: "vip" as AudienceKey, listName: "vip", folderName: "Engage Audiences", add: delta.add.map((email) => ({ email })), remove: [], pendingImports: [] })
-check("plan", planCalls(plan) === 4, plan.steps.map((s) => s._tag))
+await step("decode the Segment track batch fixture", () => {
+  const out = Either.getOrThrow(decodeEvents(trackBatch, receivedAt))
+  const summary = out.changes.map((c) => `${c.audience}/${c.user}/${c.email}/${c.member}/${c.externalListId ?? "-"}`)
+  check(
+    out.events === 4 && out.accepted === 4 && out.rejected.length === 0 && out.withoutEmail.length === 1 &&
+      summary.join() === "first_time_shopper/u123/ada@example.com/true/-,first_time_shopper/u456/grace@example.com/false/-," +
+          "welcome_step_1/u123/ada@example.com/true/1042,welcome_step_1/u123/ada.work@example.com/true/1042",
+    { summary, rejected: out.rejected }
+  )
+})
 
-const members = await Effect.runPromise(Effect.gen(function*() {
-  const { api, control } = yield* makeMarketoMemory()
-  const store = yield* StateStore.makeMemory()
-  const program = Effect.gen(function*() {
-    yield* appendInbox(decoded)
-    yield* runTick({ folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER })
-  })
-  yield* program.pipe(Effect.provideService(MarketoApi, api), Effect.provideService(StateStore, store))
-  return yield* control.members("vip")
-}))
-check("sync", members.join() === "ada@example.com,g@work.example.com,grace@example.com", members)
-console.log("deno smoke: 4 passed, 0 failed")
+await step("reject broken events by index, keep the valid ones", () => {
+  const out = Either.getOrThrow(decodeEvents(brokenEvents, receivedAt))
+  const second = out.rejected.find((r) => r.index === 2)
+  check(
+    out.events === 13 && out.accepted === 2 && second?.reason === "membership traits.vip must be a boolean, got \"yes\"",
+    { accepted: out.accepted, rejected: out.rejected }
+  )
+  check(Either.isLeft(decodeEventsText("{nope", receivedAt)), "a body that is not JSON was accepted")
+})
+
+await step("decode a text body", () => {
+  decoded = Either.getOrThrow(decodeEventsText(body, receivedAt))
+  check(decoded.accepted === 3 && decoded.changes.length === 3 && decoded.withoutEmail.length === 1, decoded)
+})
+
+await step("fold into a ledger shard", () => {
+  if (decoded === undefined) throw new Error("needs the decoded body")
+  delta = shardDelta(foldShard(emptyShard(vip, 0), decoded.changes), "audience")
+  check(delta.add.join() === expectedEmails && delta.remove.length === 0, delta)
+})
+
+await step("plan the audience", () => {
+  if (delta === undefined) throw new Error("needs the shard delta")
+  plan = planAudience({ audience: vip, listName: "vip", folderName: "Engage Audiences", add: delta.add.map((email) => ({ email })), remove: [], pendingImports: [] })
+  check(planCalls(plan) === 4, plan.steps.map((s) => s._tag))
+})
+
+await step("sync through the in-memory ports", async () => {
+  if (decoded === undefined) throw new Error("needs the decoded body")
+  const events = decoded
+  const members = await Effect.runPromise(Effect.gen(function*() {
+    const { api, control } = yield* makeMarketoMemory()
+    const store = yield* StateStore.makeMemory()
+    yield* Effect.gen(function*() {
+      yield* appendInbox(events)
+      yield* runTick({ folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER })
+    }).pipe(Effect.provideService(MarketoApi, api), Effect.provideService(StateStore, store))
+    return yield* control.members("vip")
+  }))
+  check(members.join() === expectedEmails, members)
+})
+
+console.log(`deno smoke: ${passed} passed, ${failed.length} failed${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`)
+if (failed.length > 0) Deno.exit(1)
