@@ -3,7 +3,7 @@
 // elsewhere); concurrent requests that find none wait on one refresh instead of each asking.
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Clock, Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { MarketoAuthError, MarketoTransient } from "../../core/MarketoErrors.js"
 import type { MarketoError } from "../../core/ports/MarketoApi.js"
 import { MarketoConfig } from "./MarketoConfig.js"
@@ -14,20 +14,27 @@ export interface StoredToken {
   readonly expiresAt: number
 }
 
+/**
+ * Where the current access token lives, so that every invocation of the worker shares one token
+ * per Marketo instance (the instance's Durable Object on Workers; memory in one process).
+ * A store only keeps what it is given: freshness, refresh and single-flight are the client's.
+ * - `get`: the token last set, if any (a store that cannot answer returns none: the client then
+ *   asks Marketo, which hands back the same token while it lives).
+ * - `set`: replace the token.
+ * - `clear(token)`: forget that token after Marketo refused it (601/602), but only if it is still
+ *   the stored one, so a token another invocation just set survives.
+ */
 export class TokenStore extends Context.Tag("marketo-lists/TokenStore")<TokenStore, {
   readonly get: Effect.Effect<Option.Option<StoredToken>>
   readonly set: (token: StoredToken) => Effect.Effect<void>
-  /** Forget a token Marketo rejected, unless another caller already replaced it. */
   readonly clear: (token: string) => Effect.Effect<void>
 }>() {
-  static readonly layerMemory = Layer.effect(
-    TokenStore,
-    Effect.map(Ref.make(Option.none<StoredToken>()), (ref) => ({
-      get: Ref.get(ref),
-      set: (token) => Ref.set(ref, Option.some(token)),
-      clear: (token) => Ref.update(ref, Option.filter((t) => t.token !== token))
-    }))
-  )
+  static readonly makeMemory: Effect.Effect<TokenStore["Type"]> = Effect.map(Ref.make(Option.none<StoredToken>()), (ref) => ({
+    get: Ref.get(ref),
+    set: (token) => Ref.set(ref, Option.some(token)),
+    clear: (token) => Ref.update(ref, Option.filter((t) => t.token !== token))
+  }))
+  static readonly layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, TokenStore.makeMemory)
 }
 
 /** Refresh this long before expiry, so no request goes out with a token about to lapse. */
@@ -52,11 +59,14 @@ export const makeAccessTokens = Effect.gen(function*() {
   const http = yield* HttpClient.HttpClient
   const config = yield* MarketoConfig
   const store = yield* TokenStore
-  const refreshing = yield* Effect.makeSemaphore(1)
+  const timeoutMillis = config.requestTimeoutMillis ?? 120_000
+  // The one refresh in flight, which every caller that needs a token waits on.
+  const inflight = yield* Ref.make(Option.none<Deferred.Deferred<string, MarketoError>>())
 
   const fresh = (token: StoredToken, now: number) => token.expiresAt - now > refreshMarginMillis
 
   const ask: Effect.Effect<StoredToken, MarketoError> = Effect.gen(function*() {
+    // A form body, not the query: the secret never appears in a URL or an access log.
     const request = HttpClientRequest.post(`${config.baseUrl}/identity/oauth/token`).pipe(
       HttpClientRequest.bodyUrlParams({
         grant_type: "client_credentials",
@@ -64,10 +74,14 @@ export const makeAccessTokens = Effect.gen(function*() {
         client_secret: Redacted.value(config.clientSecret)
       })
     )
-    const response = yield* http.execute(request).pipe(
-      Effect.mapError(() => new MarketoTransient({ code: "network", message: "the identity request did not complete" }))
+    const [response, text] = yield* http.execute(request).pipe(
+      Effect.flatMap((r) => Effect.map(r.text.pipe(Effect.orElseSucceed(() => "")), (t) => [r, t] as const)),
+      Effect.mapError(() => new MarketoTransient({ code: "network", message: "the identity request did not complete" })),
+      Effect.timeoutFail({
+        duration: timeoutMillis,
+        onTimeout: () => new MarketoTransient({ code: "timeout", message: `the identity endpoint did not answer within ${timeoutMillis} ms` })
+      })
     )
-    const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
     const json = Option.getOrUndefined(Schema.decodeUnknownOption(Schema.parseJson())(text))
     if (response.status === 401 || Option.isSome(Schema.decodeUnknownOption(ErrorResponse)(json))) return yield* Effect.fail(badCredentials)
     if (response.status !== 200) return yield* new MarketoTransient({ code: `HTTP ${response.status}`, message: "the identity endpoint failed" })
@@ -88,17 +102,40 @@ export const makeAccessTokens = Effect.gen(function*() {
     }
   })
 
-  const current = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
+  const refreshAndStore = Effect.gen(function*() {
+    // Another invocation may have refreshed the shared token meanwhile.
     const shared = yield* store.get
-    if (Option.isSome(shared) && fresh(shared.value, now)) return shared.value.token
-    return yield* refreshing.withPermits(1)(Effect.gen(function*() {
-      const again = yield* store.get
-      if (Option.isSome(again) && fresh(again.value, yield* Clock.currentTimeMillis)) return again.value.token
-      const token = yield* askUntilFresh
-      yield* store.set(token)
-      return token.token
-    }))
+    if (Option.isSome(shared) && fresh(shared.value, yield* Clock.currentTimeMillis)) return shared.value.token
+    const token = yield* askUntilFresh
+    yield* store.set(token)
+    return token.token
+  })
+
+  // Single flight: the first caller runs the refresh, the others await its result (success or
+  // failure alike, so bad credentials cost one identity call, not one per waiting caller).
+  // A leader that is interrupted hands its waiters a transient failure, which their retry covers.
+  const interrupted = new MarketoTransient({ code: "interrupted", message: "the token refresh was interrupted" })
+  const refresh: Effect.Effect<string, MarketoError> = Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      const mine = yield* Deferred.make<string, MarketoError>()
+      const leader = yield* Ref.modify(inflight, (current) =>
+        Option.isSome(current) ? [current.value, current] as const : [mine, Option.some(mine)] as const)
+      if (leader !== mine) return yield* restore(Deferred.await(leader))
+      return yield* restore(refreshAndStore).pipe(
+        Effect.onExit((exit) =>
+          Effect.zipRight(
+            Ref.set(inflight, Option.none()),
+            Deferred.done(mine, Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? Exit.fail(interrupted) : exit)
+          )
+        )
+      )
+    })
+  )
+
+  const current = Effect.gen(function*() {
+    const shared = yield* store.get
+    if (Option.isSome(shared) && fresh(shared.value, yield* Clock.currentTimeMillis)) return shared.value.token
+    return yield* refresh
   })
 
   return { current, invalidate: store.clear } satisfies AccessTokens

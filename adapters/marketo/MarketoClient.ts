@@ -33,6 +33,9 @@ import { MarketoConfig } from "./MarketoConfig.js"
 export const retrySchedule = (baseMillis = 1_000) =>
   Schedule.exponential(baseMillis).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
 
+/** Marketo gives up on its side after 30 s (lead endpoints) or 90 s (sync leads) with a 604. */
+export const defaultRequestTimeoutMillis = 120_000
+
 const shapeError = (what: string) => () => new MarketoUnknownError({ code: "shape", message: `Marketo answered ${what} in an unexpected shape` })
 
 export const make = Effect.gen(function*() {
@@ -40,15 +43,21 @@ export const make = Effect.gen(function*() {
   const config = yield* MarketoConfig
   const limiter = yield* RateLimiter
   const tokens = yield* makeAccessTokens
+  const timeoutMillis = config.requestTimeoutMillis ?? defaultRequestTimeoutMillis
 
   /** One HTTP exchange under a permit, with the current token; the envelope decoded. */
   const exchange = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
     limiter.withPermit(Effect.gen(function*() {
       const request = build().pipe(HttpClientRequest.bearerToken(token))
-      const response = yield* http.execute(request).pipe(
-        Effect.mapError(() => new MarketoTransient({ code: "network", message: "the request to Marketo did not complete" }))
+      // A hung answer would hold a permit forever: past the timeout it counts as transient.
+      const [response, text] = yield* http.execute(request).pipe(
+        Effect.flatMap((r) => Effect.map(r.text.pipe(Effect.orElseSucceed(() => "")), (t) => [r, t] as const)),
+        Effect.mapError(() => new MarketoTransient({ code: "network", message: "the request to Marketo did not complete" })),
+        Effect.timeoutFail({
+          duration: timeoutMillis,
+          onTimeout: () => new MarketoTransient({ code: "timeout", message: `Marketo did not answer within ${timeoutMillis} ms` })
+        })
       )
-      const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
       if (response.status === 413) return yield* new MarketoRejected({ code: "HTTP 413", message: "request body too large for Marketo" })
       if (response.status === 414) return yield* new MarketoRejected({ code: "HTTP 414", message: "request URI too long for Marketo" })
       if (response.status >= 500) return yield* new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo's edge failed" })
