@@ -60,7 +60,7 @@ type EventType = SegmentEvent["type"]
 const audienceKeyOf = (event: SegmentEvent): Either.Either<{ readonly raw: string; readonly key: AudienceKey }, string> => {
   const fallback = (holder: "properties" | "traits") => {
     const value = own(event[holder], "audience_key")
-    return typeof value === "string" && value.length <= maxAudienceKeyLength ? value : undefined
+    return typeof value === "string" && value !== "" ? value : undefined
   }
   const raw = present(event.context?.personas?.computation_key) ?? fallback("properties") ?? fallback("traits")
   const key = raw?.trim()

@@ -245,6 +245,7 @@ describe("EventDecoder: rejections name the event and the problem", () => {
     ["userId too long", identify({ userId: "u".repeat(1001) }), "userId is longer than 1000 characters"],
     ["audience key too long", identify({ context: { personas: { computation_key: "k".repeat(1001) } } }), "context.personas.computation_key is longer than 1000 characters"],
     ["audience key over 255", identify({ context: { personas: { computation_key: "k".repeat(256) } } }), "audience key is longer than 255 characters"],
+    ["properties.audience_key over 255", identify({ context: {}, properties: { audience_key: "k".repeat(256) } }), "audience key is longer than 255 characters"],
     ["audience key blank", identify({ context: { personas: { computation_key: "   " } } }), "no audience key (context.personas.computation_key, properties.audience_key or traits.audience_key)"],
     ["computation_key a number", identify({ context: { personas: { computation_key: 5 } } }), "context.personas.computation_key must be a string, got 5"],
     ["context not an object", identify({ context: "ctx" }), "context must be an object, got \"ctx\""],
