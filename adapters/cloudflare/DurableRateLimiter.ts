@@ -2,7 +2,7 @@
 // location, draws from the same budget. A refused request sleeps for the time the object names
 // and asks again; a granted permit is released when the call ends, whatever its outcome.
 import { Effect, Layer } from "effect"
-import { BudgetExhausted, type MarketoSignal, RateLimiter } from "../../core/ports/RateLimiter.js"
+import { acquireUntilGranted, type MarketoSignal, RateLimiter } from "../../core/ports/RateLimiter.js"
 import type { MarketoInstanceStub } from "./MarketoInstanceApi.js"
 import { rpcCall } from "./RpcCall.js"
 
@@ -12,23 +12,9 @@ export const make = (instance: BudgetObject): RateLimiter["Type"] => {
   // The object cannot be reached even after retries: nothing sensible to do but stop the run.
   const call = <A>(method: string, f: () => Promise<A>) => Effect.orDie(rpcCall(method, f))
 
-  const acquire = (permitId: string, restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) => {
-    // Asking again with the same id is idempotent, so a retried RPC cannot take two slots.
-    const attempt: Effect.Effect<void, BudgetExhausted> = Effect.flatMap(
-      call("acquire", () => instance.acquire(permitId)),
-      (answer) => {
-        switch (answer._tag) {
-          case "Granted":
-            return Effect.void
-          case "Wait":
-            return Effect.zipRight(restore(Effect.sleep(answer.retryAfterMillis)), attempt)
-          case "Exhausted":
-            return Effect.fail(new BudgetExhausted({ reason: answer.reason, resumesAt: answer.resumesAt }))
-        }
-      }
-    )
-    return attempt
-  }
+  // Asking again with the same id is idempotent, so a retried RPC cannot take two slots.
+  const acquire = (permitId: string, restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+    acquireUntilGranted(call("acquire", () => instance.acquire(permitId)), restore)
 
   // A release that fails leaves the permit to expire in the object (crash safety).
   const release = (permitId: string) => Effect.ignore(call("release", () => instance.release(permitId)))

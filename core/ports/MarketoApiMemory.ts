@@ -6,7 +6,7 @@ import { Effect, Layer, Option, Ref } from "effect"
 import type { Email } from "../Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../Ids.js"
 import { MarketoRejected } from "../MarketoErrors.js"
-import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type StaticList } from "./MarketoApi.js"
+import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome, type StaticList } from "./MarketoApi.js"
 
 interface ImportJobState {
   readonly listId: ListId
@@ -92,6 +92,23 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
 
   const unknownList = (listId: ListId) => new MarketoRejected({ code: "1013", message: `Static list ${listId} not found` })
 
+  /** Marketo's per-record outcomes: 1004 for an unknown lead; on remove, 1015 for a non-member. */
+  const changeMembership = (listId: ListId, leadIds: ReadonlyArray<LeadId>, kind: "add" | "remove") =>
+    call((s) => {
+      const list = s.lists.get(listId)
+      if (list === undefined) return unknownList(listId)
+      const members = new Set(list.members)
+      const out = leadIds.map((leadId): MembershipOutcome => {
+        if (!s.leads.has(leadId)) return { leadId, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+        if (kind === "add") {
+          members.add(leadId)
+          return { leadId, status: "added" }
+        }
+        return members.delete(leadId) ? { leadId, status: "removed" } : { leadId, status: "notMember", reasons: [{ code: "1015", message: "Lead not in list" }] }
+      })
+      return [out, withMembers(s, listId, members)]
+    })
+
   const api: typeof MarketoApi.Service = {
     findFolders: (name) => call((s) => [s.folders.filter((f) => f.name === name), s]),
     findStaticList: (name) =>
@@ -121,30 +138,8 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         return [out, next]
       }),
     lookupLeads: (emails) => call((s) => [emails.map((email) => ({ email, leadIds: leadsOf(s, email) })), s]),
-    addToList: (listId, leadIds) =>
-      call((s) => {
-        const list = s.lists.get(listId)
-        if (list === undefined) return unknownList(listId)
-        const members = new Set(list.members)
-        const out = leadIds.map((leadId) => {
-          if (!s.leads.has(leadId)) return { leadId, status: "skipped" as const, reasons: [{ code: "1004", message: "Lead not found" }] }
-          members.add(leadId)
-          return { leadId, status: "added" as const }
-        })
-        return [out, withMembers(s, listId, members)]
-      }),
-    removeFromList: (listId, leadIds) =>
-      call((s) => {
-        const list = s.lists.get(listId)
-        if (list === undefined) return unknownList(listId)
-        const members = new Set(list.members)
-        const out = leadIds.map((leadId) => {
-          if (!s.leads.has(leadId)) return { leadId, status: "skipped" as const, reasons: [{ code: "1004", message: "Lead not found" }] }
-          if (!members.delete(leadId)) return { leadId, status: "notMember" as const, reasons: [{ code: "1015", message: "Lead not in list" }] }
-          return { leadId, status: "removed" as const }
-        })
-        return [out, withMembers(s, listId, members)]
-      }),
+    addToList: (listId, leadIds) => changeMembership(listId, leadIds, "add"),
+    removeFromList: (listId, leadIds) => changeMembership(listId, leadIds, "remove"),
     importLeads: (listId, emails) =>
       call((s) => {
         if (!s.lists.has(listId)) return unknownList(listId)

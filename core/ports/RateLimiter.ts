@@ -32,6 +32,33 @@ export interface BudgetStatus {
   readonly pausedUntil: number
 }
 
+/** A budget's answer to one request for a permit. */
+export type PermitDecision =
+  | { readonly _tag: "Granted" }
+  | { readonly _tag: "Wait"; readonly retryAfterMillis: number }
+  | { readonly _tag: "Exhausted"; readonly reason: BudgetExhausted["reason"]; readonly resumesAt: number }
+
+/**
+ * Ask until granted, sleeping as told between attempts. Only the sleeps are interruptible
+ * (`restore`), so a permit once granted is always handed back to the caller to release.
+ */
+export const acquireUntilGranted = <E>(
+  attempt: Effect.Effect<PermitDecision, E>,
+  restore: <A, E2, R>(self: Effect.Effect<A, E2, R>) => Effect.Effect<A, E2, R>
+): Effect.Effect<void, E | BudgetExhausted> => {
+  const loop: Effect.Effect<void, E | BudgetExhausted> = Effect.flatMap(attempt, (decision) => {
+    switch (decision._tag) {
+      case "Granted":
+        return Effect.void
+      case "Wait":
+        return Effect.zipRight(restore(Effect.sleep(decision.retryAfterMillis)), loop)
+      case "Exhausted":
+        return Effect.fail(new BudgetExhausted({ reason: decision.reason, resumesAt: decision.resumesAt }))
+    }
+  })
+  return loop
+}
+
 export class RateLimiter extends Context.Tag("marketo-lists/RateLimiter")<RateLimiter, {
   /** Wait for a slot in the window and a concurrency permit, run `self`, release the permit. */
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BudgetExhausted, R>
@@ -63,19 +90,8 @@ export class RateLimiter extends Context.Tag("marketo-lists/RateLimiter")<RateLi
 
       // Each attempt is atomic; only the sleeps between attempts can be interrupted, so a granted
       // permit is always released.
-      const acquireLoop = (permitId: string, restore: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) => {
-        const attempt: Effect.Effect<void, BudgetExhausted> = Effect.flatMap(tryAcquire(permitId), (result) => {
-          switch (result._tag) {
-            case "Granted":
-              return Effect.void
-            case "Wait":
-              return Effect.zipRight(restore(Effect.sleep(result.retryAfterMillis)), attempt)
-            case "Exhausted":
-              return Effect.fail(new BudgetExhausted({ reason: result.reason, resumesAt: result.resumesAt }))
-          }
-        })
-        return attempt
-      }
+      const acquireLoop = (permitId: string, restore: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+        acquireUntilGranted(tryAcquire(permitId), restore)
 
       const release = (permitId: string) => Ref.update(state, (s) => RateBudget.release(s, permitId))
 
