@@ -5,10 +5,10 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Either, Exit, Fiber, Option, Redacted, TestClock } from "effect"
+import { Cause, ConfigProvider, Effect, Either, Exit, Fiber, Option, Redacted, TestClock } from "effect"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
-import { MarketoConfig, type MarketoConfigValues } from "../../adapters/marketo/MarketoConfig.js"
+import { MarketoConfig, type MarketoConfigValues, marketoConfig } from "../../adapters/marketo/MarketoConfig.js"
 import type { Email } from "../../core/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/Ids.js"
 import { MarketoLimits } from "../../core/MarketoLimits.js"
@@ -399,6 +399,34 @@ describe("retries on the TestClock", () => {
       const r = yield* Effect.either(h.record(h.api.lookupLeads(many)))
       expect(Either.getLeft(r).pipe(Option.getOrThrow)).toMatchObject({ _tag: "MarketoRejected", code: "batch" })
       expect(h.seen).toHaveLength(0)
+    }))
+})
+
+describe("settings", () => {
+  const read = (env: Record<string, string>) =>
+    Effect.either(Effect.withConfigProvider(marketoConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+  it.effect("reads the endpoint (normalised), the client id, the secret as Redacted, and the folder", () =>
+    Effect.gen(function*() {
+      const values = Either.getOrThrow(yield* read({
+        MARKETO_ENDPOINT: "https://123-ABC-456.mktorest.com/rest/",
+        MARKETO_CLIENT_ID: "id",
+        MARKETO_CLIENT_SECRET: SECRET
+      }))
+      expect(values.baseUrl).toBe("https://123-abc-456.mktorest.com")
+      expect(values.folderName).toBe("Engage Audiences")
+      expect(Redacted.value(values.clientSecret)).toBe(SECRET)
+      expect(String(values.clientSecret)).not.toContain(SECRET)
+      expect(JSON.stringify(values)).not.toContain(SECRET)
+    }))
+
+  it.effect("names the setting that is missing or wrong, never the secret", () =>
+    Effect.gen(function*() {
+      const badEndpoint = yield* read({ MARKETO_ENDPOINT: "ftp://x.example.com", MARKETO_CLIENT_ID: "id", MARKETO_CLIENT_SECRET: SECRET })
+      const noSecret = yield* read({ MARKETO_ENDPOINT: "https://x.mktorest.com", MARKETO_CLIENT_ID: "id" })
+      expect(String(Either.getLeft(badEndpoint).pipe(Option.getOrThrow))).toContain("MARKETO_ENDPOINT must start with https://")
+      expect(String(Either.getLeft(noSecret).pipe(Option.getOrThrow))).toContain("MARKETO_CLIENT_SECRET")
+      for (const r of [badEndpoint, noSecret]) expect(String(Either.getLeft(r).pipe(Option.getOrThrow))).not.toContain(SECRET)
     }))
 })
 
