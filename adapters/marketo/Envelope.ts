@@ -30,9 +30,14 @@ export const StaticListRecord = Schema.Struct({
   name: Schema.String,
   folder: Schema.Struct({ id: Schema.Number, type: Schema.optional(Schema.String) })
 })
-export const UpsertRecord = Schema.Struct({ id: Schema.optional(Schema.Number), status: Schema.String, reasons: Reasons })
+/** One upsert result: a lead id when created or updated; reasons when skipped. */
+export const UpsertRecord = Schema.Union(
+  Schema.Struct({ id: Schema.Number, status: Schema.Literal("created", "updated") }),
+  Schema.Struct({ id: Schema.optional(Schema.Number), status: Schema.Literal("skipped"), reasons: Reasons })
+)
 export const LeadRecord = Schema.Struct({ id: Schema.Number, email: Schema.optional(Schema.NullOr(Schema.String)) })
-export const MembershipRecord = Schema.Struct({ id: Schema.Number, status: Schema.String, reasons: Reasons })
+/** One add or remove result, for a lead id that was sent. */
+export const MembershipRecord = Schema.Struct({ id: Schema.Number, status: Schema.Literal("added", "removed", "skipped"), reasons: Reasons })
 export const ImportRecord = Schema.Struct({ batchId: Schema.Number, status: Schema.String })
 export const ImportStatusRecord = Schema.Struct({
   batchId: Schema.Number,

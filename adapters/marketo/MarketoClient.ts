@@ -140,9 +140,9 @@ export const make = Effect.gen(function*() {
       // Marketo answers in input order, one record per input.
       if (records.length !== emails.length) return yield* shapeError("a different number of upsert results than inputs")()
       return records.map((r, i): UpsertOutcome =>
-        r.status !== "skipped" && r.id !== undefined
-          ? { email: emails[i]!, status: r.status === "created" ? "created" : "updated", leadId: r.id as LeadId }
-          : { email: emails[i]!, status: "skipped", reasons: (r.reasons ?? []).map((x) => ({ code: x.code, message: x.message })) }
+        r.status === "skipped"
+          ? { email: emails[i]!, status: "skipped", reasons: (r.reasons ?? []).map((x) => ({ code: x.code, message: x.message })) }
+          : { email: emails[i]!, status: r.status, leadId: r.id as LeadId }
       )
     })
 
@@ -183,6 +183,8 @@ export const make = Effect.gen(function*() {
           : HttpClientRequest.del(path, { urlParams: leadIds.map((id) => ["id", String(id)] as const) })
       )
       const records = yield* results(MembershipRecord, "membership results")(envelope)
+      const sent = new Set<number>(leadIds)
+      if (records.some((r) => !sent.has(r.id))) return yield* shapeError("membership results for leads that were not sent")()
       return records.map((r): MembershipOutcome => {
         const reasons = (r.reasons ?? []).map((x) => ({ code: x.code, message: x.message }))
         if (r.status === "added" || r.status === "removed") return { leadId: r.id as LeadId, status: r.status }

@@ -206,6 +206,17 @@ describe("results as data", () => {
       expect(Either.getLeft(short).pipe(Option.getOrThrow)).toMatchObject({ _tag: "MarketoUnknownError" })
     }))
 
+  it.effect("refuses per-record results of an unexpected shape instead of guessing", () =>
+    Effect.gen(function*() {
+      const h = yield* harness(withToken((s) =>
+        s.url.pathname === "/rest/v1/leads.json" ? ok([{ status: "created" }]) : ok([{ id: 5, status: "added" }])
+      ))
+      const noId = yield* Effect.either(h.record(h.api.upsertLeads(emails("a@example.com"))))
+      const stranger = yield* Effect.either(h.record(h.api.addToList(3 as ListId, [4] as Array<LeadId>)))
+      expect(Either.getLeft(noId).pipe(Option.getOrThrow)).toMatchObject({ _tag: "MarketoUnknownError", code: "shape" })
+      expect(Either.getLeft(stranger).pipe(Option.getOrThrow)).toMatchObject({ _tag: "MarketoUnknownError", code: "shape" })
+    }))
+
   it.effect("groups lookups per requested email case-insensitively: none, one, or several leads", () =>
     Effect.gen(function*() {
       const h = yield* harness(withToken(() => ok([{ id: 1, email: "One@Example.com" }, { id: 2, email: "twin@example.com" }, { id: 3, email: "TWIN@example.com" }])))
