@@ -33,6 +33,9 @@ import { MarketoConfig } from "./MarketoConfig.js"
 export const retrySchedule = (baseMillis = 1_000) =>
   Schedule.exponential(baseMillis).pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(3)))
 
+/** What one exchange yields: Marketo's JSON envelope, or a CSV (import failures and warnings). */
+type Answer = { readonly _tag: "Envelope"; readonly envelope: Envelope } | { readonly _tag: "Csv"; readonly csv: string }
+
 /** Marketo gives up on its side after 30 s (lead endpoints) or 90 s (sync leads) with a 604. */
 export const defaultRequestTimeoutMillis = 120_000
 
@@ -62,7 +65,7 @@ export const make = Effect.gen(function*() {
       if (response.status === 414) return yield* new MarketoRejected({ code: "HTTP 414", message: "request URI too long for Marketo" })
       if (response.status >= 500) return yield* new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo's edge failed" })
       const contentType = response.headers["content-type"] ?? ""
-      if (contentType.includes("text/csv")) return { csv: text } as const
+      if (contentType.includes("text/csv")) return { _tag: "Csv", csv: text } as Answer
       const envelope = yield* Schema.decodeUnknown(Schema.parseJson(Envelope))(text).pipe(
         Effect.mapError(() => new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo answered with something that is not its JSON envelope" }))
       )
@@ -70,7 +73,7 @@ export const make = Effect.gen(function*() {
         const issue = envelope.errors?.[0]
         return yield* Effect.fail(classify(issue?.code ?? "unknown", issue?.message ?? "no message"))
       }
-      return { envelope } as const
+      return { _tag: "Envelope", envelope } as Answer
     }))
 
   const signalled = (error: MarketoError): Effect.Effect<never, MarketoError> =>
@@ -92,7 +95,7 @@ export const make = Effect.gen(function*() {
     )
 
   const envelopeOf = (build: () => HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(call(build), (r) => ("envelope" in r ? Effect.succeed(r.envelope) : Effect.fail(shapeError("CSV")())))
+    Effect.flatMap(call(build), (r) => (r._tag === "Envelope" ? Effect.succeed(r.envelope) : Effect.fail(shapeError("CSV")())))
 
   const results = <A, I>(schema: Schema.Schema<A, I>, what: string) => (envelope: Envelope) =>
     Schema.decodeUnknown(Schema.Array(schema))(envelope.result ?? []).pipe(Effect.mapError(shapeError(what)))
@@ -225,7 +228,7 @@ export const make = Effect.gen(function*() {
 
   const importFailures = (batchId: ImportBatchId) =>
     Effect.map(call(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}/failures.json`))), (r) => {
-      if (!("csv" in r)) return []
+      if (r._tag !== "Csv") return []
       const [header, ...rows] = parseCsv(r.csv)
       const emailAt = Math.max(0, (header ?? []).findIndex((h) => h.trim().toLowerCase() === "email"))
       return rows.filter((row) => row.length > 1).map((row) => ({ email: row[emailAt] ?? "", reason: row[row.length - 1] ?? "" }))
