@@ -248,18 +248,22 @@ export const make = Effect.gen(function*() {
       )
     )
 
+  // Each operation is a named span (`MarketoClient.addToList`…) for traces and logs.
+  const traced = <Args extends ReadonlyArray<unknown>, A, E>(name: string, f: (...args: Args) => Effect.Effect<A, E>) =>
+    (...args: Args) => Effect.withSpan(f(...args), `MarketoClient.${name}`)
+
   return MarketoApi.of({
-    findFolders,
-    findStaticList,
-    createStaticList,
-    upsertLeads,
-    lookupLeads,
-    addToList: (listId, ids) => membership(listId, ids, "add"),
-    removeFromList: (listId, ids) => membership(listId, ids, "remove"),
-    importLeads,
-    importStatus,
-    importFailures,
-    listMembers
+    findFolders: traced("findFolders", findFolders),
+    findStaticList: traced("findStaticList", findStaticList),
+    createStaticList: traced("createStaticList", createStaticList),
+    upsertLeads: traced("upsertLeads", upsertLeads),
+    lookupLeads: traced("lookupLeads", lookupLeads),
+    addToList: traced("addToList", (listId: ListId, ids: ReadonlyArray<LeadId>) => membership(listId, ids, "add")),
+    removeFromList: traced("removeFromList", (listId: ListId, ids: ReadonlyArray<LeadId>) => membership(listId, ids, "remove")),
+    importLeads: traced("importLeads", importLeads),
+    importStatus: traced("importStatus", importStatus),
+    importFailures: traced("importFailures", importFailures),
+    listMembers: traced("listMembers", listMembers)
   })
 })
 
