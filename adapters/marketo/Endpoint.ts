@@ -11,7 +11,7 @@ export const normalizeEndpoint = (raw: string): Either.Either<string, string> =>
     return Either.left(`MARKETO_ENDPOINT "${trimmed.slice(0, 100)}" is not a URL (expected e.g. https://123-ABC-456.mktorest.com/rest)`)
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return Either.left(`MARKETO_ENDPOINT must start with https:// (got ${url.protocol})`)
+    return Either.left(`MARKETO_ENDPOINT must start with https:// (or http:// for a local sandbox), not ${url.protocol}//`)
   }
   if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
     return Either.left("MARKETO_ENDPOINT must be the bare REST endpoint, without credentials, query or fragment")

@@ -353,7 +353,7 @@ export const clientSuite = (record: Recorder = () => {}) => {
     })
     it("explains what is wrong", () => {
       expect(normalizeEndpoint("123-ABC-456.mktorest.com")).toEqual(Either.left("MARKETO_ENDPOINT \"123-ABC-456.mktorest.com\" is not a URL (expected e.g. https://123-ABC-456.mktorest.com/rest)"))
-      expect(normalizeEndpoint("ftp://x.example.com")).toEqual(Either.left("MARKETO_ENDPOINT must start with https:// (got ftp:)"))
+      expect(normalizeEndpoint("ftp://x.example.com")).toEqual(Either.left("MARKETO_ENDPOINT must start with https:// (or http:// for a local sandbox), not ftp://"))
       expect(normalizeEndpoint("https://x.mktorest.com/soap/mktows/3")._tag).toBe("Left")
       expect(normalizeEndpoint("https://user:pw@x.mktorest.com")._tag).toBe("Left")
     })
