@@ -5,6 +5,7 @@ import { problem } from "./Http.js"
 import { ingest, ingestRoutes } from "./Ingest.js"
 import { run } from "./Layers.js"
 import type { WorkerEnv } from "./Settings.js"
+import { statusPage } from "./Status.js"
 import { runSync } from "./SyncRun.js"
 import { Effect } from "effect"
 
@@ -15,6 +16,7 @@ const route = async (request: Request, env: WorkerEnv): Promise<Response> => {
   if (ingestRoutes.has(path)) return ingest(request, env, path)
   if (path === "/admin" || path.startsWith("/admin/")) return admin(request, env, path)
   if (path === "/health") return new Response("ok")
+  if (path === "/" && request.method === "GET") return statusPage(request, env)
   return problem(404, `no route ${request.method} ${path}`)
 }
 

@@ -1,0 +1,88 @@
+// GET / — the status page for the people who run the sync: every audience with its list, counts,
+// pending changes, the next plan and its duration under the budget, the day's calls against the
+// quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly.
+// A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
+import type { AudienceView } from "../core/AudienceStatus.js"
+import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+
+export interface StatusPageData {
+  readonly audiences: ReadonlyArray<AudienceView & { readonly nextPlan?: { readonly calls: number; readonly minDurationSeconds: number; readonly steps: ReadonlyArray<string> } }>
+  readonly budget?: BudgetStatus
+  readonly configuration: ReadonlyArray<string>
+  readonly folder?: string
+  /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
+  readonly instanceUrl?: string
+  readonly now: number
+}
+
+const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** What a person can do about an error, by Marketo code or error kind. */
+export const hintFor = (error: { readonly tag: string; readonly code: string }): string => {
+  switch (error.code) {
+    case "603":
+      return "The API user's role lacks permissions: give it Access API and Lead Database (Read-Write)."
+    case "607":
+    case "quota":
+      return "Marketo's daily API quota is spent; syncing resumes at midnight US Central time."
+    case "709":
+      return "A list with this name exists outside the folder: rename or move it in Marketo, or set a display name for the audience."
+    case "710":
+    case "711":
+      return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
+    case "invalid_client":
+      return "Marketo refused the credentials: fix MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (wrangler secret put)."
+    default:
+      return error.tag === "MarketoTransient" || error.tag === "MarketoRateLimited"
+        ? "Passing: the next tick retries."
+        : "See the message; the next tick retries once the cause is fixed."
+  }
+}
+
+const ago = (now: number, at: number) => {
+  const s = Math.max(0, Math.round((now - at) / 1000))
+  return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`
+}
+
+const duration = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`)
+
+export const renderStatusPage = (data: StatusPageData): string => {
+  const budget = data.budget
+  const rows = data.audiences.map((a) => {
+    const list = a.listId === undefined
+      ? "<em>not created yet</em>"
+      : data.instanceUrl === undefined
+      ? `id ${a.listId}`
+      : `<a href="${esc(`${data.instanceUrl.replace(/\/+$/, "")}/#ST${a.listId}A1`)}">id ${a.listId}</a>`
+    const progress = a.progress === undefined ? "" : `<div>running: step ${a.progress.stepsDone} of ${a.progress.stepsTotal}</div>`
+    const next = a.nextPlan === undefined || a.nextPlan.calls === 0
+      ? "up to date"
+      : `${a.nextPlan.calls} calls, at least ${duration(a.nextPlan.minDurationSeconds)}<div class="small">${esc(a.nextPlan.steps.join(" → "))}</div>`
+    const last = a.lastSync === undefined ? "never" : `${esc(a.lastSync.outcome)}, ${ago(data.now, a.lastSync.at)} (${a.lastSync.calls} calls)`
+    const error = a.lastError === undefined
+      ? ""
+      : `<div class="error"><b>${esc(a.lastError.code)}</b> ${esc(a.lastError.message)}<div>${esc(hintFor(a.lastError))}</div></div>`
+    return `<section><h2>${esc(a.listName)} <span class="small">${esc(a.key)}${a.audienceClass === "journey_step" ? " · journey step (only grows)" : ""}</span></h2>
+<dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
+<dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
+<dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
+<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}</section>`
+  }).join("\n")
+  const quota = budget === undefined
+    ? ""
+    : `<p>Marketo calls today: <b>${budget.usedToday}</b> of ${budget.dailyQuota - budget.dailyReserve} (quota ${budget.dailyQuota}, ${budget.dailyReserve} kept for other integrations) · budget ${budget.callsPerWindow} calls per ${budget.windowMillis / 1000} s, ${budget.maxConcurrency} at once${budget.pausedUntil > data.now ? ` · <b>paused</b> until ${esc(new Date(budget.pausedUntil).toISOString())}` : ""}</p>`
+  const config = data.configuration.length === 0
+    ? ""
+    : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Marketo static lists</title><style>
+body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60rem;color:#222}
+section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
+h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
+.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+</style></head><body><h1>Marketo static lists</h1>
+<p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
+${config}${quota}${rows || "<p>No audience has sent events yet.</p>"}
+</body></html>`
+}
