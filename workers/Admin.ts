@@ -10,6 +10,7 @@ import { adminAuthorized } from "./Auth.js"
 import { json, problem } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
+import { reconcile } from "./Reconcile.js"
 import { runSync } from "./SyncRun.js"
 
 const encodePlan = Schema.encodeSync(Plan)
@@ -64,7 +65,7 @@ export const admin = async (request: Request, env: WorkerEnv, path: string): Pro
       ? problem(503, "state is not readable yet; retry", { detail: audiences.left._tag })
       : json(200, { audiences: audiences.right, configuration })
   }
-  const match = /^\/admin\/audiences\/([^/]+)(\/plan|\/name)?$/.exec(path)
+  const match = /^\/admin\/audiences\/([^/]+)(\/plan|\/name|\/reconcile)?$/.exec(path)
   if (match === null) return problem(404, `no admin route ${path}`)
   const key = decodeKey(match[1]!)
   if (Option.isNone(key)) return problem(400, "the audience key must be 1 to 255 characters")
@@ -83,6 +84,7 @@ export const admin = async (request: Request, env: WorkerEnv, path: string): Pro
     if (Either.isLeft(set)) return set.left._tag === "InvalidName" ? problem(400, set.left.reason) : problem(503, "the name could not be stored; retry")
     return json(200, { key: key.value, listName: name.trim() })
   }
+  if (sub === "/reconcile") return reconcile(request, env, key.value, settings.right)
   if (method !== "GET") return problem(405, `${path} accepts GET only`, {}, { allow: "GET" })
   if (sub === "/plan") {
     const plan = await run(Effect.either(dryRun(key.value, { folderName: settings.right.folder, budget }).pipe(Effect.provide(state))))

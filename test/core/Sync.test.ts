@@ -10,6 +10,9 @@ import { defaultFolder, makeMarketoMemory, type MarketoMemoryOptions } from "../
 import { StateStore, StateStoreFailure, type StateStoreService } from "../../core/ports/StateStore.js"
 import { StateKeys } from "../../core/StateKeys.js"
 import { runTick, type SyncSettings, type TickSummary } from "../../core/Sync.js"
+import { reconcileAudience } from "../../core/Reconcile.js"
+import type { Email } from "../../core/Email.js"
+import type { ListId } from "../../core/Ids.js"
 
 const settings: SyncSettings = { folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER }
 
@@ -246,6 +249,27 @@ describe("Sync", () => {
       expect(summary.inboxFolded).toBe(1)
       expect(summary.stoppedBy).toBe("deadline")
       expect((yield* h.control.state).calls).toBe(0)
+    }))
+
+  it.effect("repairs drift: members added or removed by hand in Marketo are put right", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([event("vip", "u1", ["a@example.com"], true), event("vip", "u2", ["b@example.com"], true)])
+      yield* h.untilQuiet
+      const listId = Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).listId as ListId
+      // A person removes b and adds x by hand.
+      yield* h.provide(Effect.gen(function*() {
+        const api = yield* MarketoApi
+        const [b] = yield* api.lookupLeads(["b@example.com" as Email])
+        yield* api.removeFromList(listId, b!.leadIds)
+        const [x] = yield* api.upsertLeads(["x@example.com" as Email])
+        if (x?.status !== "skipped") yield* api.addToList(listId, [x!.leadId])
+      }))
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com", "x@example.com"])
+      const report = Option.getOrThrow(yield* h.provide(reconcileAudience("vip" as AudienceKey)))
+      expect(report).toMatchObject({ membersRead: 2, calls: 1, missing: 1, unexpected: 1, strays: 0 })
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com", "b@example.com"])
     }))
 
   it.effect("shows the next plan as a dry run with its cost", () =>

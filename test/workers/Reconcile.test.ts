@@ -1,0 +1,39 @@
+// Drift repair through the worker: a member removed by hand in Marketo comes back after reconcile.
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
+import { describe, expect, it } from "vitest"
+import worker from "../../workers/index.js"
+
+const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` }
+const tick = async () => {
+  const ctx = createExecutionContext()
+  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/1 * * * *" }), env, ctx)
+  await waitOnExecutionContext(ctx)
+}
+const marketo = async (path: string, init: RequestInit = {}) => {
+  const token = ((await (await fetch(`${env.MARKETO_ENDPOINT}/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret`)).json()) as { access_token: string }).access_token
+  return (await fetch(`${env.MARKETO_ENDPOINT}${path}`, { ...init, headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ result: Array<{ id: number; email?: string }> }>
+}
+const members = async (listId: number) => (await marketo(`/rest/v1/lists/${listId}/leads.json?fields=id,email`)).result.map((m) => m.email).sort()
+
+describe("reconcile", () => {
+  it("shows its cost, then puts a hand-edited list right", async () => {
+    const events = ["r1@example.com", "r2@example.com"].map((email, i) => ({
+      type: "identify", userId: `r${i}`, messageId: `rec-${i}`, traits: { email, drift_vip: true }, context: { personas: { computation_key: "drift_vip" } }
+    }))
+    await SELF.fetch("https://worker.test/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` }, body: JSON.stringify({ batch: events }) })
+    await tick()
+    const listId = ((await (await SELF.fetch("https://worker.test/admin/audiences/drift_vip", { headers: admin })).json()) as { listId: number }).listId
+    expect(await members(listId)).toEqual(["r1@example.com", "r2@example.com"])
+    const [lead] = (await marketo("/rest/v1/leads.json?filterType=email&filterValues=r2@example.com&fields=id,email")).result
+    await marketo(`/rest/v1/lists/${listId}/leads.json?id=${lead!.id}`, { method: "DELETE" })
+    expect(await members(listId)).toEqual(["r1@example.com"])
+
+    const cost = await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { headers: admin })
+    expect(await cost.json()).toMatchObject({ audience: "drift_vip", listId, calls: 1 })
+    const run = await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { method: "POST", headers: admin })
+    expect(await run.json()).toMatchObject({ membersRead: 1, calls: 1, missing: 1, unexpected: 0 })
+    await tick()
+    expect(await members(listId)).toEqual(["r1@example.com", "r2@example.com"])
+    expect((await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { method: "POST" })).status).toBe(401)
+  })
+})

@@ -1,0 +1,39 @@
+// Drift repair over HTTP: GET shows what reading the list back will cost, POST does it (under the
+// sync lease, so no tick runs meanwhile) and the next tick plans the adds and removes it found.
+import { Effect, Either, Option } from "effect"
+import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
+import { readRecord } from "../core/AudienceShards.js"
+import type { AudienceKey } from "../core/Ids.js"
+import { reconcileAudience, reconcileCost } from "../core/Reconcile.js"
+import { json, problem } from "./Http.js"
+import { instanceFor, marketoLayer, run, stateLayer } from "./Layers.js"
+import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+
+export const reconcile = async (request: Request, env: WorkerEnv, key: AudienceKey, settings: MarketoSettings): Promise<Response> => {
+  const state = stateLayer(env, settings.endpoint)
+  if (request.method === "GET") {
+    const record = await run(Effect.either(readRecord(key).pipe(Effect.provide(state))))
+    if (Either.isLeft(record)) return problem(503, "state is not readable yet; retry")
+    return Option.match(record.right, {
+      onNone: () => problem(404, `no audience "${key}"`),
+      onSome: (r) => json(200, { audience: key, listId: r.listId ?? null, calls: reconcileCost(r), run: `POST /admin/audiences/${encodeURIComponent(key)}/reconcile` })
+    })
+  }
+  if (request.method !== "POST") return problem(405, "reconcile accepts GET (its cost) and POST (run it)", {}, { allow: "GET, POST" })
+  const lease = SyncLease.make(instanceFor(env, settings.endpoint))
+  const result = await run(Effect.either(
+    lease.withLease(`reconcile-${crypto.randomUUID()}`, 60_000, reconcileAudience(key)).pipe(
+      Effect.provide(marketoLayer(env, settings)),
+      Effect.provide(state)
+    )
+  ))
+  if (Either.isLeft(result)) {
+    const error = result.left
+    if (error._tag === "LeaseHeld") return problem(409, "a sync is running; try again in a minute")
+    return problem(502, "reading the list from Marketo failed", { tag: error._tag, ...("code" in error ? { code: error.code } : {}) })
+  }
+  return Option.match(result.right, {
+    onNone: () => problem(404, `no list yet for audience "${key}"`),
+    onSome: (report) => json(200, { ...report, next: "the next sync tick makes the list exact" })
+  })
+}
