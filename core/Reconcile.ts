@@ -26,11 +26,11 @@ export interface ReconcileReport {
   readonly strays: number
 }
 
-/** Calls a reconcile will make: one per page of 300 members (at least one). */
-export const reconcileCost = (record: AudienceRecord): number => {
-  const synced = Object.values(record.shards).reduce((n, c) => n + c.synced, 0)
-  return Math.max(1, Math.ceil((synced + 1) / MarketoLimits.batchSize))
-}
+/** Calls a reconcile will make for a list of about `members`: one per page of 300 (at least one). */
+export const reconcileCalls = (members: number): number => Math.max(1, Math.ceil((members + 1) / MarketoLimits.batchSize))
+
+export const reconcileCost = (record: AudienceRecord): number =>
+  reconcileCalls(Object.values(record.shards).reduce((n, c) => n + c.synced, 0))
 
 export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: AudienceKey) {
   const api = yield* MarketoApi

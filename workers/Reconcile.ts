@@ -32,6 +32,10 @@ export const reconcile = async (request: Request, env: WorkerEnv, key: AudienceK
     if (error._tag === "LeaseHeld") return problem(409, "a sync is running; try again in a minute")
     return problem(502, "reading the list from Marketo failed", { tag: error._tag, ...("code" in error ? { code: error.code } : {}) })
   }
+  // The status page's button posts a form: send the browser back to the page.
+  if ((request.headers.get("content-type") ?? "").includes("application/x-www-form-urlencoded")) {
+    return new Response(null, { status: 303, headers: { location: "/" } })
+  }
   return Option.match(result.right, {
     onNone: () => problem(404, `no list yet for audience "${key}"`),
     onSome: (report) => json(200, { ...report, next: "the next sync tick makes the list exact" })

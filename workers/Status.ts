@@ -3,6 +3,7 @@
 import { Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { dryRun, listAudiences } from "../core/AudienceStatus.js"
+import { reconcileCalls } from "../core/Reconcile.js"
 import { adminAuthorized } from "./Auth.js"
 import { problem } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
@@ -23,7 +24,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   const { endpoint, folder, callsPer20s } = settings.right
   const budget = { callsPerWindow: callsPer20s, windowMillis: 20_000 }
   const audiences = await run(Effect.either(Effect.gen(function*() {
-    const views = yield* listAudiences
+    const views = (yield* listAudiences).map((view) => ({ ...view, reconcileCalls: reconcileCalls(view.synced) }))
     return yield* Effect.forEach(views, (view) =>
       view.pending.add + view.pending.remove + view.pendingImports.length === 0 && view.listId !== undefined
         ? Effect.succeed(view)

@@ -6,7 +6,11 @@ import type { AudienceView } from "../core/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 
 export interface StatusPageData {
-  readonly audiences: ReadonlyArray<AudienceView & { readonly nextPlan?: { readonly calls: number; readonly minDurationSeconds: number; readonly steps: ReadonlyArray<string> } }>
+  readonly audiences: ReadonlyArray<AudienceView & {
+    readonly nextPlan?: { readonly calls: number; readonly minDurationSeconds: number; readonly steps: ReadonlyArray<string> }
+    /** Calls a drift repair (reading the list back) would make. */
+    readonly reconcileCalls?: number
+  }>
   readonly budget?: BudgetStatus
   readonly configuration: ReadonlyArray<string>
   readonly folder?: string
@@ -66,7 +70,9 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
-<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}</section>`
+<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}${
+      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} calls)`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
+    }</section>`
   }).join("\n")
   const quota = budget === undefined
     ? ""
@@ -80,7 +86,7 @@ body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60r
 section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
 h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
-.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
 </style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
 ${config}${quota}${rows || "<p>No audience has sent events yet.</p>"}

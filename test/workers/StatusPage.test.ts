@@ -30,6 +30,13 @@ describe("status page", () => {
     expect(html).toMatch(/on the list<\/dt><dd>1</)
     expect(html).toMatch(/members without email<\/dt><dd>1</)
     expect(html).toContain("up to date")
+    expect(html).toContain("action=\"/admin/audiences/status_vip/reconcile\"")
+    // The button's form post comes back to the page.
+    const posted = await SELF.fetch("https://worker.test/admin/audiences/status_vip/reconcile", {
+      method: "POST", redirect: "manual", headers: { authorization: basic(env.ADMIN_TOKEN), "content-type": "application/x-www-form-urlencoded" }, body: ""
+    })
+    expect(posted.status).toBe(303)
+    expect(posted.headers.get("location")).toBe("/")
     expect(html).toMatch(/Marketo calls today: <b>\d+<\/b> of 45000/)
     for (const secret of [env.ADMIN_TOKEN, env.INGEST_TOKEN, env.INGEST_SECRET, env.MARKETO_CLIENT_SECRET]) expect(html).not.toContain(secret)
   })
