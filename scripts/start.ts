@@ -4,6 +4,9 @@
 // worker talks to that Marketo with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
 // `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
 import { spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -29,11 +32,14 @@ const main = async () => {
     MARKETO_FOLDER: process.env["MARKETO_FOLDER"] ?? "Engage Audiences"
   }
   const vars = Object.entries({ ...marketo, ...local }).flatMap(([k, v]) => ["--var", `${k}:${v}`])
+  // A fresh sandbox knows no lists, so the worker starts with fresh state too; against a real
+  // Marketo, local state persists in .wrangler/state between runs.
+  const persist = sandbox === undefined ? [] : ["--persist-to", mkdtempSync(join(tmpdir(), "marketo-static-lists-"))]
   const wrangler = spawn(
     process.execPath,
     [
       "node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort),
-      "--inspector-port", "9231", "--show-interactive-dev-session=false", "--log-level", "warn", ...vars
+      "--inspector-port", "9231", "--show-interactive-dev-session=false", "--log-level", "warn", ...persist, ...vars
     ],
     {
       cwd: root,

@@ -71,7 +71,7 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
 <dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}${
-      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} calls)`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
+      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
     }</section>`
   }).join("\n")
   const quota = budget === undefined

@@ -1,0 +1,65 @@
+// npm run test:browser — the status page in a real browser: starts the product locally (sandbox +
+// wrangler dev), sends the demo events and syncs, opens GET / in headless Chromium (Debian's
+// `chromium`, driven by playwright-core) with the admin token, checks what a person sees, clicks a
+// list's "check" button, and saves a phone-sized screenshot to docs/status-page.png.
+// Needs /usr/bin/chromium (apt-get install chromium); not part of `npm test`.
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { chromium } from "playwright-core"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const executablePath = process.env["CHROMIUM"] ?? "/usr/bin/chromium"
+if (!existsSync(executablePath)) {
+  console.error(`browser check: no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM)`)
+  process.exit(1)
+}
+const worker = "http://127.0.0.1:8787"
+const vite = "node_modules/vite-node/vite-node.mjs"
+let passed = 0
+const failures: Array<string> = []
+const check = (name: string, ok: boolean) => {
+  if (ok) passed++
+  else failures.push(name)
+  console.log(`${ok ? "ok" : "FAIL"} - ${name}`)
+}
+
+const product = spawn(process.execPath, [vite, "scripts/start.ts"], { cwd: root, detached: true, stdio: ["ignore", "ignore", "inherit"] })
+const stop = () => {
+  try {
+    process.kill(-product.pid!, "SIGTERM")
+  } catch { /* gone */ }
+}
+try {
+  let up = false
+  for (let i = 0; i < 120 && !up; i++) {
+    up = await fetch(`${worker}/health`).then((r) => r.ok, () => false)
+    if (!up) await new Promise((r) => setTimeout(r, 500))
+  }
+  check("the product starts", up)
+  check("the demo runs", spawnSync(process.execPath, [vite, "scripts/demo.ts"], { cwd: root, stdio: "ignore" }).status === 0)
+
+  const browser = await chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+  })
+  const refused = await fetch(`${worker}/`)
+  check("the page asks for credentials", refused.status === 401 && (refused.headers.get("www-authenticate") ?? "").startsWith("Basic"))
+  const context = await browser.newContext({ httpCredentials: { username: "admin", password: "dev-admin-token" }, viewport: { width: 430, height: 900 }, deviceScaleFactor: 1 })
+  const page = await context.newPage()
+  const response = await page.goto(`${worker}/`)
+  check("the page opens with the admin token", response?.status() === 200)
+  const text = await page.locator("body").innerText()
+  check("it lists both audiences", text.includes("first_time_shopper") && text.includes("vip_customers"))
+  check("it shows members without email", /members without email\s*1/.test(text))
+  check("it shows the day's calls against the quota", /Marketo calls today: \d+ of 45000/.test(text))
+  check("the lists are up to date", (text.match(/up to date/g) ?? []).length === 2)
+  await page.screenshot({ path: `${root}docs/status-page.png`, fullPage: true })
+  await Promise.all([page.waitForNavigation({ timeout: 20_000 }), page.getByRole("button").first().click()])
+  check("the check button returns to the page", (await page.locator("h1").innerText()) === "Marketo static lists")
+  await browser.close()
+} finally {
+  stop()
+}
+console.log(`browser check: ${passed} passed, ${failures.length} failed`)
+process.exit(failures.length === 0 ? 0 : 1)
