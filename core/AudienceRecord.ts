@@ -39,7 +39,9 @@ export const AudienceRecord = Schema.Struct({
     calls: Schema.Number
   })),
   lastError: Schema.optional(SyncError),
-  progress: Schema.optional(Schema.Struct({ stepsDone: Schema.Number, stepsTotal: Schema.Number }))
+  progress: Schema.optional(Schema.Struct({ stepsDone: Schema.Number, stepsTotal: Schema.Number })),
+  /** The audience was removed with "empty": every member leaves the list, then the state goes. */
+  removal: Schema.optional(Schema.Literal("empty"))
 })
 export type AudienceRecord = typeof AudienceRecord.Type
 export const AudienceRecordJson = Schema.parseJson(AudienceRecord)

@@ -75,7 +75,7 @@ export const withShardCounts = (record: AudienceRecord, shards: ShardSet): Audie
 /** Shards whose counts say they have adds or removes to make, in shard order. */
 export const shardsWithWork = (record: AudienceRecord): ReadonlyArray<number> =>
   Object.entries(record.shards)
-    .filter(([, c]) => c.pendingAdd > 0 || c.pendingRemove > 0)
+    .filter(([, c]) => (record.removal === "empty" ? c.synced > 0 : c.pendingAdd > 0 || c.pendingRemove > 0))
     .map(([n]) => Number(n))
     .sort((a, b) => a - b)
 
@@ -95,7 +95,10 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
     if (add.length >= limits.maxAdds && remove.length >= limits.maxRemoves) break
     const shard = shards.get(n) ?? (yield* loadShards(record.key, [n])).get(n)!
     shards.set(n, shard)
-    const delta = shardDelta(shard, record.audienceClass)
+    // An audience removed with "empty" wants nobody: every email on the list leaves it.
+    const delta = record.removal === "empty"
+      ? { add: [], remove: Object.keys(shard.emails).filter((e) => shard.emails[e]!.synced).sort() }
+      : shardDelta(shard, record.audienceClass)
     const planned = (email: string): PlannedEmail => {
       const leadIds = shard.emails[email]?.leadIds
       return leadIds === undefined ? { email: email as PlannedEmail["email"] } : { email: email as PlannedEmail["email"], leadIds }

@@ -8,7 +8,7 @@ import type { AudienceKey } from "./Ids.js"
 import { planAudience } from "./Planner.js"
 import { StateStore } from "./ports/StateStore.js"
 import type { ShardSet } from "./ShardEffects.js"
-import { listRecords, type SyncSettings } from "./Sync.js"
+import { forgetAudience, listRecords, type SyncSettings } from "./Sync.js"
 
 export interface AudienceView {
   readonly key: AudienceKey
@@ -28,6 +28,8 @@ export interface AudienceView {
   readonly lastSync?: AudienceRecord["lastSync"]
   readonly lastError?: AudienceRecord["lastError"]
   readonly progress?: AudienceRecord["progress"]
+  /** Removed with "empty": the list is being emptied. */
+  readonly removal?: "empty"
 }
 
 export class InvalidName extends Data.TaggedError("InvalidName")<{ readonly reason: string }> {}
@@ -47,7 +49,8 @@ export const toView = (record: AudienceRecord): AudienceView => {
     pendingImports: record.pendingImports,
     ...(record.lastSync === undefined ? {} : { lastSync: record.lastSync }),
     ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
-    ...(record.progress === undefined ? {} : { progress: record.progress })
+    ...(record.progress === undefined ? {} : { progress: record.progress }),
+    ...(record.removal === undefined ? {} : { removal: record.removal })
   }
 }
 
@@ -62,6 +65,23 @@ export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: Audience
   const plan = planAudience(yield* collectDelta(record.value, settings.folderName, defaultDeltaLimits, shards))
   const calls = planCalls(plan)
   return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
+})
+
+/**
+ * Stop syncing an audience. "keep": its state goes and the list stays in Marketo as it is.
+ * "empty": every member is removed from the list by the next ticks, then the state goes (the
+ * empty list stays). Events for the key afterwards start the audience again (adopting its list).
+ */
+export const removeAudience = Effect.fn("AudienceStatus.removeAudience")(function*(key: AudienceKey, mode: "keep" | "empty") {
+  const record = yield* readRecord(key)
+  if (Option.isNone(record)) return false
+  if (mode === "keep") yield* forgetAudience(key)
+  else {
+    const store = yield* StateStore
+    const [k, v] = encodeRecord({ ...record.value, removal: "empty" })
+    yield* store.set(k, v)
+  }
+  return true
 })
 
 /** The list's name in Marketo. A list already created keeps its id (it is not renamed there). */

@@ -246,7 +246,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     for (const e of effects) {
       if (e._tag === "MembershipConfirmed") (e.synced ? (added += e.emails.length) : (removed += e.emails.length))
     }
-    yield* Effect.logDebug("step done").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls(step) }))
+    yield* Effect.logInfo("step").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls(step), outcome: "done" }))
   }
   const now = yield* Clock.currentTimeMillis
   const { progress: _p, ...rest } = record
@@ -277,9 +277,26 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
 })
 
 const hasWork = (record: AudienceRecord) =>
+  record.removal !== undefined ||
   record.progress !== undefined ||
   record.pendingImports.length > 0 ||
   Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0)
+
+/** A removed audience whose list is now empty: its state goes (the empty list stays in Marketo). */
+const forgetIfEmptied = Effect.fn("Sync.forgetIfEmptied")(function*(key: AudienceKey) {
+  const record = yield* readRecord(key)
+  if (Option.isNone(record) || Object.values(record.value.shards).some((c) => c.synced > 0)) return
+  yield* forgetAudience(key)
+})
+
+/** Delete every key of an audience: its record, shards, journal and members without email. */
+export const forgetAudience = Effect.fn("Sync.forgetAudience")(function*(key: AudienceKey) {
+  const store = yield* StateStore
+  const own = StateKeys.audience(key)
+  const keys = (yield* store.list(`${own}/`)).concat([own])
+  yield* store.remove(keys)
+  yield* Effect.logInfo("audience forgotten").pipe(Effect.annotateLogs({ audience: key }))
+})
 
 export const listRecords = Effect.fn("Sync.listRecords")(function*() {
   const store = yield* StateStore
@@ -304,6 +321,7 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
     }
     const { stop, tick } = yield* syncAudience(record, settings)
     audiences.push(tick)
+    if (record.removal === "empty" && tick.error === undefined) yield* forgetIfEmptied(record.key)
     if (stop !== undefined) {
       stoppedBy = stop
       if (stop !== "deadline") break

@@ -3,7 +3,7 @@
 // here, not a crash: the listing shows it by setting name.
 import { Effect, Either, Option, Schema } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
-import { dryRun, getAudience, listAudiences, setDisplayName } from "../core/AudienceStatus.js"
+import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../core/AudienceStatus.js"
 import { AudienceKey } from "../core/Ids.js"
 import { Plan } from "../core/Plan.js"
 import { adminAuthorized } from "./Auth.js"
@@ -85,7 +85,15 @@ export const admin = async (request: Request, env: WorkerEnv, path: string): Pro
     return json(200, { key: key.value, listName: name.trim() })
   }
   if (sub === "/reconcile") return reconcile(request, env, key.value, settings.right)
-  if (method !== "GET") return problem(405, `${path} accepts GET only`, {}, { allow: "GET" })
+  if (sub === undefined && method === "DELETE") {
+    const mode = new URL(request.url).searchParams.get("list") ?? env.AUDIENCE_REMOVAL ?? "keep"
+    if (mode !== "keep" && mode !== "empty") return problem(400, `list must be "keep" or "empty" (AUDIENCE_REMOVAL), got "${mode.slice(0, 20)}"`)
+    const removed = await run(Effect.either(removeAudience(key.value, mode).pipe(Effect.provide(state))))
+    if (Either.isLeft(removed)) return problem(503, "state is not readable yet; retry")
+    if (!removed.right) return problem(404, `no audience "${key.value}"`)
+    return json(200, { audience: key.value, list: mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced" })
+  }
+  if (method !== "GET") return problem(405, `${path} accepts GET and DELETE only`, {}, { allow: "GET, DELETE" })
   if (sub === "/plan") {
     const plan = await run(Effect.either(dryRun(key.value, { folderName: settings.right.folder, budget }).pipe(Effect.provide(state))))
     if (Either.isLeft(plan)) return problem(503, "state is not readable yet; retry")

@@ -12,6 +12,8 @@ export type WorkerEnv = Env & {
   readonly INGEST_SECRET?: string
   readonly ADMIN_TOKEN?: string
   readonly MARKETO_INSTANCE_URL?: string
+  /** What DELETE /admin/audiences/:key does to the list by default: "keep" (default) or "empty". */
+  readonly AUDIENCE_REMOVAL?: string
 }
 
 export interface MarketoSettings {

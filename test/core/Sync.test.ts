@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Option } from "effect"
-import { dryRun, getAudience, listAudiences, setDisplayName } from "../../core/AudienceStatus.js"
+import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../../core/AudienceStatus.js"
 import { decodeEvents } from "../../core/EventDecoder.js"
 import type { AudienceKey, FolderId } from "../../core/Ids.js"
 import { appendInbox } from "../../core/Inbox.js"
@@ -249,6 +249,32 @@ describe("Sync", () => {
       expect(summary.inboxFolded).toBe(1)
       expect(summary.stoppedBy).toBe("deadline")
       expect((yield* h.control.state).calls).toBe(0)
+    }))
+
+  it.effect("removing an audience keeps its list, or empties it, as asked; renaming keeps the list", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([
+        event("keepme", "u1", ["a@example.com"], true),
+        event("emptyme", "u1", ["a@example.com"], true),
+        event("emptyme", "u2", ["b@example.com"], true),
+        event("renamed", "u1", ["a@example.com"], true)
+      ])
+      yield* h.untilQuiet
+      const renamedId = Option.getOrThrow(yield* h.provide(getAudience("renamed" as AudienceKey))).listId
+      yield* h.provide(setDisplayName("renamed" as AudienceKey, "Renamed audience"))
+      yield* h.send([event("renamed", "u2", ["b@example.com"], true)])
+      expect(yield* h.provide(removeAudience("keepme" as AudienceKey, "keep"))).toBe(true)
+      expect(yield* h.provide(removeAudience("emptyme" as AudienceKey, "empty"))).toBe(true)
+      expect(yield* h.provide(removeAudience("nobody" as AudienceKey, "keep"))).toBe(false)
+      yield* h.untilQuiet
+      expect(yield* h.control.members("keepme")).toEqual(["a@example.com"])
+      expect(yield* h.control.members("emptyme")).toEqual([])
+      expect((yield* h.provide(listAudiences)).map((a) => a.key)).toEqual(["renamed"])
+      // The renamed audience keeps its list (same id, same name in Marketo) and keeps syncing it.
+      const renamed = Option.getOrThrow(yield* h.provide(getAudience("renamed" as AudienceKey)))
+      expect(renamed).toMatchObject({ listId: renamedId, listName: "Renamed audience", synced: 2 })
+      expect(yield* h.control.members("renamed")).toEqual(["a@example.com", "b@example.com"])
     }))
 
   it.effect("repairs drift: members added or removed by hand in Marketo are put right", () =>

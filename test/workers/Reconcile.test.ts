@@ -37,3 +37,22 @@ describe("reconcile", () => {
     expect((await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { method: "POST" })).status).toBe(401)
   })
 })
+
+describe("removing an audience", () => {
+  it("empties its list when asked, then forgets it", async () => {
+    const events = ["g1@example.com", "g2@example.com"].map((email, i) => ({
+      type: "identify", userId: `g${i}`, messageId: `gone-${i}`, traits: { email, gone_vip: true }, context: { personas: { computation_key: "gone_vip" } }
+    }))
+    await SELF.fetch("https://worker.test/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` }, body: JSON.stringify({ batch: events }) })
+    await tick()
+    const listId = ((await (await SELF.fetch("https://worker.test/admin/audiences/gone_vip", { headers: admin })).json()) as { listId: number }).listId
+    expect(await members(listId)).toEqual(["g1@example.com", "g2@example.com"])
+    expect((await SELF.fetch("https://worker.test/admin/audiences/gone_vip?list=maybe", { method: "DELETE", headers: admin })).status).toBe(400)
+    const removed = await SELF.fetch("https://worker.test/admin/audiences/gone_vip?list=empty", { method: "DELETE", headers: admin })
+    expect(removed.status).toBe(200)
+    await tick()
+    await tick()
+    expect(await members(listId)).toEqual([])
+    expect((await SELF.fetch("https://worker.test/admin/audiences/gone_vip", { headers: admin })).status).toBe(404)
+  })
+})
