@@ -61,5 +61,5 @@ try {
 } finally {
   stop()
 }
-console.log(`browser check: ${passed} passed, ${failures.length} failed`)
+console.log(`browser: ${passed} passed, ${failures.length} failed`)
 process.exit(failures.length === 0 ? 0 : 1)

@@ -116,5 +116,5 @@ await step("sync through the in-memory ports", async () => {
   check(members.join() === expectedEmails, members)
 })
 
-console.log(`deno smoke: ${passed} passed, ${failed.length} failed${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`)
+console.log(`deno: ${passed} passed, ${failed.length} failed${failed.length > 0 ? ` (${failed.join(", ")})` : ""}`)
 if (failed.length > 0) Deno.exit(1)
