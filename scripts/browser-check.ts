@@ -24,7 +24,11 @@ const check = (name: string, ok: boolean) => {
   console.log(`${ok ? "ok" : "FAIL"} - ${name}`)
 }
 
-const product = spawn(process.execPath, [vite, "scripts/start.ts"], { cwd: root, detached: true, stdio: ["ignore", "ignore", "inherit"] })
+// Everything the run prints or serves, searched for secrets at the end.
+const outputs: Array<string> = []
+const product = spawn(process.execPath, [vite, "scripts/start.ts"], { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+product.stdout.on("data", (chunk: Buffer) => outputs.push(chunk.toString()))
+product.stderr.on("data", (chunk: Buffer) => outputs.push(chunk.toString()))
 const stop = () => {
   try {
     process.kill(-product.pid!, "SIGTERM")
@@ -37,7 +41,9 @@ try {
     if (!up) await new Promise((r) => setTimeout(r, 500))
   }
   check("the product starts", up)
-  check("the demo runs", spawnSync(process.execPath, [vite, "scripts/demo.ts"], { cwd: root, stdio: "ignore" }).status === 0)
+  const demo = spawnSync(process.execPath, [vite, "scripts/demo.ts"], { cwd: root, encoding: "utf8" })
+  outputs.push(demo.stdout, demo.stderr)
+  check("the demo runs", demo.status === 0)
 
   const browser = await chromium.launch({
     executablePath,
@@ -50,6 +56,11 @@ try {
   const response = await page.goto(`${worker}/`)
   check("the page opens with the admin token", response?.status() === 200)
   const text = await page.locator("body").innerText()
+  outputs.push(await page.content())
+  for (const path of ["/admin/audiences", "/admin/status", "/admin/audiences/vip_customers", "/admin/audiences/vip_customers/plan"]) {
+    outputs.push(await (await fetch(`${worker}${path}`, { headers: { authorization: "Bearer dev-admin-token" } })).text())
+  }
+  outputs.push(await (await fetch(`${worker}/v1/batch`, { method: "POST", headers: { authorization: "Bearer wrong" } })).text())
   check("it lists both audiences", text.includes("first_time_shopper") && text.includes("vip_customers"))
   check("it shows members without email", /members without email\s*1/.test(text))
   check("it shows the day's calls against the quota", /Marketo calls today: \d+ of 45000/.test(text))
@@ -58,8 +69,16 @@ try {
   await Promise.all([page.waitForNavigation({ timeout: 20_000 }), page.getByRole("button").first().click()])
   check("the check button returns to the page", (await page.locator("h1").innerText()) === "Marketo static lists")
   await browser.close()
+  // The Marketo access token the worker holds is the sandbox's current one.
+  const token = ((await (await fetch("http://127.0.0.1:8788/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json()) as { access_token: string }).access_token
+  await new Promise((r) => setTimeout(r, 500))
+  const everything = outputs.join("\n")
+  const leaked = ["dev-ingest-token", "dev-ingest-secret", "dev-admin-token", "local-client-secret", token].filter((secret) => everything.includes(secret))
+  check("the worker's own log lines were among them", everything.includes("\"message\":\"request\"") && everything.includes("\"message\":\"step\""))
+  check(`no secret in any output of the run (${everything.length} characters searched)`, leaked.length === 0)
 } finally {
   stop()
+  await new Promise((r) => setTimeout(r, 1500))
 }
 console.log(`browser: ${passed} passed, ${failures.length} failed`)
 process.exit(failures.length === 0 ? 0 : 1)

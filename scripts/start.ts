@@ -39,7 +39,7 @@ const main = async () => {
     process.execPath,
     [
       "node_modules/wrangler/bin/wrangler.js", "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort),
-      "--inspector-port", "9231", "--show-interactive-dev-session=false", "--log-level", "warn", ...persist, ...vars
+      "--inspector-port", "9231", "--show-interactive-dev-session=false", "--log-level", "log", ...persist, ...vars
     ],
     {
       cwd: root,
@@ -62,6 +62,12 @@ const main = async () => {
   }
   process.on("SIGINT", () => void stop(0))
   process.on("SIGTERM", () => void stop(0))
+  // However this process ends, wrangler and its workerd children end with it.
+  process.on("exit", () => {
+    try {
+      if (wrangler.pid !== undefined) process.kill(-wrangler.pid, "SIGTERM")
+    } catch { /* already gone */ }
+  })
   wrangler.on("exit", (code) => void stop(code ?? 1))
 
   for (let i = 0; i < 120; i++) {
@@ -69,7 +75,8 @@ const main = async () => {
     if (up) break
     await new Promise((r) => setTimeout(r, 500))
   }
-  console.log(`\nworker:  ${workerUrl}   (ingest token: ${local.INGEST_TOKEN}, admin token: ${local.ADMIN_TOKEN})`)
+  // Secrets are never printed: the local defaults are in the README.
+  console.log(`\nworker:  ${workerUrl}   (local credentials: see "Quickstart" in the README)`)
   console.log(`marketo: ${marketo.MARKETO_ENDPOINT}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
   console.log("a sync runs every minute; `npm run demo` sends sample events and syncs now. Ctrl-C stops both.\n")
   const cron = setInterval(() => {

@@ -32,7 +32,7 @@ export const marketoLayer = (env: WorkerEnv, settings: MarketoSettings) => {
 }
 
 /** One JSON line per log entry, for `wrangler tail`. */
-export const logging = Logger.replace(Logger.defaultLogger, Logger.jsonLogger)
+export const logging = Logger.json
 
 export const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect.pipe(Effect.provide(logging)))
 
