@@ -13,16 +13,20 @@ const marketo = async (path: string, init: RequestInit = {}) => {
   const token = ((await (await fetch(`${env.MARKETO_ENDPOINT}/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret`)).json()) as { access_token: string }).access_token
   return (await fetch(`${env.MARKETO_ENDPOINT}${path}`, { ...init, headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ result: Array<{ id: number; email?: string }> }>
 }
+/** Members of an audience, one email each, sent through the worker's ingest and synced by a tick. */
+const syncAudience = async (key: string, emails: ReadonlyArray<string>) => {
+  const events = emails.map((email, i) => ({
+    type: "identify", userId: `${key}-${i}`, messageId: `${key}-${i}`, traits: { email, [key]: true }, context: { personas: { computation_key: key } }
+  }))
+  await SELF.fetch("https://worker.test/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` }, body: JSON.stringify({ batch: events }) })
+  await tick()
+  return ((await (await SELF.fetch(`https://worker.test/admin/audiences/${key}`, { headers: admin })).json()) as { listId: number }).listId
+}
 const members = async (listId: number) => (await marketo(`/rest/v1/lists/${listId}/leads.json?fields=id,email`)).result.map((m) => m.email).sort()
 
 describe("reconcile", () => {
   it("shows its cost, then puts a hand-edited list right", async () => {
-    const events = ["r1@example.com", "r2@example.com"].map((email, i) => ({
-      type: "identify", userId: `r${i}`, messageId: `rec-${i}`, traits: { email, drift_vip: true }, context: { personas: { computation_key: "drift_vip" } }
-    }))
-    await SELF.fetch("https://worker.test/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` }, body: JSON.stringify({ batch: events }) })
-    await tick()
-    const listId = ((await (await SELF.fetch("https://worker.test/admin/audiences/drift_vip", { headers: admin })).json()) as { listId: number }).listId
+    const listId = await syncAudience("drift_vip", ["r1@example.com", "r2@example.com"])
     expect(await members(listId)).toEqual(["r1@example.com", "r2@example.com"])
     const [lead] = (await marketo("/rest/v1/leads.json?filterType=email&filterValues=r2@example.com&fields=id,email")).result
     await marketo(`/rest/v1/lists/${listId}/leads.json?id=${lead!.id}`, { method: "DELETE" })
@@ -40,12 +44,7 @@ describe("reconcile", () => {
 
 describe("removing an audience", () => {
   it("empties its list when asked, then forgets it", async () => {
-    const events = ["g1@example.com", "g2@example.com"].map((email, i) => ({
-      type: "identify", userId: `g${i}`, messageId: `gone-${i}`, traits: { email, gone_vip: true }, context: { personas: { computation_key: "gone_vip" } }
-    }))
-    await SELF.fetch("https://worker.test/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` }, body: JSON.stringify({ batch: events }) })
-    await tick()
-    const listId = ((await (await SELF.fetch("https://worker.test/admin/audiences/gone_vip", { headers: admin })).json()) as { listId: number }).listId
+    const listId = await syncAudience("gone_vip", ["g1@example.com", "g2@example.com"])
     expect(await members(listId)).toEqual(["g1@example.com", "g2@example.com"])
     expect((await SELF.fetch("https://worker.test/admin/audiences/gone_vip?list=maybe", { method: "DELETE", headers: admin })).status).toBe(400)
     const removed = await SELF.fetch("https://worker.test/admin/audiences/gone_vip?list=empty", { method: "DELETE", headers: admin })
