@@ -2,10 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Email } from "../../core/Email.js"
 import type { AudienceKey, LeadId } from "../../core/Ids.js"
-import { emptyShard, foldShard, isDesired, markSynced, rememberLeadIds, shardCounts, shardDelta } from "../../core/Ledger.js"
+import { compareHolders, emptyShard, foldShard, isDesired, markSynced, rememberLeadIds, shardCounts, shardDelta } from "../../core/Ledger.js"
 import type { LedgerShard } from "../../core/LedgerShard.js"
 import { MembershipChange } from "../../core/MembershipChange.js"
-import { DEFAULT_SHARD_COUNT, groupByShard, shardOf } from "../../core/Sharding.js"
 
 const audience = "vip" as AudienceKey
 const change = (user: string, email: string, member: boolean, timestamp: number, messageId = `${user}-${email}-${timestamp}-${member}`) =>
@@ -124,21 +123,95 @@ describe("Ledger", () => {
     shard = markSynced(shard, ["b@x.io", "c@x.io"] as Array<Email>, true)
     expect(shardCounts(shard, "audience")).toEqual({ desired: 2, synced: 2, pendingAdd: 1, pendingRemove: 1, importing: 0, refused: 0 })
   })
-})
 
-describe("Sharding", () => {
-  it("assigns an email to the same shard forever", () => {
-    // Pinned: changing the hash would strand every stored shard.
-    expect(shardOf("ada@example.com" as Email, 64)).toBe(shardOf("ada@example.com" as Email, 64))
-    expect([shardOf("ada@example.com" as Email, 64), shardOf("grace@example.com" as Email, 64), shardOf("a@b.co" as Email, 64)]).toEqual([18, 2, 46]) // FNV-1a 32-bit, checked independently
-  })
-  it("spreads emails roughly evenly", () => {
-    const emails = Array.from({ length: 64_000 }, (_, i) => ({ email: `user${i}@example.com` as Email }))
-    const groups = groupByShard(emails, DEFAULT_SHARD_COUNT)
-    expect(groups.size).toBe(64)
-    for (const group of groups.values()) {
-      expect(group.length).toBeGreaterThan(800)
-      expect(group.length).toBeLessThan(1200)
+  // A model written independently of the fold: the newest change per (user, email), then the
+  // email is wanted when any of those is a member, and compared with what is on the list.
+  const modelDelta = (cs: ReadonlyArray<MembershipChange>, synced: ReadonlySet<string>, audienceClass: "audience" | "journey_step") => {
+    const latest = new Map<string, MembershipChange>()
+    for (const c of cs) {
+      const key = `${c.user}\u0000${c.email}`
+      const prev = latest.get(key)
+      const newer = prev === undefined || c.timestamp > prev.timestamp ||
+        (c.timestamp === prev.timestamp && (c.messageId > prev.messageId || (c.messageId === prev.messageId && c.member && !prev.member)))
+      if (newer) latest.set(key, c)
     }
+    const emails = [...new Set(cs.map((c) => c.email as string))]
+    const wanted = (e: string) => [...latest.values()].some((c) => c.email === e && c.member)
+    return {
+      add: emails.filter((e) => wanted(e) && !synced.has(e)).sort(),
+      remove: audienceClass === "audience" ? emails.filter((e) => !wanted(e) && synced.has(e)).sort() : []
+    }
+  }
+  const arbSynced = fc.subarray(["a@x.io", "b@x.io", "c@x.io"]).map((xs) => new Set(xs))
+
+  it("proposes exactly the model's delta, for either audience class", () => {
+    fc.assert(fc.property(arbChanges, arbSynced, fc.constantFrom("audience" as const, "journey_step" as const), (cs, synced, audienceClass) => {
+      const shard = markSynced(fold(cs), [...synced] as Array<Email>, true)
+      expect(shardDelta(shard, audienceClass)).toEqual(modelDelta(cs, synced, audienceClass))
+    }), { numRuns: 500 })
+  })
+
+  it("gives the same shard for redeliveries in any order, and for any split into batches", () => {
+    const arbCase = arbChanges.chain((cs) =>
+      fc.tuple(
+        fc.constant(cs),
+        fc.shuffledSubarray([...cs, ...cs], { minLength: 2 * cs.length, maxLength: 2 * cs.length }),
+        fc.array(fc.integer({ min: 0, max: Math.max(0, cs.length) }), { maxLength: 4 })
+      )
+    )
+    fc.assert(fc.property(arbCase, ([cs, redelivered, cuts]) => {
+      const once = fold(cs)
+      expect(fold(redelivered)).toEqual(once)
+      const bounds = [0, ...[...cuts].sort((a, b) => a - b), cs.length]
+      let batched = emptyShard(audience, 0)
+      for (let i = 1; i < bounds.length; i++) batched = fold(cs.slice(bounds[i - 1], bounds[i]), batched)
+      expect(batched).toEqual(once)
+    }), { numRuns: 300 })
+  })
+
+  it("leaves its input untouched, and folding in place gives the same shard", () => {
+    fc.assert(fc.property(arbChanges, arbChanges, arbSynced, (first, second, synced) => {
+      const base = markSynced(fold(first), [...synced] as Array<Email>, true)
+      const snapshot = structuredClone(base)
+      const copied = foldShard(base, second)
+      expect(base).toEqual(snapshot)
+      expect(foldShard(structuredClone(base), second, { inPlace: true })).toEqual(copied)
+    }), { numRuns: 300 })
+  })
+
+  it("orders holders totally: the later of two words wins whichever arrives first", () => {
+    const arbHolder = fc.record({ user: fc.constant("u"), member: fc.boolean(), timestamp: fc.integer({ min: 0, max: 3 }), messageId: fc.constantFrom("a", "b") })
+    fc.assert(fc.property(arbHolder, arbHolder, (a, b) => {
+      expect(Math.sign(compareHolders(a, b)) + Math.sign(compareHolders(b, a))).toBe(0)
+      if (compareHolders(a, b) === 0) expect(a).toEqual(b)
+    }))
+    // Same time and message id, different words: membership wins, so a replayed pair cannot flap.
+    const enter = change("u1", "a@x.io", true, 5, "m")
+    const exit = change("u1", "a@x.io", false, 5, "m")
+    expect(fold([enter, exit])).toEqual(fold([exit, enter]))
+    expect(isDesired(fold([exit, enter]).emails["a@x.io"]!)).toBe(true)
+  })
+
+  it("shrinks the removals exactly by what was taken off the list", () => {
+    fc.assert(fc.property(arbChanges, arbSynced, arbSynced, (cs, synced, done) => {
+      const shard = markSynced(fold(cs), [...synced] as Array<Email>, true)
+      const before = shardDelta(shard, "audience")
+      const after = shardDelta(markSynced(shard, before.remove.filter((e) => done.has(e)), false), "audience")
+      expect(after.remove).toEqual(before.remove.filter((e) => !done.has(e)))
+      expect(after.add).toEqual(before.add)
+    }), { numRuns: 300 })
+  })
+
+  it("costs nothing for an exit undone before the next sync", () => {
+    let shard = markSynced(fold([change("u1", "a@x.io", true, 1)]), ["a@x.io" as Email], true)
+    shard = fold([change("u1", "a@x.io", false, 2), change("u1", "a@x.io", true, 3)], shard)
+    expect(shardDelta(shard, "audience")).toEqual({ add: [], remove: [] })
+  })
+
+  it("keeps a shared email wanted while one holder remains, before and after sync", () => {
+    // Not yet on the list: u2's exit must not cancel u1's membership.
+    const shard = fold([change("u1", "x@x.io", true, 1), change("u2", "x@x.io", true, 1), change("u2", "x@x.io", false, 2)])
+    expect(shardDelta(shard, "audience").add).toEqual(["x@x.io"])
+    expect(shard.emails["x@x.io"]?.holders.map((h) => [h.user, h.member])).toEqual([["u1", true], ["u2", false]])
   })
 })
