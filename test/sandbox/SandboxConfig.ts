@@ -8,6 +8,14 @@ export interface SandboxFolder {
   readonly path: string
 }
 
+/** A static list that exists before the first call, with its members' emails. */
+export interface SandboxList {
+  readonly name: string
+  /** Defaults to the first folder. */
+  readonly folderId?: number
+  readonly members?: ReadonlyArray<string>
+}
+
 export interface SandboxConfig {
   readonly clientId: string
   readonly clientSecret: string
@@ -21,13 +29,22 @@ export interface SandboxConfig {
   readonly maxBodyBytes: number
   readonly maxImportBytes: number
   readonly maxUriBytes: number
+  /** The Asset API accepts longer URIs (65 KiB). */
+  readonly maxAssetUriBytes: number
   /** Time an import waits Queued, then Importing, before it completes. */
   readonly importQueuedMillis: number
   readonly importRunningMillis: number
+  /** Imports running at once; the rest wait Queued, first in first out. */
+  readonly importMaxRunning: number
+  /** Imports waiting; one more is refused with 1016. */
+  readonly importMaxQueued: number
   /** Emails (lower-case) for which Marketo holds two leads: upserts skip them with 1007. */
   readonly duplicateEmails: ReadonlyArray<string>
   /** Imports whose CSV contains this email end Failed (to exercise failed imports). */
   readonly failImportsContaining?: string
+  /** Leads (emails) and lists that exist before the first call. */
+  readonly leads: ReadonlyArray<string>
+  readonly lists: ReadonlyArray<SandboxList>
   /** Latency added to every call by the HTTP shell, in ms. */
   readonly latencyMillis: number
 }
@@ -45,8 +62,13 @@ export const defaultSandboxConfig: SandboxConfig = {
   maxBodyBytes: 1_048_576,
   maxImportBytes: 10_485_760,
   maxUriBytes: 8_192,
+  maxAssetUriBytes: 65_536,
   importQueuedMillis: 2_000,
   importRunningMillis: 5_000,
+  importMaxRunning: 2,
+  importMaxQueued: 10,
   duplicateEmails: [],
+  leads: [],
+  lists: [],
   latencyMillis: 0
 }

@@ -27,12 +27,24 @@ export const sandboxHttpClient = (sandbox: SandboxModel) =>
       const { bytes, contentType } = yield* bodyBytes(request)
       const headers: Record<string, string> = { ...request.headers }
       if (contentType !== undefined) headers["content-type"] = contentType
-      const now = yield* Clock.currentTimeMillis
-      const answer = sandbox.handle({ method: request.method, url: url.pathname + url.search, headers, body: bytes }, now)
+      const input = { method: request.method, url: url.pathname + url.search, headers, body: bytes }
+      const busy = sandbox.refuseIfBusy(input, yield* Clock.currentTimeMillis)
+      const answer = busy ?? (yield* Effect.acquireUseRelease(
+        Effect.sync(() => sandbox.inFlight++),
+        () =>
+          Effect.gen(function*() {
+            // Latency runs on the Effect clock: under TestClock a test moves time to let it pass.
+            const latency = sandbox.latencyFor(input)
+            if (latency > 0) yield* Effect.sleep(latency)
+            return sandbox.handle(input, yield* Clock.currentTimeMillis)
+          }),
+        () => Effect.sync(() => sandbox.inFlight--)
+      ))
       if (answer.drop === true) {
         return yield* new HttpClientError.RequestError({ request, reason: "Transport", description: "connection dropped" })
       }
       return HttpClientResponse.fromWeb(request, new Response(answer.body, { status: answer.status, headers: answer.headers }))
-    }))
+    })
+  )
 
 export const layerSandboxHttpClient = (sandbox: SandboxModel) => Layer.succeed(HttpClient.HttpClient, sandboxHttpClient(sandbox))

@@ -3,7 +3,7 @@
 // concurrency, 607 daily quota, 300 per call, 413/414, token expiry). Deterministic: time comes in
 // with each request and faults come from a seeded generator, so a test replays exactly. No I/O:
 // the HTTP shell (server.ts) and the in-process HttpClient (SandboxHttpClient.ts) wrap it.
-import { parseCsv } from "../../core/Csv.js"
+import { csvDocument, parseCsv } from "../../core/Csv.js"
 import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
 import { type FaultKind, type FaultRule, Faults } from "./SandboxFaults.js"
 
@@ -15,6 +15,11 @@ export interface SandboxRequest {
   readonly headers: Readonly<Record<string, string>>
   readonly body: Uint8Array
 }
+
+/** What `handle` accepts: the body may also be text. */
+export type SandboxInput = Omit<SandboxRequest, "body"> & { readonly body: string | Uint8Array }
+
+type Request = SandboxRequest
 
 export interface SandboxResponse {
   readonly status: number
@@ -28,6 +33,8 @@ export interface CallRecord {
   readonly at: number
   readonly method: string
   readonly path: string
+  /** Method and path with ids replaced, e.g. `GET /rest/v1/lists/{id}/leads.json`. */
+  readonly endpoint: string
   readonly status: number
   /** Marketo's code when the envelope failed, else "ok" (or the HTTP status). */
   readonly outcome: string
@@ -52,10 +59,17 @@ interface ImportJob {
   batchId: number
   listId: number | undefined
   createdAt: number
-  rows: Array<string>
+  /** When a running slot takes it, and when it ends (fixed on arrival: first in, first out). */
+  startsAt: number
+  endsAt: number
+  header: Array<string>
+  emailAt: number
+  rows: Array<Array<string>>
   failed: boolean
   applied: boolean
-  warnings: Array<readonly [string, string]>
+  processed: number
+  warnings: Array<Array<string>>
+  failures: Array<Array<string>>
 }
 
 const json = (status: number, body: unknown): SandboxResponse => ({
@@ -65,6 +79,11 @@ const json = (status: number, body: unknown): SandboxResponse => ({
 })
 const iso = (millis: number) => new Date(millis).toISOString().replace(".000Z", "Z")
 const decoder = new TextDecoder()
+const encoder = new TextEncoder()
+const uncounted = ["601", "602", "604", "605", "608", "611"]
+
+/** `GET /rest/v1/lists/{id}/leads.json`: one key per endpoint for the counters. */
+export const endpointOf = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/\/\d+(?=[/.])/g, "/{id}")}`
 
 /** Midnight US Central (America/Chicago) as a day number, so the quota resets there. */
 const centralDay = (now: number) => {
@@ -73,8 +92,10 @@ const centralDay = (now: number) => {
 }
 
 export class SandboxModel {
-  readonly config: SandboxConfig
-  readonly faults: Faults
+  config: SandboxConfig
+  faults: Faults
+  /** Added to every `now` the model is given: `/__sandbox/clock` moves time forward. */
+  clockOffsetMillis = 0
   private tokens = new Map<string, number>()
   private currentToken: string | undefined
   private window: Array<number> = []
@@ -88,15 +109,58 @@ export class SandboxModel {
   private requestCounter = 0
   private tokenCounter = 0
   inFlight = 0
-  readonly log: Array<CallRecord> = []
+  log: Array<CallRecord> = []
 
   constructor(config: Partial<SandboxConfig> = {}, seed = 1) {
     this.config = { ...defaultSandboxConfig, ...config }
     this.faults = new Faults(seed)
+    this.seed()
+  }
+
+  /** Back to the configured start (the same config unless a new one is given); calls in flight stay counted. */
+  reset(config?: Partial<SandboxConfig>, seed = 1) {
+    if (config !== undefined) this.config = { ...defaultSandboxConfig, ...config }
+    this.faults = new Faults(seed)
+    this.clockOffsetMillis = 0
+    this.tokens = new Map()
+    this.currentToken = undefined
+    this.window = []
+    this.usedToday = 0
+    this.day = ""
+    this.lists = new Map()
+    this.leads = new Map()
+    this.byEmail = new Map()
+    this.imports = new Map()
+    this.nextId = 1
+    this.requestCounter = 0
+    this.tokenCounter = 0
+    this.log = []
+    this.seed()
+  }
+
+  private seed() {
     for (const email of this.config.duplicateEmails) {
       this.createLead(email, 0)
       this.createLead(email, 0)
     }
+    for (const email of this.config.leads) this.upsertLead(email, 0)
+    for (const list of this.config.lists) this.addList(list.name, list.folderId ?? this.config.folders[0]?.id ?? 0, list.members ?? [])
+  }
+
+  /** The model's time for a shell's clock reading. */
+  now(clock: number) {
+    return clock + this.clockOffsetMillis
+  }
+
+  advanceClock(millis: number) {
+    this.clockOffsetMillis += millis
+  }
+
+  /** Extra latency the shell should add to this call (config plus `latency` faults). */
+  latencyFor(request: SandboxInput): number {
+    const path = new URL(request.url, "http://sandbox.local").pathname
+    if (path.startsWith("/__sandbox") || path === "/") return 0
+    return this.config.latencyMillis + this.faults.latency(path)
   }
 
   // ------------------------------------------------------------------ control (tests, dev page)
@@ -110,26 +174,41 @@ export class SandboxModel {
     this.currentToken = undefined
   }
 
+  /** Calls by endpoint and by outcome (`ok`, a Marketo code, `HTTP 502`, `dropped`), and by both. */
   counters() {
     const byEndpoint: Record<string, number> = {}
     const byOutcome: Record<string, number> = {}
+    const byEndpointAndOutcome: Record<string, Record<string, number>> = {}
     for (const c of this.log) {
-      byEndpoint[c.path] = (byEndpoint[c.path] ?? 0) + 1
+      byEndpoint[c.endpoint] = (byEndpoint[c.endpoint] ?? 0) + 1
       byOutcome[c.outcome] = (byOutcome[c.outcome] ?? 0) + 1
+      const row = (byEndpointAndOutcome[c.endpoint] ??= {})
+      row[c.outcome] = (row[c.outcome] ?? 0) + 1
     }
-    return { calls: this.log.length, counted: this.log.filter((c) => c.counted).length, usedToday: this.usedToday, byEndpoint, byOutcome }
+    return {
+      calls: this.log.length,
+      counted: this.log.filter((c) => c.counted).length,
+      usedToday: this.usedToday,
+      inWindow: this.window.length,
+      inFlight: this.inFlight,
+      byEndpoint,
+      byOutcome,
+      byEndpointAndOutcome
+    }
   }
 
   snapshot() {
     return {
       folders: this.config.folders,
+      clockOffsetMillis: this.clockOffsetMillis,
       lists: [...this.lists.values()].map((l) => ({
         id: l.id,
         name: l.name,
         folderId: l.folderId,
         members: [...l.members].map((id) => this.leads.get(id)?.email ?? `#${id}`).sort()
       })),
-      leads: [...this.leads.values()].map((l) => ({ id: l.id, email: l.email }))
+      leads: [...this.leads.values()].map((l) => ({ id: l.id, email: l.email })),
+      imports: [...this.imports.values()].map((j) => ({ batchId: j.batchId, listId: j.listId ?? null, rows: j.rows.length, createdAt: j.createdAt, startsAt: j.startsAt, endsAt: j.endsAt }))
     }
   }
 
@@ -151,15 +230,18 @@ export class SandboxModel {
    * A call arriving while `maxConcurrency` calls are in flight is refused at once with 615 (the
    * shell asks before it starts the call; identity calls are not limited).
    */
-  refuseIfBusy(request: SandboxRequest, now: number): SandboxResponse | undefined {
+  refuseIfBusy(request: SandboxInput, clock: number): SandboxResponse | undefined {
     const path = new URL(request.url, "http://sandbox.local").pathname
     if (path.startsWith("/identity/") || this.inFlight < this.config.maxConcurrency) return undefined
     const response = this.fail("615", "Concurrent access limit reached")
-    this.log.push({ at: now, method: request.method, path, status: 200, outcome: "615", counted: false })
+    this.log.push({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
     return response
   }
 
-  handle(request: SandboxRequest, now: number): SandboxResponse {
+  /** One call: the state moves on and the answer comes back. `clock` is the shell's time in ms. */
+  handle(input: SandboxInput, clock: number): SandboxResponse {
+    const now = this.now(clock)
+    const request: Request = { ...input, body: typeof input.body === "string" ? encoder.encode(input.body) : input.body }
     const url = new URL(request.url, "http://sandbox.local")
     const path = url.pathname
     const record = (response: SandboxResponse, counted: boolean): SandboxResponse => {
@@ -168,13 +250,14 @@ export class SandboxModel {
         const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
         if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
       }
-      this.log.push({ at: now, method: request.method, path, status: response.status, outcome, counted })
+      this.log.push({ at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted })
       if (this.log.length > 100_000) this.log.splice(0, 50_000)
       return response
     }
     this.advanceImports(now)
     if (path.startsWith("/identity/")) return record(this.identity(request, url, now), false)
-    if (request.url.length > this.config.maxUriBytes) return record({ status: 414, headers: { "content-type": "text/html" }, body: "<html><body>414 Request-URI Too Large</body></html>" }, false)
+    const uriLimit = path.startsWith("/rest/asset/") ? this.config.maxAssetUriBytes : this.config.maxUriBytes
+    if (encoder.encode(request.url).byteLength > uriLimit) return record({ status: 414, headers: { "content-type": "text/html" }, body: "<html><body>414 Request-URI Too Large</body></html>" }, false)
     const limit = path.startsWith("/bulk/v1/leads.json") ? this.config.maxImportBytes : this.config.maxBodyBytes
     if (request.body.byteLength > limit) return record({ status: 413, headers: { "content-type": "text/html" }, body: "<html><body>413 Request Entity Too Large</body></html>" }, false)
 
@@ -187,7 +270,12 @@ export class SandboxModel {
     if (expiresAt <= now) return record(this.fail("602", "Access token expired"), false)
 
     const fault = this.faults.pick(path)
-    if (fault !== undefined) return record(this.faultResponse(fault), fault === "606" || fault === "615")
+    if (fault === "revoke") {
+      this.revokeTokens()
+      return record(this.fail("601", "Access token invalid"), false)
+    }
+    // An injected fault stands for a call Marketo refused or lost: it uses no window or quota.
+    if (fault !== undefined) return record(this.faultResponse(fault), false)
 
     this.window = this.window.filter((t) => t > now - this.config.windowMillis)
     if (this.window.length >= this.config.callsPerWindow) {
@@ -212,11 +300,12 @@ export class SandboxModel {
     const response = this.route(method, path, params, request, contentType, now)
     // Responses with these codes are not counted by Marketo.
     const code = (JSON.parse(response.headers["content-type"]?.includes("json") ? response.body : "{}") as { errors?: Array<{ code: string }> }).errors?.[0]?.code
-    if (code !== undefined && ["601", "602", "604", "605", "608", "611"].includes(code)) {
+    const counted = code === undefined || !uncounted.includes(code)
+    if (!counted) {
       this.window.pop()
       this.usedToday--
     }
-    return record(response, !(code !== undefined && ["601", "602", "604", "605", "608", "611"].includes(code)))
+    return record(response, counted)
   }
 
   // ------------------------------------------------------------------ envelope
@@ -237,7 +326,7 @@ export class SandboxModel {
     return json(200, { requestId: this.requestId(), success: false, errors: [{ code, message }], ...(asset ? { warnings: [] } : {}) })
   }
 
-  private faultResponse(kind: FaultKind): SandboxResponse {
+  private faultResponse(kind: Exclude<FaultKind, "revoke" | "latency">): SandboxResponse {
     if (kind === "drop") return { status: 0, headers: {}, body: "", drop: true }
     if (kind === "502") return { status: 502, headers: { "content-type": "text/html" }, body: "<html><body>502 Bad Gateway</body></html>" }
     const messages: Record<string, string> = {
@@ -271,7 +360,7 @@ export class SandboxModel {
 
   // ------------------------------------------------------------------ routing
 
-  private route(method: string, path: string, params: URLSearchParams, request: SandboxRequest, contentType: string, now: number): SandboxResponse {
+  private route(method: string, path: string, params: URLSearchParams, request: Request, contentType: string, now: number): SandboxResponse {
     const form = () => new URLSearchParams(decoder.decode(request.body))
     const jsonBody = (): { input?: Array<Record<string, unknown>>; action?: string; lookupField?: string } | undefined => {
       try {
@@ -310,6 +399,8 @@ export class SandboxModel {
       const list = this.lists.get(Number(m[1]))
       if (list === undefined) return this.fail("1013", "Static list not found")
       const ids = params.getAll("id").flatMap((v) => v.split(",")).map(Number)
+      if (ids.length === 0) return this.fail("701", "id cannot be blank")
+      if (ids.length > this.config.batchSize) return this.fail("1003", `Batch size exceeds ${this.config.batchSize}`)
       return this.ok(ids.map((id) => (this.leads.has(id) ? { id, status: list.members.has(id) ? "memberof" : "notmemberof" } : { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] })))
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\/leads\.json$/.exec(path))) {
@@ -341,8 +432,10 @@ export class SandboxModel {
     if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\/(failures|warnings)\.json$/.exec(path)) && method === "GET") {
       const job = this.imports.get(Number(m[1]))
       if (job === undefined) return this.fail("1013", "Import not found")
-      const rows = m[2] === "warnings" ? job.warnings : []
-      const csv = ["email,Import Warning Reason", ...rows.map(([e, r]) => `${e},${r}`)].join("\n") + "\n"
+      // The rows as sent, with the reason as an extra last column; only once the import has run.
+      const done = job.applied
+      const rows = !done ? [] : m[2] === "warnings" ? job.warnings : job.failures
+      const csv = csvDocument([...job.header, m[2] === "warnings" ? "Import Warning Reason" : "Import Failure Reason"], rows)
       return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
     }
     if (method === "GET" && path === "/rest/v1/stats/usage.json") {
@@ -379,7 +472,8 @@ export class SandboxModel {
   }
 
   private leadDbList(l: List) {
-    return { id: l.id, name: l.name, description: "", programName: "Engage Audiences", workspaceName: "Default", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt) }
+    const folder = this.config.folders.find((f) => f.id === l.folderId)
+    return { id: l.id, name: l.name, description: "", programName: folder?.name ?? "", workspaceName: "Default", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt) }
   }
 
   private createList(form: URLSearchParams, now: number) {
@@ -420,14 +514,33 @@ export class SandboxModel {
   }
 
   private listMembers(list: List, params: URLSearchParams) {
-    const size = Math.min(this.config.batchSize, Number(params.get("batchSize") ?? this.config.batchSize))
-    const offset = params.has("nextPageToken") ? Number(atob(params.get("nextPageToken")!)) : 0
+    const size = this.pageSize(params)
+    if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
+    const offset = this.pageOffset(params)
+    if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
     const ids = [...list.members].sort((a, b) => a - b)
     const page = ids.slice(offset, offset + size)
     const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
     const result = page.map((id) => this.leadFields(this.leads.get(id)!, fields))
     const more = offset + size < ids.length
     return this.ok(result, { moreResult: more, ...(more ? { nextPageToken: btoa(String(offset + size)) } : {}) })
+  }
+
+  private pageSize(params: URLSearchParams): number | undefined {
+    const size = Number(params.get("batchSize") ?? this.config.batchSize)
+    return Number.isInteger(size) && size >= 1 && size <= this.config.batchSize ? size : undefined
+  }
+
+  /** Paging tokens are opaque to clients; here they carry the offset. */
+  private pageOffset(params: URLSearchParams): number | undefined {
+    const token = params.get("nextPageToken")
+    if (token === null) return 0
+    try {
+      const offset = Number(atob(token))
+      return Number.isInteger(offset) && offset >= 0 ? offset : undefined
+    } catch {
+      return undefined
+    }
   }
 
   private addMember(list: List, id: number, now: number) {
@@ -478,8 +591,10 @@ export class SandboxModel {
     if (filterType === "email") ids = values.flatMap((v) => this.byEmail.get(v.trim().toLowerCase()) ?? [])
     else if (filterType === "id") ids = values.map(Number).filter((id) => this.leads.has(id))
     else return this.fail("1035", `Unsupported filter type for target subscription: ${filterType}`)
-    const size = Math.min(this.config.batchSize, Number(params.get("batchSize") ?? this.config.batchSize))
-    const offset = params.has("nextPageToken") ? Number(atob(params.get("nextPageToken")!)) : 0
+    const size = this.pageSize(params)
+    if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
+    const offset = this.pageOffset(params)
+    if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
     const page = ids.slice(offset, offset + size)
     const more = offset + size < ids.length
     return this.ok(page.map((id) => this.leadFields(this.leads.get(id)!, fields)), more ? { nextPageToken: btoa(String(offset + size)) } : {})
@@ -510,7 +625,7 @@ export class SandboxModel {
 
   // ------------------------------------------------------------------ bulk import
 
-  private startImport(params: URLSearchParams, request: SandboxRequest, contentType: string, now: number) {
+  private startImport(params: URLSearchParams, request: Request, contentType: string, now: number) {
     if (params.get("format") !== "csv") return this.fail("1003", "Invalid format, only csv is supported here")
     const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType)
     if (boundary === null) return this.fail("613", "Invalid Multipart Request")
@@ -518,50 +633,76 @@ export class SandboxModel {
     if (file === undefined) return this.fail("613", "Invalid Multipart Request: no file part")
     const listId = params.has("listId") ? Number(params.get("listId")) : undefined
     if (listId !== undefined && !this.lists.has(listId)) return this.fail("1013", "Static list not found")
-    const active = [...this.imports.values()].filter((j) => this.importState(j, now) !== "Complete" && this.importState(j, now) !== "Failed")
-    if (active.filter((j) => this.importState(j, now) === "Importing").length >= 2 && active.filter((j) => this.importState(j, now) === "Queued").length >= 10) {
-      return this.fail("1016", "Too many imports")
-    }
-    if (listId !== undefined && active.some((j) => j.listId === listId)) return this.fail("1019", "Import to this list is in progress")
-    const [header, ...rows] = parseCsv(file)
-    const emailAt = (header ?? []).findIndex((h) => h.trim().toLowerCase() === (params.get("lookupField") ?? "email"))
+    const jobs = [...this.imports.values()]
+    const queued = jobs.filter((j) => now < j.startsAt).length
+    if (queued >= this.config.importMaxQueued) return this.fail("1016", "Too many imports")
+    if (listId !== undefined && jobs.some((j) => j.listId === listId && now < j.endsAt)) return this.fail("1019", "Import to this list is in progress")
+    const [header = [], ...rows] = parseCsv(file)
+    const lookupField = (params.get("lookupField") ?? "email").toLowerCase()
+    const emailAt = header.findIndex((h) => h.trim().toLowerCase() === lookupField)
     if (emailAt < 0) return this.fail("1003", "lookupField not found in the CSV header")
-    const emails = rows.filter((r) => r.some((f) => f !== "")).map((r) => r[emailAt] ?? "")
+    const filled = rows.filter((r) => r.some((f) => f !== ""))
+    // First in, first out over `importMaxRunning` slots: a job starts when it has waited
+    // `importQueuedMillis` and the job `importMaxRunning` places ahead of it has ended.
+    const ahead = jobs.sort((a, b) => a.batchId - b.batchId)[jobs.length - this.config.importMaxRunning]
+    const startsAt = Math.max(now + this.config.importQueuedMillis, ahead?.endsAt ?? 0)
     const batchId = this.nextId++
     this.imports.set(batchId, {
       batchId,
       listId,
       createdAt: now,
-      rows: emails,
-      failed: this.config.failImportsContaining !== undefined && emails.includes(this.config.failImportsContaining),
+      startsAt,
+      endsAt: startsAt + this.config.importRunningMillis,
+      header,
+      emailAt,
+      rows: filled,
+      failed: this.config.failImportsContaining !== undefined && filled.some((r) => r[emailAt] === this.config.failImportsContaining),
       applied: false,
-      warnings: []
+      processed: 0,
+      warnings: [],
+      failures: []
     })
+    // Adobe's OpenAPI file requires the counters on this answer too.
     return this.ok([{ batchId, importId: String(batchId), status: "Queued", numOfLeadsProcessed: 0, numOfRowsFailed: 0, numOfRowsWithWarning: 0 }])
   }
 
   private importState(job: ImportJob, now: number): "Queued" | "Importing" | "Complete" | "Failed" {
-    if (now < job.createdAt + this.config.importQueuedMillis) return "Queued"
-    if (now < job.createdAt + this.config.importQueuedMillis + this.config.importRunningMillis) return "Importing"
+    if (now < job.startsAt) return "Queued"
+    if (now < job.endsAt) return "Importing"
     return job.failed ? "Failed" : "Complete"
   }
 
+  /** Imports take effect when they end (a queued or running import is not yet membership). */
   private advanceImports(now: number) {
     for (const job of this.imports.values()) {
-      if (job.applied || this.importState(job, now) !== "Complete") continue
+      if (job.applied || now < job.endsAt) continue
       job.applied = true
+      if (job.failed) continue
       const list = job.listId === undefined ? undefined : this.lists.get(job.listId)
-      for (const email of job.rows) {
-        if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
-          job.warnings.push([email, "Invalid email address"])
+      for (const row of job.rows) {
+        const email = (row[job.emailAt] ?? "").trim()
+        if (row.length !== job.header.length) {
+          job.failures.push([...row, "Column count does not match the header"])
+          continue
+        }
+        if (email === "") {
+          job.failures.push([...row, "Value for lookup field 'email' not specified"])
+          continue
+        }
+        if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+          job.warnings.push([...row, "Invalid email address"])
           continue
         }
         if ((this.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
-          job.warnings.push([email, "Multiple lead match lookup criteria"])
+          job.warnings.push([...row, "Multiple lead match lookup criteria"])
           continue
         }
-        const lead = this.upsertLead(email, now)
-        list?.members.add(lead.id)
+        const lead = this.upsertLead(email, job.endsAt)
+        job.processed++
+        if (list !== undefined) {
+          list.members.add(lead.id)
+          list.updatedAt = job.endsAt
+        }
       }
     }
   }
@@ -573,10 +714,14 @@ export class SandboxModel {
       batchId: job.batchId,
       importId: String(job.batchId),
       status,
-      numOfLeadsProcessed: done ? job.rows.length - job.warnings.length : 0,
-      numOfRowsFailed: 0,
+      numOfLeadsProcessed: done ? job.processed : 0,
+      numOfRowsFailed: done ? job.failures.length : 0,
       numOfRowsWithWarning: done ? job.warnings.length : 0,
-      message: status === "Failed" ? "Import failed: the file could not be processed" : done ? `Import completed with ${job.warnings.length} warnings` : `Import ${status.toLowerCase()}`
+      message: status === "Failed"
+        ? "Import failed: the file could not be processed"
+        : done
+        ? `Import completed with ${job.failures.length} failures and ${job.warnings.length} warnings`
+        : `Import ${status.toLowerCase()}`
     }
   }
 }

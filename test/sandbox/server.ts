@@ -34,56 +34,71 @@ export interface SandboxServerOptions {
 }
 
 export const startSandboxServer = async (options: SandboxServerOptions = {}): Promise<SandboxServer> => {
-  let sandbox = new SandboxModel(options.config ?? {}, options.seed ?? 1)
-  const state = { clockOffsetMillis: 0 }
-  const now = () => Date.now() + state.clockOffsetMillis
+  const sandbox = new SandboxModel(options.config ?? {}, options.seed ?? 1)
+
+  const control = (command: string, method: string, input: Record<string, unknown>): readonly [number, unknown] => {
+    if (command === "reset" && method === "POST") {
+      sandbox.reset({ ...options.config, ...(input["config"] as object | undefined) }, Number(input["seed"] ?? options.seed ?? 1))
+      return [200, { reset: true }]
+    }
+    if (command === "clock" && (method === "GET" || method === "POST")) {
+      if (method === "POST") sandbox.advanceClock(Number(input["advanceMillis"] ?? 0))
+      return [200, { now: sandbox.now(Date.now()), offsetMillis: sandbox.clockOffsetMillis }]
+    }
+    if (command === "faults" && method === "POST") {
+      sandbox.setFaults((input["rules"] ?? []) as ReadonlyArray<FaultRule>, input["seed"] === undefined ? undefined : Number(input["seed"]))
+      return [200, { ok: true, rules: sandbox.faults.list() }]
+    }
+    if (command === "faults" && method === "GET") return [200, { rules: sandbox.faults.list() }]
+    if (command === "revoke-tokens" && method === "POST") {
+      sandbox.revokeTokens()
+      return [200, { ok: true }]
+    }
+    if (command === "counters" && method === "GET") return [200, { ...sandbox.counters(), log: sandbox.log.slice(-1000) }]
+    if (command === "snapshot" && method === "GET") return [200, sandbox.snapshot()]
+    return [404, { error: "unknown sandbox control route" }]
+  }
 
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req)
       const url = req.url ?? "/"
+      const method = req.method ?? "GET"
       const send = (status: number, text: string, type = "application/json") => {
         res.writeHead(status, { "content-type": type })
         res.end(text)
       }
-      if (url === "/" && req.method === "GET") return send(200, sandboxPage(sandbox), "text/html; charset=utf-8")
+      if (url === "/" && method === "GET") return send(200, sandboxPage(sandbox), "text/html; charset=utf-8")
       if (url.startsWith("/__sandbox/")) {
-        const command = url.slice("/__sandbox/".length).split("?")[0]
-        const input = body.byteLength > 0 ? JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown> : {}
-        if (command === "reset" && req.method === "POST") {
-          sandbox = new SandboxModel({ ...options.config, ...(input["config"] as object | undefined) }, Number(input["seed"] ?? options.seed ?? 1))
-          state.clockOffsetMillis = 0
-          return send(200, "{\"reset\":true}")
+        const command = url.slice("/__sandbox/".length).split("?")[0] ?? ""
+        let input: Record<string, unknown> = {}
+        try {
+          if (body.byteLength > 0) input = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>
+        } catch {
+          return send(400, "{\"error\":\"the body is not JSON\"}")
         }
-        if (command === "clock") {
-          if (req.method === "POST") state.clockOffsetMillis += Number(input["advanceMillis"] ?? 0)
-          return send(200, JSON.stringify({ now: now(), offsetMillis: state.clockOffsetMillis }))
+        try {
+          const [status, answer] = control(command, method, input)
+          return send(status, JSON.stringify(answer))
+        } catch (e) {
+          return send(400, JSON.stringify({ error: String(e) }))
         }
-        if (command === "faults" && req.method === "POST") {
-          sandbox.setFaults((input["rules"] ?? []) as ReadonlyArray<FaultRule>, input["seed"] === undefined ? undefined : Number(input["seed"]))
-          return send(200, "{\"ok\":true}")
-        }
-        if (command === "revoke-tokens" && req.method === "POST") {
-          sandbox.revokeTokens()
-          return send(200, "{\"ok\":true}")
-        }
-        if (command === "counters") return send(200, JSON.stringify({ ...sandbox.counters(), log: sandbox.log.slice(-1000) }))
-        if (command === "snapshot") return send(200, JSON.stringify(sandbox.snapshot()))
-        return send(404, "{\"error\":\"unknown sandbox control route\"}")
       }
-      const latency = sandbox.config.latencyMillis
       const headers: Record<string, string> = {}
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k.toLowerCase()] = v
-      const request = { method: req.method ?? "GET", url, headers, body }
-      const busy = sandbox.refuseIfBusy(request, now())
+      const request = { method, url, headers, body }
+      // Marketo decides 615 on arrival: a call beyond the limit in flight is refused at once.
+      const busy = sandbox.refuseIfBusy(request, Date.now())
       if (busy !== undefined) {
+        options.onExchange?.(request, busy)
         res.writeHead(busy.status, busy.headers)
         return res.end(busy.body)
       }
       sandbox.inFlight++
       try {
+        const latency = sandbox.latencyFor(request)
         if (latency > 0) await new Promise((r) => setTimeout(r, latency))
-        const answer = sandbox.handle(request, now())
+        const answer = sandbox.handle(request, Date.now())
         options.onExchange?.(request, answer)
         if (answer.drop === true) return req.socket.destroy()
         res.writeHead(answer.status, answer.headers)
@@ -92,7 +107,7 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
         sandbox.inFlight--
       }
     })().catch(() => {
-      res.writeHead(500)
+      if (!res.headersSent) res.writeHead(500)
       res.end()
     })
   })
@@ -101,18 +116,17 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
   return {
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     port,
-    get sandbox() {
-      return sandbox
-    },
+    sandbox,
     get clockOffsetMillis() {
-      return state.clockOffsetMillis
+      return sandbox.clockOffsetMillis
     },
     set clockOffsetMillis(v: number) {
-      state.clockOffsetMillis = v
+      sandbox.clockOffsetMillis = v
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    })
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
   }
 }
