@@ -26,6 +26,10 @@ export interface SandboxConfig {
   readonly maxConcurrency: number
   readonly dailyQuota: number
   readonly batchSize: number
+  /** A lookup matching more leads than this answers 1003. */
+  readonly maxFilterMatches: number
+  /** Whether list names compare case-sensitively (709 and by-name lookups alike). */
+  readonly caseSensitiveListNames: boolean
   readonly maxBodyBytes: number
   readonly maxImportBytes: number
   readonly maxUriBytes: number
@@ -59,6 +63,8 @@ export const defaultSandboxConfig: SandboxConfig = {
   maxConcurrency: 10,
   dailyQuota: 50_000,
   batchSize: 300,
+  maxFilterMatches: 1_000,
+  caseSensitiveListNames: false,
   maxBodyBytes: 1_048_576,
   maxImportBytes: 10_485_760,
   maxUriBytes: 8_192,

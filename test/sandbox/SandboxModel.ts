@@ -110,6 +110,7 @@ export class SandboxModel {
   private tokenCounter = 0
   inFlight = 0
   log: Array<CallRecord> = []
+  private assetCall = false
 
   constructor(config: Partial<SandboxConfig> = {}, seed = 1) {
     this.config = { ...defaultSandboxConfig, ...config }
@@ -233,7 +234,7 @@ export class SandboxModel {
   refuseIfBusy(request: SandboxInput, clock: number): SandboxResponse | undefined {
     const path = new URL(request.url, "http://sandbox.local").pathname
     if (path.startsWith("/identity/") || this.inFlight < this.config.maxConcurrency) return undefined
-    const response = this.fail("615", "Concurrent access limit reached")
+    const response = this.fail("615", "Concurrent access limit reached", path.startsWith("/rest/asset/"))
     this.log.push({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
     return response
   }
@@ -244,6 +245,8 @@ export class SandboxModel {
     const request: Request = { ...input, body: typeof input.body === "string" ? encoder.encode(input.body) : input.body }
     const url = new URL(request.url, "http://sandbox.local")
     const path = url.pathname
+    // The Asset API carries `warnings: []` on every answer, failures included.
+    this.assetCall = path.startsWith("/rest/asset/")
     const record = (response: SandboxResponse, counted: boolean): SandboxResponse => {
       let outcome = response.drop === true ? "dropped" : response.status === 200 ? "ok" : `HTTP ${response.status}`
       if (response.status === 200 && response.headers["content-type"]?.includes("json")) {
@@ -322,7 +325,7 @@ export class SandboxModel {
       ? json(200, { success: true, errors: [], requestId: this.requestId(), warnings: ["No assets found for the given search criteria."] })
       : json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result })
   }
-  private fail(code: string, message: string, asset = false) {
+  private fail(code: string, message: string, asset = this.assetCall) {
     return json(200, { requestId: this.requestId(), success: false, errors: [{ code, message }], ...(asset ? { warnings: [] } : {}) })
   }
 
@@ -354,7 +357,8 @@ export class SandboxModel {
       this.currentToken = `${(++this.tokenCounter).toString(16).padStart(8, "0")}-0000-4000-8000-${now.toString(16).padStart(12, "0").slice(-12)}:sb`
       this.tokens.set(this.currentToken, now + this.config.tokenLifetimeSeconds * 1000)
     }
-    const expiresIn = Math.max(0, Math.floor((this.tokens.get(this.currentToken)! - now) / 1000))
+    // Whole seconds left, rounded down as Marketo does (a fresh token says 3599).
+    const expiresIn = Math.max(0, Math.floor((this.tokens.get(this.currentToken)! - now - 1) / 1000))
     return json(200, { access_token: this.currentToken, token_type: "bearer", expires_in: expiresIn, scope: "api-user@example.com" })
   }
 
@@ -374,7 +378,7 @@ export class SandboxModel {
     if (method === "POST" && path === "/rest/asset/v1/staticLists.json") return this.createList(form(), now)
     if (method === "GET" && path === "/rest/asset/v1/staticLists.json") return this.browseLists(params)
     if (method === "GET" && path === "/rest/asset/v1/staticList/byName.json") {
-      return this.okAsset([...this.lists.values()].filter((l) => l.name === params.get("name")).map((l) => this.assetList(l)))
+      return this.okAsset([...this.lists.values()].filter((l) => this.sameName(l.name, params.get("name") ?? "")).map((l) => this.assetList(l)))
     }
     if ((m = /^\/rest\/asset\/v1\/staticList\/(\d+)\.json$/.exec(path)) && method === "GET") {
       const list = this.lists.get(Number(m[1]))
@@ -388,7 +392,7 @@ export class SandboxModel {
     if (method === "GET" && path === "/rest/v1/lists.json") {
       const names = params.getAll("name").flatMap((n) => n.split(","))
       const ids = params.getAll("id").flatMap((n) => n.split(",")).map(Number)
-      const lists = [...this.lists.values()].filter((l) => (names.length === 0 || names.includes(l.name)) && (ids.length === 0 || ids.includes(l.id)))
+      const lists = [...this.lists.values()].filter((l) => (names.length === 0 || names.some((n) => this.sameName(l.name, n))) && (ids.length === 0 || ids.includes(l.id)))
       return this.ok(lists.map((l) => this.leadDbList(l)))
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\.json$/.exec(path)) && method === "GET") {
@@ -467,6 +471,11 @@ export class SandboxModel {
     })))
   }
 
+  /** Marketo does not document whether list names compare case-insensitively: a knob, one rule for 709 and lookups. */
+  private sameName(a: string, b: string) {
+    return this.config.caseSensitiveListNames ? a === b : a.toLowerCase() === b.toLowerCase()
+  }
+
   private assetList(l: List) {
     return { id: l.id, name: l.name, description: "", createdAt: iso(l.createdAt), updatedAt: iso(l.updatedAt), folder: { id: l.folderId, type: "Folder" }, url: `https://sandbox.local/#ST${l.id}A1`, computedUrl: `https://sandbox.local/#ST${l.id}A1`, workspace: "Default" }
   }
@@ -488,7 +497,7 @@ export class SandboxModel {
     const folder = this.config.folders.find((f) => f.id === Number(folderRef.id))
     if (folder === undefined) return this.fail("710", "Parent folder not found", true)
     if (folder.type.toLowerCase() !== "folder") return this.fail("711", "Incorrect folder type", true)
-    if ([...this.lists.values()].some((l) => l.name.toLowerCase() === name.toLowerCase())) {
+    if ([...this.lists.values()].some((l) => this.sameName(l.name, name))) {
       return this.fail("709", `Static List '${name}' already exists`, true)
     }
     const id = this.nextId++
@@ -591,6 +600,7 @@ export class SandboxModel {
     if (filterType === "email") ids = values.flatMap((v) => this.byEmail.get(v.trim().toLowerCase()) ?? [])
     else if (filterType === "id") ids = values.map(Number).filter((id) => this.leads.has(id))
     else return this.fail("1035", `Unsupported filter type for target subscription: ${filterType}`)
+    if (ids.length > this.config.maxFilterMatches) return this.fail("1003", `More than ${this.config.maxFilterMatches} leads match the filter`)
     const size = this.pageSize(params)
     if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
     const offset = this.pageOffset(params)
