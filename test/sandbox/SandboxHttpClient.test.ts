@@ -1,13 +1,14 @@
 // The Marketo client over the in-process sandbox: no network, time from TestClock.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, TestClock } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
 import type { Email } from "../../core/Email.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
-import { layerSandboxHttpClient } from "./SandboxHttpClient.js"
+import { layerSandboxHttpClient, sandboxHttpClient } from "./SandboxHttpClient.js"
 import { SandboxModel } from "./SandboxModel.js"
 
 describe("sandbox as an in-process HttpClient", () => {
@@ -35,5 +36,26 @@ describe("sandbox as an in-process HttpClient", () => {
       // The token was renewed before its hour ran out: one refresh, no 602 met.
       expect(sandbox.log.filter((c) => c.path === "/identity/oauth/token").length).toBe(2)
       expect(sandbox.log.filter((c) => c.outcome === "602")).toEqual([])
+    }))
+
+  it.effect("refuses calls beyond 10 in flight with 615 while injected latency holds them, on the Effect clock", () =>
+    Effect.gen(function*() {
+      const sandbox = new SandboxModel()
+      // Latency on every Marketo call (not on identity), as a fault rule.
+      sandbox.setFaults([{ kind: "latency", rate: 1, millis: 200, pathPrefix: "/rest/" }])
+      const client = sandboxHttpClient(sandbox)
+      const token = (yield* (yield* client.get("http://sandbox.local/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json) as { access_token: string }
+      const call = client.execute(HttpClientRequest.get("http://sandbox.local/rest/v1/lists.json").pipe(HttpClientRequest.bearerToken(token.access_token))).pipe(
+        Effect.flatMap((r) => r.json),
+        Effect.map((b) => (b as { success: boolean; errors?: Array<{ code: string }> }).errors?.[0]?.code ?? "ok")
+      )
+      const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 25 }, () => call), { concurrency: "unbounded" }))
+      yield* TestClock.adjust("199 millis")
+      expect(sandbox.inFlight).toBe(10)
+      yield* TestClock.adjust("1 millis")
+      const codes = yield* Fiber.join(fiber)
+      expect(codes.filter((c) => c === "ok")).toHaveLength(10)
+      expect(codes.filter((c) => c === "615")).toHaveLength(15)
+      expect(sandbox.inFlight).toBe(0)
     }))
 })

@@ -1,0 +1,76 @@
+// The HTTP shell on 127.0.0.1: control routes, transport faults, and the concurrency and rate
+// rules under a burst, with exact counts.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { type SandboxServer, startSandboxServer } from "./server.js"
+import { tokenUrl } from "./SandboxTestKit.js"
+
+type Answer = { success: boolean; errors?: Array<{ code: string }>; result?: Array<Record<string, unknown>> }
+
+describe("sandbox server", () => {
+  let server: SandboxServer
+  let token: string
+  const control = async (route: string, body?: unknown) =>
+    (await fetch(`${server.url}/__sandbox/${route}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>>
+  const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } })
+  const getToken = async () => ((await (await fetch(`${server.url}${tokenUrl()}`)).json()) as { access_token: string }).access_token
+
+  beforeAll(async () => {
+    server = await startSandboxServer({ port: 0, host: "127.0.0.1", config: { lists: [{ name: "seeded", members: ["ada@example.com"] }] } })
+  })
+  afterAll(() => server.close())
+  beforeEach(async () => {
+    await control("reset", {})
+    token = await getToken()
+  })
+
+  it("listens on a random port of 127.0.0.1", () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`)
+    expect(server.port).toBeGreaterThan(0)
+  })
+
+  it("moves its clock forward: the token then answers 602", async () => {
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).success).toBe(true)
+    const clock = await control("clock", { advanceMillis: 3_600_000 })
+    expect(clock["offsetMillis"]).toBe(3_600_000)
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).errors?.[0]?.code).toBe("602")
+    expect((await control("clock"))["offsetMillis"]).toBe(3_600_000)
+  })
+
+  it("injects faults by route: 502 without JSON, a dropped connection, revoked tokens", async () => {
+    await control("faults", { rules: [{ kind: "502", count: 1 }, { kind: "drop", count: 1 }] })
+    const gateway = await api("/rest/v1/lists.json")
+    expect(gateway.status).toBe(502)
+    expect(gateway.headers.get("content-type")).not.toContain("json")
+    await expect(api("/rest/v1/lists.json")).rejects.toThrow()
+    await control("revoke-tokens", {})
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).errors?.[0]?.code).toBe("601")
+    const counters = await control("counters")
+    expect(counters["byOutcome"]).toMatchObject({ "HTTP 502": 1, dropped: 1, "601": 1 })
+    expect((counters["log"] as Array<{ at: number; endpoint: string }>).every((c) => typeof c.at === "number" && c.endpoint.includes(" /"))).toBe(true)
+    expect((await control("faults", { rules: [{ kind: "nonsense" }] }))["error"]).toContain("unknown fault kind")
+  })
+
+  it("shows configured lists in the snapshot and starts over on reset", async () => {
+    await api("/rest/asset/v1/staticLists.json", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `name=fresh&folder=${encodeURIComponent("{\"id\":1034,\"type\":\"Folder\"}")}` })
+    const before = (await control("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }
+    expect(before.lists.map((l) => [l.name, l.members])).toEqual([["seeded", ["ada@example.com"]], ["fresh", []]])
+    await control("reset", {})
+    const after = (await control("snapshot")) as { lists: Array<{ name: string }> }
+    expect(after.lists.map((l) => l.name)).toEqual(["seeded"])
+  })
+
+  it("with 150 allowed in flight and 1 s of latency, 200 concurrent calls give 100 ok, 50 × 606 and 50 × 615", async () => {
+    // 615 is decided on arrival (50 beyond 150 in flight); the 150 admitted then meet the window
+    // of 100 calls per 20 s one by one.
+    await control("reset", { config: { maxConcurrency: 150 } })
+    token = await getToken()
+    await control("faults", { rules: [{ kind: "latency", rate: 1, millis: 1_000, pathPrefix: "/rest/" }] })
+    const answers = await Promise.all(Array.from({ length: 200 }, async () => ((await (await api("/rest/v1/lists.json")).json()) as Answer)))
+    const codes = answers.map((a) => a.errors?.[0]?.code ?? "ok")
+    expect(codes.filter((c) => c === "ok")).toHaveLength(100)
+    expect(codes.filter((c) => c === "606")).toHaveLength(50)
+    expect(codes.filter((c) => c === "615")).toHaveLength(50)
+    expect(server.sandbox.counters().inWindow).toBe(100)
+    expect(server.sandbox.inFlight).toBe(0)
+  }, 20_000)
+})
