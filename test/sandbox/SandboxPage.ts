@@ -1,24 +1,37 @@
 // GET / on the sandbox: what a person trying the product wants to see — folders, lists with their
-// members, and the latest calls with their outcomes. Server-rendered, no script.
+// members, imports, calls per endpoint and the latest calls with their outcomes. Server-rendered,
+// no script.
 import type { SandboxModel } from "./SandboxModel.js"
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const shownMembers = 200
 
 export const sandboxPage = (model: SandboxModel): string => {
   const snap = model.snapshot()
   const counters = model.counters()
   const lists = snap.lists.map((l) =>
     `<section><h3>${esc(l.name)} <small>id ${l.id} · folder ${l.folderId} · ${l.members.length} members</small></h3>` +
-    `<p>${l.members.slice(0, 200).map(esc).join(", ") || "<em>empty</em>"}${l.members.length > 200 ? " …" : ""}</p></section>`
+    `<p>${l.members.slice(0, shownMembers).map(esc).join(", ") || "<em>empty</em>"}${l.members.length > shownMembers ? " …" : ""}</p></section>`
+  ).join("")
+  const imports = snap.imports.slice(-20).reverse().map((j) =>
+    `<tr><td>${j.batchId}</td><td>${j.listId ?? ""}</td><td>${j.rows}</td><td>${new Date(j.startsAt).toISOString()}</td><td>${new Date(j.endsAt).toISOString()}</td></tr>`
+  ).join("")
+  const endpoints = Object.entries(counters.byEndpointAndOutcome).sort(([a], [b]) => a.localeCompare(b)).map(([endpoint, outcomes]) =>
+    `<tr><td>${esc(endpoint)}</td><td>${esc(Object.entries(outcomes).map(([o, n]) => `${o} ${n}`).join(", "))}</td></tr>`
   ).join("")
   const calls = model.log.slice(-50).reverse().map((c) =>
-    `<tr><td>${new Date(c.at).toISOString()}</td><td>${c.method}</td><td>${esc(c.path)}</td><td>${c.status}</td><td>${esc(c.outcome)}</td></tr>`
+    `<tr><td>${new Date(c.at).toISOString()}</td><td>${esc(c.method)}</td><td>${esc(c.path)}</td><td>${c.status}</td><td>${esc(c.outcome)}</td></tr>`
   ).join("")
+  const faults = model.faults.list()
   return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Marketo sandbox</title><style>body{font:14px system-ui,sans-serif;margin:1rem;max-width:70rem}td,th{padding:.2rem .5rem;text-align:left}
 small{color:#666;font-weight:normal}table{border-collapse:collapse}tr:nth-child(odd){background:#f4f4f4}</style></head><body>
-<h1>Marketo sandbox</h1><p>${counters.calls} calls, ${counters.usedToday} counted today. Outcomes: ${esc(JSON.stringify(counters.byOutcome))}</p>
+<h1>Marketo sandbox</h1>
+<p>${counters.calls} calls, ${counters.usedToday} counted today, ${counters.inWindow} in the current 20 s window, ${counters.inFlight} in flight.
+Clock offset ${snap.clockOffsetMillis} ms. ${faults.length === 0 ? "No faults injected." : `Faults: ${esc(JSON.stringify(faults))}`}</p>
 <h2>Folders</h2><ul>${snap.folders.map((f) => `<li>${esc(f.path)} <small>id ${f.id}, ${esc(f.type)}</small></li>`).join("")}</ul>
 <h2>Static lists</h2>${lists || "<p><em>none yet</em></p>"}
+<h2>Imports</h2>${imports === "" ? "<p><em>none yet</em></p>" : `<table><tr><th>batch</th><th>list</th><th>rows</th><th>starts</th><th>ends</th></tr>${imports}</table>`}
+<h2>Calls by endpoint</h2><table><tr><th>endpoint</th><th>outcomes</th></tr>${endpoints}</table>
 <h2>Latest calls</h2><table><tr><th>time</th><th>method</th><th>path</th><th>HTTP</th><th>outcome</th></tr>${calls}</table></body></html>`
 }

@@ -74,3 +74,22 @@ describe("sandbox server", () => {
     expect(server.sandbox.inFlight).toBe(0)
   }, 20_000)
 })
+
+describe("sandbox page", () => {
+  it("renders folders, lists with member counts and members, and the latest calls, escaped", async () => {
+    const server = await startSandboxServer({ port: 0, config: { lists: [{ name: "<b>list</b>", members: ["ada@example.com", "bob@example.com"] }] } })
+    try {
+      await fetch(`${server.url}${tokenUrl("local-client-id", "wrong")}`)
+      const page = await fetch(`${server.url}/`)
+      expect(page.headers.get("content-type")).toContain("text/html")
+      const html = await page.text()
+      expect(html).toContain("/Lead Database/Group Lists/Engage Audiences")
+      expect(html).toContain("&#60;b&#62;list&#60;/b&#62; <small>id 1 · folder 1034 · 2 members</small>")
+      expect(html).not.toContain("<b>list</b>")
+      expect(html).toContain("ada@example.com, bob@example.com")
+      expect(html).toMatch(/GET<\/td><td>\/identity\/oauth\/token<\/td><td>401<\/td>/)
+    } finally {
+      await server.close()
+    }
+  })
+})
