@@ -33,7 +33,7 @@ export interface SandboxConfig {
   readonly maxBodyBytes: number
   readonly maxImportBytes: number
   readonly maxUriBytes: number
-  /** The Asset API accepts longer URIs (65 KiB). */
+  /** The Asset API accepts longer URIs (65,536 bytes). */
   readonly maxAssetUriBytes: number
   /** Time an import waits Queued, then Importing, before it completes. */
   readonly importQueuedMillis: number
