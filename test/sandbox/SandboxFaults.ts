@@ -19,35 +19,47 @@ export interface FaultRule {
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export const seededRandom = (seed: number) => {
-  let s = seed | 0
-  return () => {
-    s = (s + 0x6d2b79f5) | 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const state = { prng: seed | 0 }
+  return () => nextRandom(state)
 }
 
-type LiveRule = FaultRule & { remaining?: number }
+/** One mulberry32 draw; the generator's whole state is the one number it advances. */
+export const nextRandom = (state: { prng: number }): number => {
+  state.prng = (state.prng + 0x6d2b79f5) | 0
+  const s = state.prng
+  let t = Math.imul(s ^ (s >>> 15), 1 | s)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
 
+export type LiveRule = FaultRule & { remaining?: number }
+
+/** Plain data, so the model's whole state can be copied and replayed. */
+export interface FaultsState {
+  rules: Array<LiveRule>
+  prng: number
+}
+
+export const faultsState = (seed = 1): FaultsState => ({ rules: [], prng: seed | 0 })
+
+/** Operations on a `FaultsState` (which it updates in place). */
 export class Faults {
-  private rules: Array<LiveRule> = []
-  private random: () => number
+  readonly state: FaultsState
 
-  constructor(seed = 1) {
-    this.random = seededRandom(seed)
+  constructor(seedOrState: number | FaultsState = 1) {
+    this.state = typeof seedOrState === "number" ? faultsState(seedOrState) : seedOrState
   }
 
   set(rules: ReadonlyArray<FaultRule>, seed?: number) {
     for (const rule of rules) {
       if (!faultKinds.includes(rule.kind)) throw new Error(`unknown fault kind ${String(rule.kind)}`)
     }
-    this.rules = rules.map((r) => ({ ...r, ...(r.count === undefined ? {} : { remaining: r.count }) }))
-    if (seed !== undefined) this.random = seededRandom(seed)
+    this.state.rules = rules.map((r) => ({ ...r, ...(r.count === undefined ? {} : { remaining: r.count }) }))
+    if (seed !== undefined) this.state.prng = seed | 0
   }
 
   list(): ReadonlyArray<FaultRule> {
-    return this.rules
+    return this.state.rules
   }
 
   private hits(rule: LiveRule, path: string): boolean {
@@ -57,12 +69,12 @@ export class Faults {
       rule.remaining--
       return true
     }
-    return rule.rate !== undefined && this.random() < rule.rate
+    return rule.rate !== undefined && nextRandom(this.state) < rule.rate
   }
 
   /** The fault for this call, if any (consumes a counted rule). Latency rules are not considered. */
   pick(path: string): Exclude<FaultKind, "latency"> | undefined {
-    for (const rule of this.rules) {
+    for (const rule of this.state.rules) {
       if (rule.kind === "latency") continue
       if (this.hits(rule, path)) return rule.kind
     }
@@ -72,7 +84,7 @@ export class Faults {
   /** Extra latency for this call from `latency` rules (asked by the shell before the call runs). */
   latency(path: string): number {
     let total = 0
-    for (const rule of this.rules) {
+    for (const rule of this.state.rules) {
       if (rule.kind === "latency" && this.hits(rule, path)) total += rule.millis ?? 1_000
     }
     return total

@@ -1,6 +1,6 @@
 // The model endpoint by endpoint: imports, limits, names, leads, paging, faults and control.
 import { describe, expect, it } from "vitest"
-import { SandboxModel } from "./SandboxModel.js"
+import { SandboxModel, step } from "./SandboxModel.js"
 import { caller, codeOf, folderRef, multipart, parse, tokenUrl } from "./SandboxTestKit.js"
 
 const importInto = (m: SandboxModel, token: string, csv: string, at: number, listId?: number) => {
@@ -265,3 +265,47 @@ describe("faults and control", () => {
     expect(m.snapshot().lists.map((l) => l.name)).toEqual(["L"])
   })
 })
+
+describe("the model as a function", () => {
+  it("step leaves the given state untouched, replays identically from it, and agrees with the in-place model", () => {
+    const live = new SandboxModel({ leads: ["a@example.com"], lists: [{ name: "L" }] }, 42)
+    live.setFaults([{ kind: "611", rate: 0.5 }])
+    const start = structuredClone(live.state)
+    const token = { method: "GET", url: tokenUrl(), headers: {}, body: "" }
+    const calls = (bearer: string) => Array.from({ length: 12 }, (_, i) => ({
+      method: "POST",
+      url: "/rest/v1/leads.json",
+      headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+      body: JSON.stringify({ action: "createOrUpdate", lookupField: "email", input: [{ email: `u${i}@example.com` }] })
+    }))
+    const run = (from: typeof start) => {
+      let state = from
+      const [afterToken, tokenAnswer] = step(state, token, 0)
+      state = afterToken
+      const answers = [tokenAnswer.body]
+      for (const [i, call] of calls(parse(tokenAnswer).access_token!).entries()) {
+        const [next, answer] = step(state, call, 1_000 * i)
+        state = next
+        answers.push(answer.body)
+      }
+      return { state, answers }
+    }
+    const pristine = structuredClone(start)
+    const first = run(start)
+    expect(start).toEqual(pristine)
+    expect(first.state.leads.size).toBe(start.leads.size + outcomesOk(first.answers))
+    const second = run(start)
+    expect(second.answers).toEqual(first.answers)
+    // Faults came from the seeded generator carried in the state: some calls failed, some did not.
+    const outcomes = first.answers.slice(1).map((a) => codeOf(parse({ body: a })) ?? "ok")
+    expect(outcomes).toContain("611")
+    expect(outcomes).toContain("ok")
+    const liveToken = live.handle(token, 0)
+    expect(liveToken.body).toBe(first.answers[0])
+    const inPlace = calls(parse(liveToken).access_token!).map((c, i) => live.handle(c, 1_000 * i).body)
+    expect(inPlace).toEqual(first.answers.slice(1))
+    expect(first.state.leads.size).toBe(live.state.leads.size)
+  })
+})
+
+const outcomesOk = (answers: ReadonlyArray<string>) => answers.slice(1).filter((a) => parse({ body: a }).success === true).length

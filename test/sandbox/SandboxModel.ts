@@ -5,7 +5,7 @@
 // the HTTP shell (server.ts) and the in-process HttpClient (SandboxHttpClient.ts) wrap it.
 import { csvDocument, parseCsv } from "../../core/Csv.js"
 import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
-import { type FaultKind, type FaultRule, Faults } from "./SandboxFaults.js"
+import { type FaultKind, type FaultRule, Faults, type FaultsState, faultsState } from "./SandboxFaults.js"
 
 export interface SandboxRequest {
   readonly method: string
@@ -91,51 +91,108 @@ const centralDay = (now: number) => {
   return parts
 }
 
-export class SandboxModel {
+/**
+ * Everything the model knows, as plain data (Maps and Sets included), so a state can be copied
+ * with `structuredClone` and a call replayed from it: see `step`.
+ */
+export interface SandboxState {
   config: SandboxConfig
-  faults: Faults
+  faults: FaultsState
   /** Added to every `now` the model is given: `/__sandbox/clock` moves time forward. */
-  clockOffsetMillis = 0
-  private tokens = new Map<string, number>()
-  private currentToken: string | undefined
-  private window: Array<number> = []
-  private usedToday = 0
-  private day = ""
-  private lists = new Map<number, List>()
-  private leads = new Map<number, Lead>()
-  private byEmail = new Map<string, Array<number>>()
-  private imports = new Map<number, ImportJob>()
-  private nextId = 1
-  private requestCounter = 0
-  private tokenCounter = 0
-  inFlight = 0
-  log: Array<CallRecord> = []
+  clockOffsetMillis: number
+  tokens: Map<string, number>
+  currentToken: string | undefined
+  /** Times of the counted calls in the current rolling window. */
+  window: Array<number>
+  usedToday: number
+  day: string
+  lists: Map<number, List>
+  leads: Map<number, Lead>
+  byEmail: Map<string, Array<number>>
+  imports: Map<number, ImportJob>
+  nextId: number
+  requestCounter: number
+  tokenCounter: number
+  /** Calls the shell has admitted and not yet answered (615). */
+  inFlight: number
+  log: Array<CallRecord>
+}
+
+const initialState = (config: SandboxConfig, seed: number): SandboxState => ({
+  config,
+  faults: faultsState(seed),
+  clockOffsetMillis: 0,
+  tokens: new Map(),
+  currentToken: undefined,
+  window: [],
+  usedToday: 0,
+  day: "",
+  lists: new Map(),
+  leads: new Map(),
+  byEmail: new Map(),
+  imports: new Map(),
+  nextId: 1,
+  requestCounter: 0,
+  tokenCounter: 0,
+  inFlight: 0,
+  log: []
+})
+
+/** The model as a function: `state × request × now → state × response`; the given state is left as it was. */
+export const step = (state: SandboxState, request: SandboxInput, now: number): readonly [SandboxState, SandboxResponse] => {
+  const model = SandboxModel.fromState(state)
+  const response = model.handle(request, now)
+  return [model.state, response]
+}
+
+/** The same transition applied in place (no copy per call), with control and inspection around it. */
+export class SandboxModel {
+  private s: SandboxState
   private assetCall = false
 
   constructor(config: Partial<SandboxConfig> = {}, seed = 1) {
-    this.config = { ...defaultSandboxConfig, ...config }
-    this.faults = new Faults(seed)
+    this.s = initialState({ ...defaultSandboxConfig, ...config }, seed)
     this.seed()
+  }
+
+  /** A model working on a copy of `state`. */
+  static fromState(state: SandboxState): SandboxModel {
+    const model = new SandboxModel(state.config)
+    model.s = structuredClone(state)
+    return model
+  }
+
+  /** The live state (a copy of it with `structuredClone` is a checkpoint). */
+  get state(): SandboxState {
+    return this.s
+  }
+  get config(): SandboxConfig {
+    return this.s.config
+  }
+  get faults(): Faults {
+    return new Faults(this.s.faults)
+  }
+  get log(): ReadonlyArray<CallRecord> {
+    return this.s.log
+  }
+  get inFlight(): number {
+    return this.s.inFlight
+  }
+  set inFlight(n: number) {
+    this.s.inFlight = n
+  }
+  get clockOffsetMillis(): number {
+    return this.s.clockOffsetMillis
+  }
+  set clockOffsetMillis(n: number) {
+    this.s.clockOffsetMillis = n
   }
 
   /** Back to the configured start (the same config unless a new one is given); calls in flight stay counted. */
   reset(config?: Partial<SandboxConfig>, seed = 1) {
-    if (config !== undefined) this.config = { ...defaultSandboxConfig, ...config }
-    this.faults = new Faults(seed)
-    this.clockOffsetMillis = 0
-    this.tokens = new Map()
-    this.currentToken = undefined
-    this.window = []
-    this.usedToday = 0
-    this.day = ""
-    this.lists = new Map()
-    this.leads = new Map()
-    this.byEmail = new Map()
-    this.imports = new Map()
-    this.nextId = 1
-    this.requestCounter = 0
-    this.tokenCounter = 0
-    this.log = []
+    const inFlight = this.s.inFlight
+    this.s = initialState(config === undefined ? this.s.config : { ...defaultSandboxConfig, ...config }, seed)
+    this.s.inFlight = inFlight
     this.seed()
   }
 
@@ -171,8 +228,8 @@ export class SandboxModel {
   }
 
   revokeTokens() {
-    this.tokens.clear()
-    this.currentToken = undefined
+    this.s.tokens.clear()
+    this.s.currentToken = undefined
   }
 
   /** Calls by endpoint and by outcome (`ok`, a Marketo code, `HTTP 502`, `dropped`), and by both. */
@@ -189,8 +246,8 @@ export class SandboxModel {
     return {
       calls: this.log.length,
       counted: this.log.filter((c) => c.counted).length,
-      usedToday: this.usedToday,
-      inWindow: this.window.length,
+      usedToday: this.s.usedToday,
+      inWindow: this.s.window.length,
       inFlight: this.inFlight,
       byEndpoint,
       byOutcome,
@@ -202,14 +259,14 @@ export class SandboxModel {
     return {
       folders: this.config.folders,
       clockOffsetMillis: this.clockOffsetMillis,
-      lists: [...this.lists.values()].map((l) => ({
+      lists: [...this.s.lists.values()].map((l) => ({
         id: l.id,
         name: l.name,
         folderId: l.folderId,
-        members: [...l.members].map((id) => this.leads.get(id)?.email ?? `#${id}`).sort()
+        members: [...l.members].map((id) => this.s.leads.get(id)?.email ?? `#${id}`).sort()
       })),
-      leads: [...this.leads.values()].map((l) => ({ id: l.id, email: l.email })),
-      imports: [...this.imports.values()].map((j) => ({ batchId: j.batchId, listId: j.listId ?? null, rows: j.rows.length, createdAt: j.createdAt, startsAt: j.startsAt, endsAt: j.endsAt }))
+      leads: [...this.s.leads.values()].map((l) => ({ id: l.id, email: l.email })),
+      imports: [...this.s.imports.values()].map((j) => ({ batchId: j.batchId, listId: j.listId ?? null, rows: j.rows.length, createdAt: j.createdAt, startsAt: j.startsAt, endsAt: j.endsAt }))
     }
   }
 
@@ -219,9 +276,9 @@ export class SandboxModel {
   }
 
   addList(name: string, folderId: number, emails: ReadonlyArray<string> = [], now = 0): number {
-    const id = this.nextId++
+    const id = this.s.nextId++
     const members = new Set(emails.map((e) => this.upsertLead(e, now).id))
-    this.lists.set(id, { id, name, folderId, createdAt: now, updatedAt: now, members })
+    this.s.lists.set(id, { id, name, folderId, createdAt: now, updatedAt: now, members })
     return id
   }
 
@@ -235,7 +292,7 @@ export class SandboxModel {
     const path = new URL(request.url, "http://sandbox.local").pathname
     if (path.startsWith("/identity/") || this.inFlight < this.config.maxConcurrency) return undefined
     const response = this.fail("615", "Concurrent access limit reached", path.startsWith("/rest/asset/"))
-    this.log.push({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
+    this.s.log.push({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
     return response
   }
 
@@ -253,8 +310,8 @@ export class SandboxModel {
         const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
         if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
       }
-      this.log.push({ at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted })
-      if (this.log.length > 100_000) this.log.splice(0, 50_000)
+      this.s.log.push({ at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted })
+      if (this.s.log.length > 100_000) this.s.log.splice(0, 50_000)
       return response
     }
     this.advanceImports(now)
@@ -268,7 +325,7 @@ export class SandboxModel {
     const token = /^bearer\s+(.+)$/i.exec(auth)?.[1]
     if (url.searchParams.has("access_token") && token === undefined) return record(this.fail("601", "Access token invalid"), false)
     if (token === undefined) return record(this.fail("601", "Access token invalid"), false)
-    const expiresAt = this.tokens.get(token)
+    const expiresAt = this.s.tokens.get(token)
     if (expiresAt === undefined) return record(this.fail("601", "Access token invalid"), false)
     if (expiresAt <= now) return record(this.fail("602", "Access token expired"), false)
 
@@ -280,18 +337,18 @@ export class SandboxModel {
     // An injected fault stands for a call Marketo refused or lost: it uses no window or quota.
     if (fault !== undefined) return record(this.faultResponse(fault), false)
 
-    this.window = this.window.filter((t) => t > now - this.config.windowMillis)
-    if (this.window.length >= this.config.callsPerWindow) {
+    this.s.window = this.s.window.filter((t) => t > now - this.config.windowMillis)
+    if (this.s.window.length >= this.config.callsPerWindow) {
       return record(this.fail("606", `Max rate limit '${this.config.callsPerWindow}' exceeded with in '${this.config.windowMillis / 1000}' secs`), false)
     }
     const today = centralDay(now)
-    if (today !== this.day) {
-      this.day = today
-      this.usedToday = 0
+    if (today !== this.s.day) {
+      this.s.day = today
+      this.s.usedToday = 0
     }
-    if (this.usedToday >= this.config.dailyQuota) return record(this.fail("607", "Daily quota reached"), false)
-    this.window.push(now)
-    this.usedToday++
+    if (this.s.usedToday >= this.config.dailyQuota) return record(this.fail("607", "Daily quota reached"), false)
+    this.s.window.push(now)
+    this.s.usedToday++
 
     let method = request.method.toUpperCase()
     const params = new URLSearchParams(url.search)
@@ -305,8 +362,8 @@ export class SandboxModel {
     const code = (JSON.parse(response.headers["content-type"]?.includes("json") ? response.body : "{}") as { errors?: Array<{ code: string }> }).errors?.[0]?.code
     const counted = code === undefined || !uncounted.includes(code)
     if (!counted) {
-      this.window.pop()
-      this.usedToday--
+      this.s.window.pop()
+      this.s.usedToday--
     }
     return record(response, counted)
   }
@@ -314,7 +371,7 @@ export class SandboxModel {
   // ------------------------------------------------------------------ envelope
 
   private requestId() {
-    return `${(++this.requestCounter).toString(16)}#sandbox`
+    return `${(++this.s.requestCounter).toString(16)}#sandbox`
   }
   // Lead Database answers carry empty errors and warnings as Adobe's OpenAPI files require them.
   private ok(result: ReadonlyArray<unknown>, extra: Record<string, unknown> = {}) {
@@ -352,14 +409,14 @@ export class SandboxModel {
     if (params.get("client_id") !== this.config.clientId || params.get("client_secret") !== this.config.clientSecret) {
       return json(401, { error: "invalid_client", error_description: "Bad client credentials" })
     }
-    const current = this.currentToken === undefined ? undefined : this.tokens.get(this.currentToken)
-    if (this.currentToken === undefined || current === undefined || current <= now) {
-      this.currentToken = `${(++this.tokenCounter).toString(16).padStart(8, "0")}-0000-4000-8000-${now.toString(16).padStart(12, "0").slice(-12)}:sb`
-      this.tokens.set(this.currentToken, now + this.config.tokenLifetimeSeconds * 1000)
+    const current = this.s.currentToken === undefined ? undefined : this.s.tokens.get(this.s.currentToken)
+    if (this.s.currentToken === undefined || current === undefined || current <= now) {
+      this.s.currentToken = `${(++this.s.tokenCounter).toString(16).padStart(8, "0")}-0000-4000-8000-${now.toString(16).padStart(12, "0").slice(-12)}:sb`
+      this.s.tokens.set(this.s.currentToken, now + this.config.tokenLifetimeSeconds * 1000)
     }
     // Whole seconds left, rounded down as Marketo does (a fresh token says 3599).
-    const expiresIn = Math.max(0, Math.floor((this.tokens.get(this.currentToken)! - now - 1) / 1000))
-    return json(200, { access_token: this.currentToken, token_type: "bearer", expires_in: expiresIn, scope: "api-user@example.com" })
+    const expiresIn = Math.max(0, Math.floor((this.s.tokens.get(this.s.currentToken)! - now - 1) / 1000))
+    return json(200, { access_token: this.s.currentToken, token_type: "bearer", expires_in: expiresIn, scope: "api-user@example.com" })
   }
 
   // ------------------------------------------------------------------ routing
@@ -378,37 +435,37 @@ export class SandboxModel {
     if (method === "POST" && path === "/rest/asset/v1/staticLists.json") return this.createList(form(), now)
     if (method === "GET" && path === "/rest/asset/v1/staticLists.json") return this.browseLists(params)
     if (method === "GET" && path === "/rest/asset/v1/staticList/byName.json") {
-      return this.okAsset([...this.lists.values()].filter((l) => this.sameName(l.name, params.get("name") ?? "")).map((l) => this.assetList(l)))
+      return this.okAsset([...this.s.lists.values()].filter((l) => this.sameName(l.name, params.get("name") ?? "")).map((l) => this.assetList(l)))
     }
     if ((m = /^\/rest\/asset\/v1\/staticList\/(\d+)\.json$/.exec(path)) && method === "GET") {
-      const list = this.lists.get(Number(m[1]))
+      const list = this.s.lists.get(Number(m[1]))
       return this.okAsset(list === undefined ? [] : [this.assetList(list)])
     }
     if ((m = /^\/rest\/asset\/v1\/staticList\/(\d+)\/delete\.json$/.exec(path)) && method === "POST") {
       const id = Number(m[1])
-      if (!this.lists.delete(id)) return this.fail("702", `${id} Static List not found`, true)
+      if (!this.s.lists.delete(id)) return this.fail("702", `${id} Static List not found`, true)
       return json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result: [{ id }] })
     }
     if (method === "GET" && path === "/rest/v1/lists.json") {
       const names = params.getAll("name").flatMap((n) => n.split(","))
       const ids = params.getAll("id").flatMap((n) => n.split(",")).map(Number)
-      const lists = [...this.lists.values()].filter((l) => (names.length === 0 || names.some((n) => this.sameName(l.name, n))) && (ids.length === 0 || ids.includes(l.id)))
+      const lists = [...this.s.lists.values()].filter((l) => (names.length === 0 || names.some((n) => this.sameName(l.name, n))) && (ids.length === 0 || ids.includes(l.id)))
       return this.ok(lists.map((l) => this.leadDbList(l)))
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\.json$/.exec(path)) && method === "GET") {
-      const list = this.lists.get(Number(m[1]))
+      const list = this.s.lists.get(Number(m[1]))
       return list === undefined ? this.fail("1013", "Static list not found") : this.ok([this.leadDbList(list)])
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\/leads\/ismember\.json$/.exec(path)) && method === "GET") {
-      const list = this.lists.get(Number(m[1]))
+      const list = this.s.lists.get(Number(m[1]))
       if (list === undefined) return this.fail("1013", "Static list not found")
       const ids = params.getAll("id").flatMap((v) => v.split(",")).map(Number)
       if (ids.length === 0) return this.fail("701", "id cannot be blank")
       if (ids.length > this.config.batchSize) return this.fail("1003", `Batch size exceeds ${this.config.batchSize}`)
-      return this.ok(ids.map((id) => (this.leads.has(id) ? { id, status: list.members.has(id) ? "memberof" : "notmemberof" } : { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] })))
+      return this.ok(ids.map((id) => (this.s.leads.has(id) ? { id, status: list.members.has(id) ? "memberof" : "notmemberof" } : { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] })))
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\/leads\.json$/.exec(path))) {
-      const list = this.lists.get(Number(m[1]))
+      const list = this.s.lists.get(Number(m[1]))
       if (method === "GET") return list === undefined ? this.fail("1013", "Static list not found") : this.listMembers(list, params)
       const ids = params.has("id")
         ? params.getAll("id").flatMap((v) => v.split(",")).map(Number)
@@ -430,11 +487,11 @@ export class SandboxModel {
     }
     if (method === "POST" && path === "/bulk/v1/leads.json") return this.startImport(params, request, contentType, now)
     if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\.json$/.exec(path)) && method === "GET") {
-      const job = this.imports.get(Number(m[1]))
+      const job = this.s.imports.get(Number(m[1]))
       return job === undefined ? this.fail("1013", "Import not found") : this.ok([this.importStatus(job, now)])
     }
     if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\/(failures|warnings)\.json$/.exec(path)) && method === "GET") {
-      const job = this.imports.get(Number(m[1]))
+      const job = this.s.imports.get(Number(m[1]))
       if (job === undefined) return this.fail("1013", "Import not found")
       // The rows as sent, with the reason as an extra last column; only once the import has run.
       const done = job.applied
@@ -443,7 +500,7 @@ export class SandboxModel {
       return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
     }
     if (method === "GET" && path === "/rest/v1/stats/usage.json") {
-      return this.ok([{ date: new Date(now).toISOString().slice(0, 10), total: this.usedToday, users: [{ userId: "api-user@example.com", count: this.usedToday }] }])
+      return this.ok([{ date: new Date(now).toISOString().slice(0, 10), total: this.s.usedToday, users: [{ userId: "api-user@example.com", count: this.s.usedToday }] }])
     }
     return this.fail("610", "Requested resource not found")
   }
@@ -497,17 +554,17 @@ export class SandboxModel {
     const folder = this.config.folders.find((f) => f.id === Number(folderRef.id))
     if (folder === undefined) return this.fail("710", "Parent folder not found", true)
     if (folder.type.toLowerCase() !== "folder") return this.fail("711", "Incorrect folder type", true)
-    if ([...this.lists.values()].some((l) => this.sameName(l.name, name))) {
+    if ([...this.s.lists.values()].some((l) => this.sameName(l.name, name))) {
       return this.fail("709", `Static List '${name}' already exists`, true)
     }
-    const id = this.nextId++
+    const id = this.s.nextId++
     const list: List = { id, name, folderId: folder.id, createdAt: now, updatedAt: now, members: new Set() }
-    this.lists.set(id, list)
+    this.s.lists.set(id, list)
     return json(200, { success: true, errors: [], requestId: this.requestId(), warnings: [], result: [this.assetList(list)] })
   }
 
   private browseLists(params: URLSearchParams) {
-    let lists = [...this.lists.values()]
+    let lists = [...this.s.lists.values()]
     const folder = params.get("folder")
     if (folder !== null) {
       try {
@@ -530,7 +587,7 @@ export class SandboxModel {
     const ids = [...list.members].sort((a, b) => a - b)
     const page = ids.slice(offset, offset + size)
     const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
-    const result = page.map((id) => this.leadFields(this.leads.get(id)!, fields))
+    const result = page.map((id) => this.leadFields(this.s.leads.get(id)!, fields))
     const more = offset + size < ids.length
     return this.ok(result, { moreResult: more, ...(more ? { nextPageToken: btoa(String(offset + size)) } : {}) })
   }
@@ -553,14 +610,14 @@ export class SandboxModel {
   }
 
   private addMember(list: List, id: number, now: number) {
-    if (!this.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+    if (!this.s.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
     list.members.add(id)
     list.updatedAt = now
     return { id, status: "added" }
   }
 
   private removeMember(list: List, id: number, now: number) {
-    if (!this.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
+    if (!this.s.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
     if (!list.members.delete(id)) return { id, status: "skipped", reasons: [{ code: "1015", message: "Lead not in list" }] }
     list.updatedAt = now
     return { id, status: "removed" }
@@ -569,17 +626,17 @@ export class SandboxModel {
   // ------------------------------------------------------------------ leads
 
   private createLead(email: string, now: number): Lead {
-    const id = this.nextId++
+    const id = this.s.nextId++
     const lead = { id, email: email.trim(), createdAt: now, updatedAt: now }
-    this.leads.set(id, lead)
+    this.s.leads.set(id, lead)
     const key = email.trim().toLowerCase()
-    this.byEmail.set(key, [...(this.byEmail.get(key) ?? []), id])
+    this.s.byEmail.set(key, [...(this.s.byEmail.get(key) ?? []), id])
     return lead
   }
 
   private upsertLead(email: string, now: number): Lead {
-    const found = this.byEmail.get(email.trim().toLowerCase())?.[0]
-    if (found !== undefined) return this.leads.get(found)!
+    const found = this.s.byEmail.get(email.trim().toLowerCase())?.[0]
+    if (found !== undefined) return this.s.leads.get(found)!
     return this.createLead(email, now)
   }
 
@@ -597,8 +654,8 @@ export class SandboxModel {
     if (values.length > this.config.batchSize) return this.fail("1003", `Too many filter values, maximum is ${this.config.batchSize}`)
     const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
     let ids: Array<number>
-    if (filterType === "email") ids = values.flatMap((v) => this.byEmail.get(v.trim().toLowerCase()) ?? [])
-    else if (filterType === "id") ids = values.map(Number).filter((id) => this.leads.has(id))
+    if (filterType === "email") ids = values.flatMap((v) => this.s.byEmail.get(v.trim().toLowerCase()) ?? [])
+    else if (filterType === "id") ids = values.map(Number).filter((id) => this.s.leads.has(id))
     else return this.fail("1035", `Unsupported filter type for target subscription: ${filterType}`)
     if (ids.length > this.config.maxFilterMatches) return this.fail("1003", `More than ${this.config.maxFilterMatches} leads match the filter`)
     const size = this.pageSize(params)
@@ -607,7 +664,7 @@ export class SandboxModel {
     if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
     const page = ids.slice(offset, offset + size)
     const more = offset + size < ids.length
-    return this.ok(page.map((id) => this.leadFields(this.leads.get(id)!, fields)), more ? { nextPageToken: btoa(String(offset + size)) } : {})
+    return this.ok(page.map((id) => this.leadFields(this.s.leads.get(id)!, fields)), more ? { nextPageToken: btoa(String(offset + size)) } : {})
   }
 
   private upsert(body: { input?: Array<Record<string, unknown>>; action?: string; lookupField?: string }, now: number) {
@@ -620,11 +677,11 @@ export class SandboxModel {
     return this.ok(input.map((record) => {
       const email = typeof record["email"] === "string" ? record["email"].trim() : ""
       if (email === "") return { status: "skipped", reasons: [{ code: "1003", message: "Value for required field 'email' not specified" }] }
-      const matches = this.byEmail.get(email.toLowerCase()) ?? []
+      const matches = this.s.byEmail.get(email.toLowerCase()) ?? []
       if (matches.length > 1) return { status: "skipped", reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
       if (matches.length === 1) {
         if (action === "createOnly") return { status: "skipped", reasons: [{ code: "1005", message: "Lead already exists" }] }
-        const lead = this.leads.get(matches[0]!)!
+        const lead = this.s.leads.get(matches[0]!)!
         lead.updatedAt = now
         return { id: lead.id, status: "updated" }
       }
@@ -642,8 +699,8 @@ export class SandboxModel {
     const file = filePart(decoder.decode(request.body), boundary[1] ?? boundary[2]!)
     if (file === undefined) return this.fail("613", "Invalid Multipart Request: no file part")
     const listId = params.has("listId") ? Number(params.get("listId")) : undefined
-    if (listId !== undefined && !this.lists.has(listId)) return this.fail("1013", "Static list not found")
-    const jobs = [...this.imports.values()]
+    if (listId !== undefined && !this.s.lists.has(listId)) return this.fail("1013", "Static list not found")
+    const jobs = [...this.s.imports.values()]
     const queued = jobs.filter((j) => now < j.startsAt).length
     if (queued >= this.config.importMaxQueued) return this.fail("1016", "Too many imports")
     if (listId !== undefined && jobs.some((j) => j.listId === listId && now < j.endsAt)) return this.fail("1019", "Import to this list is in progress")
@@ -656,8 +713,8 @@ export class SandboxModel {
     // `importQueuedMillis` and the job `importMaxRunning` places ahead of it has ended.
     const ahead = jobs.sort((a, b) => a.batchId - b.batchId)[jobs.length - this.config.importMaxRunning]
     const startsAt = Math.max(now + this.config.importQueuedMillis, ahead?.endsAt ?? 0)
-    const batchId = this.nextId++
-    this.imports.set(batchId, {
+    const batchId = this.s.nextId++
+    this.s.imports.set(batchId, {
       batchId,
       listId,
       createdAt: now,
@@ -684,11 +741,11 @@ export class SandboxModel {
 
   /** Imports take effect when they end (a queued or running import is not yet membership). */
   private advanceImports(now: number) {
-    for (const job of this.imports.values()) {
+    for (const job of this.s.imports.values()) {
       if (job.applied || now < job.endsAt) continue
       job.applied = true
       if (job.failed) continue
-      const list = job.listId === undefined ? undefined : this.lists.get(job.listId)
+      const list = job.listId === undefined ? undefined : this.s.lists.get(job.listId)
       for (const row of job.rows) {
         const email = (row[job.emailAt] ?? "").trim()
         if (row.length !== job.header.length) {
@@ -703,7 +760,7 @@ export class SandboxModel {
           job.warnings.push([...row, "Invalid email address"])
           continue
         }
-        if ((this.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
+        if ((this.s.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
           job.warnings.push([...row, "Multiple lead match lookup criteria"])
           continue
         }
