@@ -1,7 +1,7 @@
 // The Marketo client over the in-process sandbox: no network, time from TestClock.
 import { describe, expect, it } from "@effect/vitest"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
@@ -57,5 +57,19 @@ describe("sandbox as an in-process HttpClient", () => {
       expect(codes.filter((c) => c === "ok")).toHaveLength(10)
       expect(codes.filter((c) => c === "615")).toHaveLength(15)
       expect(sandbox.inFlight).toBe(0)
+    }))
+
+  it.effect("reads streamed request bodies", () =>
+    Effect.gen(function*() {
+      const sandbox = new SandboxModel()
+      const client = sandboxHttpClient(sandbox)
+      const token = (yield* (yield* client.get("http://sandbox.local/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json) as { access_token: string }
+      const body = new TextEncoder().encode(JSON.stringify({ action: "createOrUpdate", lookupField: "email", input: [{ email: "streamed@example.com" }] }))
+      const answer = yield* (yield* client.execute(HttpClientRequest.post("http://sandbox.local/rest/v1/leads.json").pipe(
+        HttpClientRequest.bearerToken(token.access_token),
+        HttpClientRequest.bodyStream(Stream.make(body.slice(0, 10), body.slice(10)), { contentType: "application/json" })
+      ))).json
+      expect(answer).toMatchObject({ success: true, result: [{ status: "created" }] })
+      expect(sandbox.snapshot().leads.map((l) => l.email)).toEqual(["streamed@example.com"])
     }))
 })

@@ -3,23 +3,46 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Effect, Layer } from "effect"
+import { Chunk, Clock, Effect, Layer, Stream } from "effect"
 import type { SandboxModel } from "./SandboxModel.js"
 
-const bodyBytes = (request: Parameters<Parameters<typeof HttpClient.make>[0]>[0]) =>
-  Effect.promise(async (): Promise<{ bytes: Uint8Array; contentType?: string }> => {
-    const body = request.body
-    switch (body._tag) {
-      case "Uint8Array":
-        return { bytes: body.body, contentType: body.contentType }
-      case "FormData": {
+type ClientRequest = Parameters<Parameters<typeof HttpClient.make>[0]>[0]
+
+/** The request body as bytes, whichever way the caller built it. */
+const bodyBytes = (request: ClientRequest): Effect.Effect<{ bytes: Uint8Array; contentType?: string }> => {
+  const body = request.body
+  switch (body._tag) {
+    case "Uint8Array":
+      return Effect.succeed({ bytes: body.body, contentType: body.contentType })
+    case "FormData":
+      return Effect.promise(async () => {
         const encoded = new Response(body.formData)
         return { bytes: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get("content-type") ?? "" }
-      }
-      default:
-        return { bytes: new Uint8Array() }
-    }
-  })
+      })
+    case "Raw":
+      return Effect.promise(async () => ({
+        bytes: new Uint8Array(await new Response(body.body as BodyInit).arrayBuffer()),
+        ...(body.contentType === undefined ? {} : { contentType: body.contentType })
+      }))
+    case "Stream":
+      return body.stream.pipe(
+        Stream.runCollect,
+        Effect.map((chunks) => {
+          const parts = Chunk.toReadonlyArray(chunks)
+          const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+          let offset = 0
+          for (const part of parts) {
+            bytes.set(part, offset)
+            offset += part.byteLength
+          }
+          return { bytes, contentType: body.contentType }
+        }),
+        Effect.orDie
+      )
+    case "Empty":
+      return Effect.succeed({ bytes: new Uint8Array() })
+  }
+}
 
 export const sandboxHttpClient = (sandbox: SandboxModel) =>
   HttpClient.make((request, url) =>

@@ -47,6 +47,15 @@ describe("limits and counting", () => {
     expect(m.counters().usedToday).toBe(2)
   })
 
+  it("answers 605 for a known resource asked with the wrong method and 610 for an unknown one, neither counted", () => {
+    const m = new SandboxModel()
+    const { call } = caller(m)
+    expect(codeOf(call("PUT", "/rest/v1/leads.json", {}))).toBe("605")
+    expect(codeOf(call("GET", "/rest/v1/lists/7/leads/ismember.json/extra"))).toBe("610")
+    expect(codeOf(call("DELETE", "/rest/asset/v1/staticLists.json"))).toBe("605")
+    expect(m.counters().usedToday).toBe(1)
+  })
+
   it("resets the daily quota at midnight US Central, not UTC", () => {
     // 28 Nov 2026: Chicago is UTC-6, so its midnight is 06:00 UTC.
     const beforeUtcMidnight = Date.UTC(2026, 10, 28, 23, 30)

@@ -82,6 +82,18 @@ const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 const uncounted = ["601", "602", "604", "605", "608", "611"]
 
+const knownPaths = [
+  /^\/rest\/asset\/v1\/folder\/byName\.json$/,
+  /^\/rest\/asset\/v1\/staticLists\.json$/,
+  /^\/rest\/asset\/v1\/staticList\/(byName|\d+)\.json$/,
+  /^\/rest\/asset\/v1\/staticList\/\d+\/delete\.json$/,
+  /^\/rest\/v1\/lists(\/\d+)?\.json$/,
+  /^\/rest\/v1\/lists\/\d+\/leads(\/ismember)?\.json$/,
+  /^\/rest\/v1\/leads\.json$/,
+  /^\/rest\/v1\/stats\/usage\.json$/,
+  /^\/bulk\/v1\/leads(\/batch\/\d+(\/(failures|warnings))?)?\.json$/
+]
+
 /** `GET /rest/v1/lists/{id}/leads.json`: one key per endpoint for the counters. */
 export const endpointOf = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/\/\d+(?=[/.])/g, "/{id}")}`
 
@@ -502,6 +514,8 @@ export class SandboxModel {
     if (method === "GET" && path === "/rest/v1/stats/usage.json") {
       return this.ok([{ date: new Date(now).toISOString().slice(0, 10), total: this.s.usedToday, users: [{ userId: "api-user@example.com", count: this.s.usedToday }] }])
     }
+    // A known resource asked with the wrong method is 605; anything else is 610.
+    if (knownPaths.some((known) => known.test(path))) return this.fail("605", "Request method not supported")
     return this.fail("610", "Requested resource not found")
   }
 
