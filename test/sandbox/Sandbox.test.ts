@@ -105,14 +105,17 @@ describe("sandbox server on 127.0.0.1", () => {
   let server: SandboxServer
   let token: string
   beforeAll(async () => {
-    server = await startSandboxServer({ port: 0, config: { latencyMillis: 300 } })
+    server = await startSandboxServer({ port: 0 })
     token = ((await (await fetch(`${server.url}/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret`)).json()) as { access_token: string }).access_token
   })
   afterAll(() => server.close())
 
   it("gives exactly the 615s and 606s Marketo would: 200 concurrent calls, then a burst past the window", async () => {
     const fire = () => fetch(`${server.url}/rest/v1/lists.json`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ success: boolean; errors?: Array<{ code: string }> }>)
+    // A second of latency holds the first ten in flight while all 200 arrive.
+    server.sandbox.setFaults([{ kind: "latency", rate: 1, millis: 1_000, pathPrefix: "/rest/" }])
     const concurrent = await Promise.all(Array.from({ length: 200 }, fire))
+    server.sandbox.setFaults([])
     expect(concurrent.filter((r) => r.success).length).toBe(10)
     expect(concurrent.filter((r) => r.errors?.[0]?.code === "615").length).toBe(190)
     // 10 calls used; 9 waves of 10 fill the window to 100; the 10th wave is refused with 606.
