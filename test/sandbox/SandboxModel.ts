@@ -48,6 +48,8 @@ interface List {
   createdAt: number
   updatedAt: number
   members: Set<number>
+  /** Member ids in id order, kept until the membership changes (paging reads it on every page). */
+  sorted?: Array<number> | undefined
 }
 interface Lead {
   id: number
@@ -598,7 +600,7 @@ export class SandboxModel {
     if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
     const offset = this.pageOffset(params)
     if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
-    const ids = [...list.members].sort((a, b) => a - b)
+    const ids = (list.sorted ??= [...list.members].sort((a, b) => a - b))
     const page = ids.slice(offset, offset + size)
     const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
     const result = page.map((id) => this.leadFields(this.s.leads.get(id)!, fields))
@@ -625,7 +627,10 @@ export class SandboxModel {
 
   private addMember(list: List, id: number, now: number) {
     if (!this.s.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
-    list.members.add(id)
+    if (!list.members.has(id)) {
+      list.members.add(id)
+      list.sorted = undefined
+    }
     list.updatedAt = now
     return { id, status: "added" }
   }
@@ -633,6 +638,7 @@ export class SandboxModel {
   private removeMember(list: List, id: number, now: number) {
     if (!this.s.leads.has(id)) return { id, status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
     if (!list.members.delete(id)) return { id, status: "skipped", reasons: [{ code: "1015", message: "Lead not in list" }] }
+    list.sorted = undefined
     list.updatedAt = now
     return { id, status: "removed" }
   }
@@ -782,6 +788,7 @@ export class SandboxModel {
         job.processed++
         if (list !== undefined) {
           list.members.add(lead.id)
+          list.sorted = undefined
           list.updatedAt = job.endsAt
         }
       }
