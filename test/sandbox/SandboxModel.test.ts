@@ -180,6 +180,23 @@ describe("leads and membership", () => {
   })
 })
 
+describe("member paging", () => {
+  it("continues after the last member answered, even when members are removed between pages", () => {
+    const emails = Array.from({ length: 6 }, (_, i) => `p${i}@example.com`)
+    const m = new SandboxModel({ lists: [{ name: "L", members: emails }] })
+    const { call } = caller(m)
+    const list = call("GET", "/rest/v1/lists.json?name=L").result![0]!["id"] as number
+    const first = call("GET", `/rest/v1/lists/${list}/leads.json?batchSize=3&fields=id,email`)
+    const ids = first.result!.map((l) => l["id"] as number)
+    // The client removes what it has read before asking for the next page.
+    call("DELETE", `/rest/v1/lists/${list}/leads.json?${ids.map((id) => `id=${id}`).join("&")}`)
+    const second = call("GET", `/rest/v1/lists/${list}/leads.json?batchSize=3&fields=id,email&nextPageToken=${encodeURIComponent(first.nextPageToken!)}`)
+    expect(second.result?.map((l) => l["email"])).toEqual(emails.slice(3))
+    expect(second).toMatchObject({ moreResult: false })
+    expect(codeOf(call("GET", `/rest/v1/lists/${list}/leads.json?nextPageToken=%25%25`))).toBe("1003")
+  })
+})
+
 describe("bulk import", () => {
   it("runs two imports at a time first in first out, queues ten more, and refuses the next with 1016", () => {
     const m = new SandboxModel({ importQueuedMillis: 0, importRunningMillis: 1_000 })

@@ -598,14 +598,17 @@ export class SandboxModel {
   private listMembers(list: List, params: URLSearchParams) {
     const size = this.pageSize(params)
     if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
-    const offset = this.pageOffset(params)
-    if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
+    // The token is a cursor (the last id answered), so members added or removed while a client
+    // pages neither shift nor repeat the rest.
+    const after = this.pageOffset(params)
+    if (after === undefined) return this.fail("1003", "Invalid nextPageToken")
     const ids = (list.sorted ??= [...list.members].sort((a, b) => a - b))
-    const page = ids.slice(offset, offset + size)
+    const start = params.has("nextPageToken") ? firstAbove(ids, after) : 0
+    const page = ids.slice(start, start + size)
     const fields = (params.get("fields") ?? "id,email,firstName,lastName,updatedAt,createdAt").split(",")
     const result = page.map((id) => this.leadFields(this.s.leads.get(id)!, fields))
-    const more = offset + size < ids.length
-    return this.ok(result, { moreResult: more, ...(more ? { nextPageToken: btoa(String(offset + size)) } : {}) })
+    const more = start + size < ids.length
+    return this.ok(result, { moreResult: more, ...(more ? { nextPageToken: btoa(`m${page[page.length - 1]!}`) } : {}) })
   }
 
   private pageSize(params: URLSearchParams): number | undefined {
@@ -613,12 +616,12 @@ export class SandboxModel {
     return Number.isInteger(size) && size >= 1 && size <= this.config.batchSize ? size : undefined
   }
 
-  /** Paging tokens are opaque to clients; here they carry the offset. */
+  /** Paging tokens are opaque to clients; here they carry an offset (lookups) or the last id (`m…`, members). */
   private pageOffset(params: URLSearchParams): number | undefined {
     const token = params.get("nextPageToken")
     if (token === null) return 0
     try {
-      const offset = Number(atob(token))
+      const offset = Number(atob(token).replace(/^m/, ""))
       return Number.isInteger(offset) && offset >= 0 ? offset : undefined
     } catch {
       return undefined
@@ -812,6 +815,18 @@ export class SandboxModel {
         : `Import ${status.toLowerCase()}`
     }
   }
+}
+
+/** Index of the first id above `after` in ascending `ids`. */
+const firstAbove = (ids: ReadonlyArray<number>, after: number) => {
+  let lo = 0
+  let hi = ids.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ids[mid]! <= after) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** The `file` part of a multipart/form-data body. */
