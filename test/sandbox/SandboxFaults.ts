@@ -72,10 +72,14 @@ export class Faults {
     return rule.rate !== undefined && nextRandom(this.state) < rule.rate
   }
 
-  /** The fault for this call, if any (consumes a counted rule). Latency rules are not considered. */
-  pick(path: string): Exclude<FaultKind, "latency"> | undefined {
+  /**
+   * The fault for this call, if any (consumes a counted rule). Latency rules are not considered.
+   * With `explicitOnly` (identity calls), only rules whose `pathPrefix` names the path apply.
+   */
+  pick(path: string, explicitOnly = false): Exclude<FaultKind, "latency"> | undefined {
     for (const rule of this.state.rules) {
       if (rule.kind === "latency") continue
+      if (explicitOnly && rule.pathPrefix === undefined) continue
       if (this.hits(rule, path)) return rule.kind
     }
     return undefined

@@ -276,6 +276,15 @@ describe("faults and control", () => {
     expect(m.counters().byOutcome).toEqual({ ok: 5, "608": 2, "HTTP 502": 1, dropped: 1, "601": 2 })
   })
 
+  it("leaves identity alone unless a rule names it, and reads header names in any case", () => {
+    const m = new SandboxModel()
+    m.setFaults([{ kind: "611", count: 5 }, { kind: "502", count: 1, pathPrefix: "/identity/" }])
+    const get = () => m.handle({ method: "GET", url: tokenUrl(), headers: {}, body: "" }, 0)
+    expect(get().status).toBe(502)
+    const token = parse(get()).access_token!
+    expect(codeOf(parse(m.handle({ method: "GET", url: "/rest/v1/lists.json", headers: { Authorization: `Bearer ${token}` }, body: "" }, 0)))).toBe("611")
+  })
+
   it("counts by endpoint with ids folded, resets in place, and moves its clock forward", () => {
     const m = new SandboxModel({ lists: [{ name: "L" }] })
     const { call } = caller(m)

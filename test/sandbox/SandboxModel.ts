@@ -313,7 +313,9 @@ export class SandboxModel {
   /** One call: the state moves on and the answer comes back. `clock` is the shell's time in ms. */
   handle(input: SandboxInput, clock: number): SandboxResponse {
     const now = this.now(clock)
-    const request: Request = { ...input, body: typeof input.body === "string" ? encoder.encode(input.body) : input.body }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(input.headers)) headers[name.toLowerCase()] = value
+    const request: Request = { ...input, headers, body: typeof input.body === "string" ? encoder.encode(input.body) : input.body }
     const url = new URL(request.url, "http://sandbox.local")
     const path = url.pathname
     // The Asset API carries `warnings: []` on every answer, failures included.
@@ -329,7 +331,13 @@ export class SandboxModel {
       return response
     }
     this.advanceImports(now)
-    if (path.startsWith("/identity/")) return record(this.identity(request, url, now), false)
+    if (path.startsWith("/identity/")) {
+      // Identity answers no envelope codes of its own; only a rule aimed at it (502, drop, …) hits it.
+      const fault = this.faults.pick(path, true)
+      if (fault === "revoke") this.revokeTokens()
+      else if (fault !== undefined) return record(this.faultResponse(fault), false)
+      return record(this.identity(request, url, now), false)
+    }
     const uriLimit = path.startsWith("/rest/asset/") ? this.config.maxAssetUriBytes : this.config.maxUriBytes
     if (encoder.encode(request.url).byteLength > uriLimit) return record({ status: 414, headers: { "content-type": "text/html" }, body: "<html><body>414 Request-URI Too Large</body></html>" }, false)
     const limit = path.startsWith("/bulk/v1/leads.json") ? this.config.maxImportBytes : this.config.maxBodyBytes
