@@ -6,6 +6,7 @@ import type { Email } from "./Email.js"
 import type { FolderId, LeadId, ListId } from "./Ids.js"
 import { MarketoRejected } from "./MarketoErrors.js"
 import { MarketoLimits } from "./MarketoLimits.js"
+import type { EmailRecord } from "./LedgerShard.js"
 import type { AddToList, EnsureFolder, EnsureList, ImportLeads, LookupLeads, PollImport, RemoveFromList, Step, UpsertLeads } from "./Plan.js"
 import { type Folder, MarketoApi } from "./ports/MarketoApi.js"
 import { StateStore } from "./ports/StateStore.js"
@@ -15,7 +16,8 @@ import type { StepEffect } from "./StepEffect.js"
 /** What the interpreter needs to know about the audience while it works. */
 export interface StepContext {
   readonly listId: Option.Option<ListId>
-  readonly leadIdsOf: (email: Email) => ReadonlyArray<LeadId>
+  /** The email's ledger record as the steps so far left it (lead ids, synced, refused). */
+  readonly recordOf: (email: Email) => EmailRecord | undefined
 }
 
 const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
@@ -47,6 +49,8 @@ const resolveFolder = Effect.fn("Interpreter.resolveFolder")(function*(folderNam
   return found.value.id
 })
 
+const forgetFolder = Effect.flatMap(StateStore, (store) => store.remove([StateKeys.folder]))
+
 const ensureFolder = (step: EnsureFolder) => Effect.as(resolveFolder(step.folderName), [] as Array<StepEffect>)
 
 const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureList) {
@@ -54,6 +58,8 @@ const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureLis
   const api = yield* MarketoApi
   const folderId = yield* resolveFolder(step.folderName)
   const list = yield* api.createStaticList(step.listName, folderId).pipe(
+    // The cached folder is gone (deleted or moved in Marketo): look it up again next time.
+    Effect.tapError((e) => e._tag === "MarketoRejected" && e.code === "710" ? forgetFolder : Effect.void),
     Effect.catchIf((e) => e._tag === "MarketoRejected" && e.code === "709", (rejected) =>
       Effect.flatMap(api.findStaticList(step.listName), (existing) =>
         Option.match(existing, {
@@ -91,33 +97,62 @@ const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LookupL
   ] as Array<StepEffect>
 })
 
+/** Marketo's "multiple leads match": the email has duplicate leads, which a lookup can name. */
+const duplicateLeads = "1007"
+
 const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: UpsertLeads) {
   const api = yield* MarketoApi
   const outcomes = yield* api.upsertLeads(step.emails)
   const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []
   const refused: Array<{ email: Email; code: string }> = []
+  const duplicated: Array<Email> = []
   for (const o of outcomes) {
-    if (o.status === "skipped") refused.push({ email: o.email, code: firstCode(o.reasons) })
-    else ids.push({ email: o.email, leadIds: [o.leadId] })
+    if (o.status !== "skipped") ids.push({ email: o.email, leadIds: [o.leadId] })
+    else if (firstCode(o.reasons) === duplicateLeads) duplicated.push(o.email)
+    else refused.push({ email: o.email, code: firstCode(o.reasons) })
+  }
+  // Duplicates are common in real instances: rather than refuse the address, put every one of its
+  // leads on the list (one more call, only when it happens).
+  if (duplicated.length > 0) {
+    for (const found of yield* api.lookupLeads(duplicated)) {
+      if (found.leadIds.length > 0) ids.push(found)
+      else refused.push({ email: found.email, code: duplicateLeads })
+    }
   }
   return [{ _tag: "LeadIdsLearned", ids }, ...(refused.length > 0 ? [{ _tag: "EmailsRefused" as const, refused }] : [])] as Array<StepEffect>
 })
 
-/** Lead ids of the emails, in calls of at most 300 ids, with the email each id belongs to. */
-const idBatches = (emails: ReadonlyArray<Email>, context: StepContext) => {
+/**
+ * Lead ids of the emails, in calls of at most 300 ids, with the email each id belongs to. An email
+ * without ids is fine only when an earlier step explained why (refused on upsert; no lead found for
+ * a removal); otherwise the plan skipped a step, which is a bug to surface, not to paper over.
+ */
+const idBatches = (kind: "add" | "remove", emails: ReadonlyArray<Email>, context: StepContext) => {
   const owner = new Map<LeadId, Email>()
-  for (const email of emails) for (const id of context.leadIdsOf(email)) owner.set(id, email)
+  const unexplained: Array<Email> = []
+  for (const email of emails) {
+    const record = context.recordOf(email)
+    const ids = record?.leadIds ?? []
+    for (const id of ids) owner.set(id, email)
+    const explained = kind === "add" ? record?.refused !== undefined : record?.synced === false
+    if (ids.length === 0 && !explained) unexplained.push(email)
+  }
   const ids = [...owner.keys()]
   const batches: Array<Array<LeadId>> = []
   for (let i = 0; i < ids.length; i += MarketoLimits.batchSize) batches.push(ids.slice(i, i + MarketoLimits.batchSize))
-  return { owner, batches }
+  return { owner, batches, unexplained }
 }
 
 const changeMembership = (kind: "add" | "remove") =>
   Effect.fn(`Interpreter.${kind}`)(function*(step: AddToList | RemoveFromList, context: StepContext) {
     const api = yield* MarketoApi
     const listId = yield* requireList(context)
-    const { batches, owner } = idBatches(step.emails, context)
+    const { batches, owner, unexplained } = idBatches(kind, step.emails, context)
+    if (unexplained.length > 0) {
+      return yield* Effect.dieMessage(
+        `${step._tag} for "${step.audience}": no lead id known for ${unexplained.length} email(s), e.g. ${unexplained[0]}; the plan must upsert or look them up first`
+      )
+    }
     const confirmed = new Set<Email>()
     const forget = new Set<Email>()
     for (const ids of batches) {

@@ -225,7 +225,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     }
     const context = {
       listId: Option.fromNullable(record.listId),
-      leadIdsOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]?.leadIds ?? []
+      recordOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]
     }
     const outcome = yield* Effect.either(applyStep(step, context))
     calls += step._tag === "ImportLeads" ? 1 : stepCalls(step)

@@ -12,6 +12,8 @@ interface ImportJobState {
   readonly listId: ListId
   readonly emails: ReadonlyArray<Email>
   readonly polls: number
+  /** Rows Marketo refused, once the import has run. */
+  readonly failures: ReadonlyArray<{ readonly email: string; readonly reason: string }>
 }
 
 export interface MarketoMemoryState {
@@ -27,7 +29,7 @@ export interface MarketoMemoryOptions {
   readonly folders?: ReadonlyArray<Folder>
   /** Polls an import answers Queued/Importing before Complete. */
   readonly pollsUntilComplete?: number
-  /** Emails whose upsert Marketo skips, with the reason code. */
+  /** Emails whose upsert Marketo skips (and whose import row fails), with the reason code. */
   readonly refuse?: ReadonlyMap<string, string>
   /** Imports end Failed instead of Complete. */
   readonly failImports?: boolean
@@ -39,6 +41,8 @@ export interface MarketoMemoryControl {
   readonly members: (listName: string) => Effect.Effect<ReadonlyArray<string>>
   /** Fail the call with this 1-based number (counting every port call) with the given error. */
   readonly failCall: (callNumber: number, error: MarketoError) => Effect.Effect<void>
+  /** Fail the next call made with the given error. */
+  readonly failNext: (error: MarketoError) => Effect.Effect<void>
   /** Interrupt the whole program at this call, as a runtime killing the invocation would. */
   readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
   /** Add a lead directly (e.g. a duplicate for an email). */
@@ -59,12 +63,13 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     calls: 0
   })
   const failures = yield* Ref.make(new Map<number, MarketoError | "crash">())
+  const failNext = yield* Ref.make<ReadonlyArray<MarketoError>>([])
 
   /** Count the call; fail it if a test asked so; else run `f` on the state. */
   const call = <A>(f: (s: MarketoMemoryState) => readonly [A, MarketoMemoryState] | MarketoError): Effect.Effect<A, MarketoError> =>
     Effect.flatMap(Ref.modify(state, (s) => [s.calls + 1, { ...s, calls: s.calls + 1 }] as const), (n) =>
-      Effect.flatMap(Ref.get(failures), (fails) => {
-        const planned = fails.get(n)
+      Effect.flatMap(Effect.zip(Ref.get(failures), Ref.modify(failNext, (queue): readonly [MarketoError | undefined, ReadonlyArray<MarketoError>] => [queue.at(0), queue.slice(1)])), ([fails, next]) => {
+        const planned: MarketoError | "crash" | undefined = next ?? fails.get(n)
         if (planned === "crash") return Effect.interrupt
         if (planned !== undefined) return Effect.fail(planned)
         return Effect.flatMap(Ref.get(state), (s) => {
@@ -144,7 +149,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
       call((s) => {
         if (!s.lists.has(listId)) return unknownList(listId)
         const batchId = s.nextId as ImportBatchId
-        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, polls: 0 }) }]
+        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, polls: 0, failures: [] }) }]
       }),
     importStatus: (batchId) =>
       call<ImportStatus>((s) => {
@@ -156,19 +161,28 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
           return [{ ...base, status: "Importing" as const }, { ...s, imports: new Map(s.imports).set(batchId, { ...job, polls }) }]
         }
         if (options.failImports === true) return [{ ...base, status: "Failed" as const, message: "import failed" }, s]
-        if (job.polls === Number.POSITIVE_INFINITY) return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length }, s]
+        if (job.polls === Number.POSITIVE_INFINITY) {
+          return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length - job.failures.length, rowsFailed: job.failures.length }, s]
+        }
         let next = s
-        const ids = job.emails.map((email) => {
+        const ids: Array<LeadId> = []
+        const failures: Array<{ email: string; reason: string }> = []
+        for (const email of job.emails) {
+          const refused = options.refuse?.get(email)
+          if (refused !== undefined) {
+            failures.push({ email, reason: refused })
+            continue
+          }
           const [id, after] = upsertOne(next, email)
           next = after
-          return id
-        })
+          ids.push(id)
+        }
         const list = next.lists.get(job.listId)!
         next = withMembers(next, job.listId, new Set([...list.members, ...ids]))
-        next = { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY }) }
-        return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length }, next]
+        next = { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY, failures }) }
+        return [{ ...base, status: "Complete" as const, leadsProcessed: ids.length, rowsFailed: failures.length }, next]
       }),
-    importFailures: () => call((s) => [[], s]),
+    importFailures: (batchId) => call((s) => [s.imports.get(batchId)?.failures ?? [], s]),
     listMembers: (listId) =>
       call((s) => {
         const list = s.lists.get(listId)
@@ -185,6 +199,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         return list === undefined ? [] : [...list.members].map((id) => s.leads.get(id) ?? `#${id}`).sort()
       }),
     failCall: (n, error) => Ref.update(failures, (m) => new Map(m).set(n, error)),
+    failNext: (error) => Ref.update(failNext, (queue) => [...queue, error]),
     crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
     addLead: (email) =>
       Ref.modify(state, (s) => {
