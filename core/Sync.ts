@@ -65,7 +65,8 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number) {
   const keys = (yield* store.list(StateKeys.inboxPrefix)).slice(0, maxEntries)
   const read = yield* Effect.forEach(keys, (key) =>
     store.get(key).pipe(
-      // Not visible here yet: it waits for a later tick, and so do the entries after it.
+      // Not visible here yet: it waits for a later tick. The others go ahead: folding is
+      // last-writer-wins by event time, so the order in which entries are folded does not matter.
       Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
       Effect.map((json) => [key, json] as const)
     ), { concurrency: 8 })
