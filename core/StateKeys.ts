@@ -3,16 +3,22 @@
 import type { AudienceKey } from "./Ids.js"
 
 const enc = encodeURIComponent
+const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
 export const StateKeys = {
   inboxPrefix: "inbox/",
   /** Sorted by arrival: the receive time first, then a random suffix against collisions. */
-  inbox: (receivedAt: number, id: string) => `inbox/${String(receivedAt).padStart(13, "0")}-${id}`,
+  inbox: (receivedAt: number, id: string) => `inbox/${pad(receivedAt, 13)}-${id}`,
   audiencePrefix: "aud/",
   audience: (key: AudienceKey) => `aud/${enc(key)}`,
-  shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${String(shard).padStart(4, "0")}`,
-  journal: (key: AudienceKey) => `aud/${enc(key)}/journal`,
-  withoutEmail: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
+  shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
+  /** One small entry per applied step (its effects), in step order, until the shards are written. */
+  journalPrefix: (key: AudienceKey) => `aud/${enc(key)}/journal/`,
+  journal: (key: AudienceKey, step: number) => `aud/${enc(key)}/journal/${pad(step, 6)}`,
+  /** Members without email, sharded by a hash of the user id. */
+  withoutEmail: (key: AudienceKey, shard: number) => `aud/${enc(key)}/noemail/${pad(shard, 4)}`,
+  /** The single unsharded value an earlier layout kept; read once and folded into the shards. */
+  withoutEmailUnsharded: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
   /** The configured folder's id, cached by name. */
   folder: "instance/folder",
   /** Is this key an audience record (not one of its shards or journals)? */

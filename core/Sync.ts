@@ -29,7 +29,7 @@ import { groupByShard, shardOf } from "./Sharding.js"
 import { applyEffect, type ShardSet } from "./ShardEffects.js"
 import { StateKeys } from "./StateKeys.js"
 import { JournalJson, type StepEffect } from "./StepEffect.js"
-import { foldWithoutEmail, WithoutEmailJson } from "./WithoutEmail.js"
+import { currentMembers, foldWithoutEmail, type LatestWord, WithoutEmailJson, withoutEmailShardOf } from "./WithoutEmail.js"
 
 export interface SyncSettings {
   readonly folderName: string
@@ -119,15 +119,56 @@ const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   for (const [n, group] of groups) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
   record = withShardCounts(record, shards)
   const writes: Array<readonly [string, string]> = [...shards.values()].map((s) => encodeShard(audience, s))
-  if (withoutEmail.length > 0) {
-    const key = StateKeys.withoutEmail(audience)
-    const current = Option.flatMap(yield* store.get(key), Schema.decodeUnknownOption(WithoutEmailJson))
-    const next = foldWithoutEmail(Option.getOrElse(current, () => ({})), withoutEmail)
-    record = { ...record, withoutEmail: Object.values(next).filter((h) => h.member).length }
-    writes.push([key, Schema.encodeSync(WithoutEmailJson)(next)])
+  const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
+  if (noEmail !== undefined) {
+    record = { ...record, withoutEmail: Math.max(0, record.withoutEmail + noEmail.countChange) }
+    writes.push(...noEmail.writes)
   }
   writes.push(encodeRecord(record))
   yield* store.setMany(writes)
+  if (noEmail?.legacyKey !== undefined) yield* store.remove([noEmail.legacyKey])
+})
+
+/**
+ * Fold members without email into the touched shards of `aud/<key>/noemail/<n>`; the record's
+ * count moves by what changed in those shards, so untouched shards are never read.
+ */
+const foldNoEmail = Effect.fn("Sync.foldNoEmail")(function*(audience: AudienceKey, members: ReadonlyArray<LatestWord>) {
+  const store = yield* StateStore
+  // An earlier layout kept one value per audience, already counted in the record: it joins the
+  // shards' "before" state, so the count stays right, and is deleted once the shards are written.
+  const legacyKey = StateKeys.withoutEmailUnsharded(audience)
+  const legacy = Option.flatMap(yield* store.get(legacyKey), Schema.decodeUnknownOption(WithoutEmailJson))
+  const legacyWords = Option.match(legacy, {
+    onNone: (): Array<LatestWord> => [],
+    onSome: (l) => Object.entries(l).map(([user, word]) => ({ user, ...word }))
+  })
+  const byShard = (words: ReadonlyArray<LatestWord>) => {
+    const groups = new Map<number, Array<LatestWord>>()
+    for (const w of words) {
+      const n = withoutEmailShardOf(w.user)
+      groups.set(n, [...(groups.get(n) ?? []), w])
+    }
+    return groups
+  }
+  const incoming = byShard(members)
+  const old = byShard(legacyWords)
+  const numbers = [...new Set([...incoming.keys(), ...old.keys()])]
+  const keys = numbers.map((n) => StateKeys.withoutEmail(audience, n))
+  const stored = yield* store.getMany(keys)
+  let countChange = 0
+  const writes: Array<readonly [string, string]> = []
+  for (const [i, n] of numbers.entries()) {
+    const current = Option.getOrElse(
+      Option.flatMap(stored.get(keys[i]!) ?? Option.none(), Schema.decodeUnknownOption(WithoutEmailJson)),
+      () => ({})
+    )
+    const before = foldWithoutEmail(current, old.get(n) ?? [])
+    const after = foldWithoutEmail(before, incoming.get(n) ?? [])
+    countChange += currentMembers(after) - currentMembers(before)
+    writes.push([keys[i]!, Schema.encodeSync(WithoutEmailJson)(after)])
+  }
+  return { writes, countChange, legacyKey: Option.isSome(legacy) ? legacyKey : undefined }
 })
 
 // ---------------------------------------------------------------- apply
@@ -176,25 +217,34 @@ const absorb = Effect.fn("Sync.absorb")(function*(record: AudienceRecord, shards
   return next
 })
 
-const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: ShardSet) {
+/** Write the shards and the record, then drop the journal entries they now contain. */
+const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: ShardSet, journalKeys: ReadonlyArray<string>) {
   const store = yield* StateStore
   const next = withShardCounts(record, shards)
   yield* store.setMany([...[...shards.values()].map((s) => encodeShard(record.key, s)), encodeRecord(next)])
-  yield* store.remove([StateKeys.journal(record.key)])
+  if (journalKeys.length > 0) yield* store.remove(journalKeys)
   return next
 })
 
 /** A journal left by a stopped tick: fold its effects into the shards before anything else. */
 const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: AudienceRecord) {
   const store = yield* StateStore
-  const json = yield* store.get(StateKeys.journal(record.key))
-  if (Option.isNone(json)) return record
-  const effects = Schema.decodeUnknownOption(JournalJson)(json.value)
-  if (Option.isNone(effects)) return record
+  const keys = yield* store.list(StateKeys.journalPrefix(record.key))
+  if (keys.length === 0) return record
+  const values = yield* store.getMany(keys)
+  const effects: Array<StepEffect> = []
+  for (const key of keys) {
+    const decoded = Option.flatMap(values.get(key) ?? Option.none(), Schema.decodeUnknownOption(JournalJson))
+    // Skipping an entry only makes the ledger forget a step: the next plan does it again.
+    if (Option.isNone(decoded)) yield* Effect.logError("journal entry does not decode; skipped").pipe(Effect.annotateLogs({ key }))
+    else effects.push(...decoded.value)
+  }
   const shards: ShardSet = new Map()
-  const next = yield* absorb(record, shards, effects.value)
-  yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(Effect.annotateLogs({ audience: record.key, effects: effects.value.length }))
-  return yield* flush(next, shards)
+  const next = yield* absorb(record, shards, effects)
+  yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(
+    Effect.annotateLogs({ audience: record.key, steps: keys.length, effects: effects.length })
+  )
+  return yield* flush(next, shards, keys)
 })
 
 const syncError = (error: MarketoError, at: number): SyncError =>
@@ -211,7 +261,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
   const shards: ShardSet = new Map()
   const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
   const plan = planAudience(delta)
-  const journal: Array<StepEffect> = []
+  const journal: Array<string> = []
   let stepsDone = 0
   let calls = 0
   let added = 0
@@ -239,8 +289,12 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
       break
     }
     const effects = outcome.right
-    journal.push(...effects)
-    yield* store.set(StateKeys.journal(record.key), Schema.encodeSync(JournalJson)(journal))
+    // The checkpoint: this step's effects alone, one small write, before anything else uses them.
+    if (effects.length > 0) {
+      const key = StateKeys.journal(record.key, journal.length)
+      yield* store.set(key, Schema.encodeSync(JournalJson)(effects))
+      journal.push(key)
+    }
     record = yield* absorb(record, shards, effects)
     stepsDone++
     record = { ...record, progress: { stepsDone, stepsTotal: plan.steps.length } }
@@ -262,7 +316,8 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
       ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
       : finished,
-    shards
+    shards,
+    journal
   )
   const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
   const tick: AudienceTick = {
