@@ -40,6 +40,11 @@ export const AudienceRecord = Schema.Struct({
   })),
   lastError: Schema.optional(SyncError),
   progress: Schema.optional(Schema.Struct({ stepsDone: Schema.Number, stepsTotal: Schema.Number })),
+  /**
+   * Which journal entries belong to the shards as written: each write of the shards moves it on,
+   * in the same atomic write, so entries a crash left behind after that write are never replayed.
+   */
+  journalEpoch: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.nonNegative())),
   /** The audience was removed with "empty": every member leaves the list, then the state goes. */
   removal: Schema.optional(Schema.Literal("empty"))
 })

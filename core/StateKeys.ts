@@ -12,9 +12,13 @@ export const StateKeys = {
   audiencePrefix: "aud/",
   audience: (key: AudienceKey) => `aud/${enc(key)}`,
   shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
-  /** One small entry per applied step (its effects), in step order, until the shards are written. */
+  /**
+   * One small entry per applied step (its effects), in step order, until the shards are written;
+   * grouped by the record's journal epoch.
+   */
   journalPrefix: (key: AudienceKey) => `aud/${enc(key)}/journal/`,
-  journal: (key: AudienceKey, step: number) => `aud/${enc(key)}/journal/${pad(step, 6)}`,
+  journalEpochPrefix: (key: AudienceKey, epoch: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/`,
+  journal: (key: AudienceKey, epoch: number, step: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/${pad(step, 6)}`,
   /** Members without email, sharded by a hash of the user id. */
   withoutEmail: (key: AudienceKey, shard: number) => `aud/${enc(key)}/noemail/${pad(shard, 4)}`,
   /** The single unsharded value an earlier layout kept; read once and folded into the shards. */

@@ -217,10 +217,15 @@ const absorb = Effect.fn("Sync.absorb")(function*(record: AudienceRecord, shards
   return next
 })
 
-/** Write the shards and the record, then drop the journal entries they now contain. */
+const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
+
+/**
+ * Write the shards and the record with the next journal epoch, in one atomic write: from then on
+ * the journal entries written so far are stale whether or not deleting them (next) succeeds.
+ */
 const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: ShardSet, journalKeys: ReadonlyArray<string>) {
   const store = yield* StateStore
-  const next = withShardCounts(record, shards)
+  const next = { ...withShardCounts(record, shards), journalEpoch: epochOf(record) + 1 }
   yield* store.setMany([...[...shards.values()].map((s) => encodeShard(record.key, s)), encodeRecord(next)])
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
   return next
@@ -229,8 +234,11 @@ const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: 
 /** A journal left by a stopped tick: fold its effects into the shards before anything else. */
 const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: AudienceRecord) {
   const store = yield* StateStore
-  const keys = yield* store.list(StateKeys.journalPrefix(record.key))
-  if (keys.length === 0) return record
+  const all = yield* store.list(StateKeys.journalPrefix(record.key))
+  if (all.length === 0) return record
+  // Entries of an older epoch were already written into the shards; they only need deleting.
+  const current = StateKeys.journalEpochPrefix(record.key, epochOf(record))
+  const keys = all.filter((k) => k.startsWith(current))
   const values = yield* store.getMany(keys)
   const effects: Array<StepEffect> = []
   for (const key of keys) {
@@ -244,7 +252,7 @@ const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: Audience
   yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(
     Effect.annotateLogs({ audience: record.key, steps: keys.length, effects: effects.length })
   )
-  return yield* flush(next, shards, keys)
+  return yield* flush(next, shards, all)
 })
 
 const syncError = (error: MarketoError, at: number): SyncError =>
@@ -291,7 +299,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     const effects = outcome.right
     // The checkpoint: this step's effects alone, one small write, before anything else uses them.
     if (effects.length > 0) {
-      const key = StateKeys.journal(record.key, journal.length)
+      const key = StateKeys.journal(record.key, epochOf(record), journal.length)
       yield* store.set(key, Schema.encodeSync(JournalJson)(effects))
       journal.push(key)
     }
@@ -354,23 +362,34 @@ export const forgetAudience = Effect.fn("Sync.forgetAudience")(function*(key: Au
   yield* Effect.logInfo("audience forgotten").pipe(Effect.annotateLogs({ audience: key }))
 })
 
-export const listRecords = Effect.fn("Sync.listRecords")(function*() {
+/** Every audience record, and which audiences have journal entries left (from one listing). */
+const scanAudiences = Effect.fn("Sync.scanAudiences")(function*() {
   const store = yield* StateStore
-  const keys = (yield* store.list(StateKeys.audiencePrefix)).filter(StateKeys.isAudienceRecord)
+  const all = yield* store.list(StateKeys.audiencePrefix)
   const records: Array<AudienceRecord> = []
-  for (const key of keys) {
-    const record = yield* readRecord(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey)
-    if (Option.isSome(record)) records.push(record.value)
+  const withJournal = new Set<string>()
+  for (const key of all) {
+    if (StateKeys.isAudienceRecord(key)) {
+      const record = yield* readRecord(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey)
+      if (Option.isSome(record)) records.push(record.value)
+    } else if (key.includes("/journal/")) withJournal.add(key.slice(0, key.indexOf("/journal/")))
   }
-  return records
+  return { records, withJournal }
+})
+
+export const listRecords = Effect.fn("Sync.listRecords")(function*() {
+  return (yield* scanAudiences()).records
 })
 
 export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSettings) {
   const folded = yield* foldInbox(settings.maxInboxEntries ?? 200)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined
-  for (const record of yield* listRecords()) {
-    if (!hasWork(record)) continue
+  const { records, withJournal } = yield* scanAudiences()
+  for (const record of records) {
+    // Journal entries left behind (a tick stopped before or after writing its shards) are
+    // replayed or deleted even when the audience has nothing else to do.
+    if (!hasWork(record) && !withJournal.has(StateKeys.audience(record.key))) continue
     if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
       stoppedBy = "deadline"
       break
