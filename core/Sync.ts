@@ -29,7 +29,15 @@ import { groupByShard, shardOf } from "./Sharding.js"
 import { applyEffect, type ShardSet } from "./ShardEffects.js"
 import { StateKeys } from "./StateKeys.js"
 import { JournalJson, type StepEffect } from "./StepEffect.js"
-import { currentMembers, foldWithoutEmail, type LatestWord, WithoutEmailJson, withoutEmailShardOf } from "./WithoutEmail.js"
+import {
+  currentMembers,
+  foldWithoutEmail,
+  type LatestWord,
+  UnshardedWithoutEmailJson,
+  type WithoutEmail,
+  WithoutEmailJson,
+  withoutEmailShardOf
+} from "./WithoutEmail.js"
 
 export interface SyncSettings {
   readonly folderName: string
@@ -138,7 +146,7 @@ const foldNoEmail = Effect.fn("Sync.foldNoEmail")(function*(audience: AudienceKe
   // An earlier layout kept one value per audience, already counted in the record: it joins the
   // shards' "before" state, so the count stays right, and is deleted once the shards are written.
   const legacyKey = StateKeys.withoutEmailUnsharded(audience)
-  const legacy = Option.flatMap(yield* store.get(legacyKey), Schema.decodeUnknownOption(WithoutEmailJson))
+  const legacy = Option.flatMap(yield* store.get(legacyKey), Schema.decodeUnknownOption(UnshardedWithoutEmailJson))
   const legacyWords = Option.match(legacy, {
     onNone: (): Array<LatestWord> => [],
     onSome: (l) => Object.entries(l).map(([user, word]) => ({ user, ...word }))
@@ -161,7 +169,7 @@ const foldNoEmail = Effect.fn("Sync.foldNoEmail")(function*(audience: AudienceKe
   for (const [i, n] of numbers.entries()) {
     const current = Option.getOrElse(
       Option.flatMap(stored.get(keys[i]!) ?? Option.none(), Schema.decodeUnknownOption(WithoutEmailJson)),
-      () => ({})
+      (): WithoutEmail => []
     )
     const before = foldWithoutEmail(current, old.get(n) ?? [])
     const after = foldWithoutEmail(before, incoming.get(n) ?? [])

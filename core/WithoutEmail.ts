@@ -5,29 +5,42 @@ import { Schema } from "effect"
 import type { MemberWithoutEmail } from "./EventDecoder.js"
 import { DEFAULT_SHARD_COUNT, emailHash } from "./Sharding.js"
 
-const Latest = Schema.Struct({ member: Schema.Boolean, timestamp: Schema.Number, messageId: Schema.String })
-export const WithoutEmail = Schema.Record({ key: Schema.String, value: Latest })
+export const LatestWord = Schema.Struct({
+  user: Schema.String,
+  member: Schema.Boolean,
+  timestamp: Schema.Number,
+  messageId: Schema.String
+})
+export type LatestWord = typeof LatestWord.Type
+
+// A list, not an object keyed by user id: user ids come from the internet, and one such as
+// "__proto__" must stay data (objects keyed by it lose it when decoded or encoded).
+export const WithoutEmail = Schema.Array(LatestWord)
 export type WithoutEmail = typeof WithoutEmail.Type
 export const WithoutEmailJson = Schema.parseJson(WithoutEmail)
 
-export type LatestWord = Pick<MemberWithoutEmail, "user" | "member" | "timestamp" | "messageId">
+/** The earlier layout: one value per audience, an object keyed by user id. */
+export const UnshardedWithoutEmailJson = Schema.parseJson(
+  Schema.Record({ key: Schema.String, value: LatestWord.pipe(Schema.omit("user")) })
+)
 
-export const foldWithoutEmail = (current: WithoutEmail, members: ReadonlyArray<LatestWord>): WithoutEmail => {
-  // A Map, and Object.fromEntries to return: a user id such as "__proto__" stays plain data.
-  const next = new Map(Object.entries(current))
+export const withoutEmailShardOf = (user: string): number => emailHash(user) % DEFAULT_SHARD_COUNT
+
+const newer = (a: LatestWord, b: LatestWord) =>
+  a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.messageId > b.messageId)
+
+export const foldWithoutEmail = (
+  current: WithoutEmail,
+  members: ReadonlyArray<Pick<MemberWithoutEmail, "user" | "member" | "timestamp" | "messageId">>
+): WithoutEmail => {
+  const latest = new Map(current.map((w) => [w.user, w]))
   for (const m of members) {
-    const prev = next.get(m.user)
-    const newer = prev === undefined || m.timestamp > prev.timestamp || (m.timestamp === prev.timestamp && m.messageId > prev.messageId)
-    if (newer) next.set(m.user, { member: m.member, timestamp: m.timestamp, messageId: m.messageId })
+    const word: LatestWord = { user: m.user, member: m.member, timestamp: m.timestamp, messageId: m.messageId }
+    const prev = latest.get(m.user)
+    if (prev === undefined || newer(word, prev)) latest.set(m.user, word)
   }
-  return Object.fromEntries(next)
+  return [...latest.values()].sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
 }
 
 /** Distinct users who are members now. */
-export const currentMembers = (latest: WithoutEmail): number => {
-  let n = 0
-  for (const user of Object.keys(latest)) if (latest[user]!.member) n++
-  return n
-}
-
-export const withoutEmailShardOf = (user: string): number => emailHash(user) % DEFAULT_SHARD_COUNT
+export const currentMembers = (words: WithoutEmail): number => words.filter((w) => w.member).length

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, Option } from "effect"
+import { Clock, Effect, Either, Exit, Fiber, Option, TestClock } from "effect"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../../core/AudienceStatus.js"
 import { decodeEvents } from "../../core/EventDecoder.js"
 import type { AudienceKey, FolderId } from "../../core/Ids.js"
 import { appendInbox } from "../../core/Inbox.js"
-import { MarketoTransient } from "../../core/MarketoErrors.js"
+import { MarketoQuotaExhausted, MarketoRateLimited, MarketoTransient } from "../../core/MarketoErrors.js"
+import { BudgetExhausted } from "../../core/ports/RateLimiter.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { defaultFolder, makeMarketoMemory, type MarketoMemoryOptions } from "../../core/ports/MarketoApiMemory.js"
 import { StateStore, StateStoreFailure, type StateStoreService } from "../../core/ports/StateStore.js"
@@ -27,9 +28,17 @@ const event = (audience: string, user: string, emails: ReadonlyArray<string>, me
   ...(emails.length === 0 ? { traits: { [audience]: member } } : {})
 })
 
-const harness = (options?: MarketoMemoryOptions, wrapStore?: (s: StateStoreService) => StateStoreService) =>
+type Api = typeof MarketoApi.Service
+
+const harness = (
+  options?: MarketoMemoryOptions,
+  wrapStore?: (s: StateStoreService) => StateStoreService,
+  wrapApi?: (api: Api) => Api
+) =>
   Effect.gen(function*() {
-    const { api, control } = yield* makeMarketoMemory(options)
+    const memory = yield* makeMarketoMemory(options)
+    const control = memory.control
+    const api = wrapApi === undefined ? memory.api : wrapApi(memory.api)
     const inner = yield* StateStore.makeMemory()
     const store = wrapStore === undefined ? inner : wrapStore(inner)
     const provide = <A, E>(effect: Effect.Effect<A, E, MarketoApi | StateStore>) =>
@@ -347,5 +356,118 @@ describe("Sync", () => {
       expect(plan.calls).toBe(4)
       expect(plan.minDurationSeconds).toBe(0)
       expect((yield* h.control.state).calls).toBe(0)
+    }))
+  it.effect("stops at the deadline between steps (TestClock), and the next tick finishes the plan", () =>
+    Effect.gen(function*() {
+      // Every Marketo call takes a second of (test) time.
+      const slow = (api: Api): Api =>
+        Object.fromEntries(
+          Object.entries(api).map(([name, f]) => [name, (...args: Array<unknown>) => Effect.zipRight(Effect.sleep("1 second"), (f as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))])
+        ) as unknown as Api
+      const h = yield* harness(undefined, undefined, slow)
+      yield* h.send([event("vip", "u1", ["a@example.com"], true), event("vip", "u2", ["b@example.com"], true)])
+      const start = yield* Clock.currentTimeMillis
+      // Folder, list and upsert start at 0 s, 1 s and 2 s; the add would start at 3 s, past the deadline.
+      const fiber = yield* Effect.fork(h.tick({ ...settings, deadline: start + 2_500 }))
+      yield* TestClock.adjust("10 seconds")
+      const first = yield* Fiber.join(fiber)
+      expect(first.stoppedBy).toBe("deadline")
+      expect(first.audiences[0]).toMatchObject({ stepsDone: 3, calls: 3, remaining: { add: 2, remove: 0 } })
+      expect(yield* h.control.members("vip")).toEqual([])
+      const vip = Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey)))
+      expect(vip.progress).toEqual({ stepsDone: 3, stepsTotal: 4 })
+      expect(vip.lastSync?.outcome).toBe("partial")
+      // The lead ids learned before the deadline were kept: the rest of the plan is one add.
+      const next = yield* Effect.fork(h.tick())
+      yield* TestClock.adjust("10 seconds")
+      const second = yield* Fiber.join(next)
+      expect(second.audiences[0]).toMatchObject({ stepsDone: 1, calls: 1, added: 2, remaining: { add: 0, remove: 0 } })
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com", "b@example.com"])
+      expect(Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).progress).toBeUndefined()
+    }))
+
+  it.effect("a rate limit stops only that audience; a spent quota stops the tick; both resume later", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([event("alpha", "u1", ["a@example.com"], true), event("beta", "u1", ["a@example.com"], true), event("gamma", "u1", ["a@example.com"], true)])
+      yield* h.control.failNext(new MarketoRateLimited({ code: "606", message: "Max rate limit exceeded", retryAfterMillis: 20_000 }))
+      const limited = yield* h.tick()
+      expect(limited.stoppedBy).toBeUndefined()
+      expect(limited.audiences.map((a) => [a.audience, a.error?.code])).toEqual([["alpha", "606"], ["beta", undefined], ["gamma", undefined]])
+      expect(yield* h.control.members("alpha")).toEqual([])
+      expect(yield* h.control.members("gamma")).toEqual(["a@example.com"])
+      yield* h.send([event("beta", "u2", ["b@example.com"], true), event("gamma", "u2", ["b@example.com"], true)])
+      yield* h.control.failNext(new MarketoQuotaExhausted({ code: "607", message: "Daily quota reached" }))
+      const spent = yield* h.tick()
+      expect(spent.stoppedBy).toBe("quota")
+      expect(spent.audiences.map((a) => [a.audience, a.error?.code])).toEqual([["alpha", "607"]])
+      const alpha = Option.getOrThrow(yield* h.provide(getAudience("alpha" as AudienceKey)))
+      expect(alpha.lastError).toMatchObject({ tag: "MarketoQuotaExhausted", code: "607" })
+      yield* h.control.failNext(new BudgetExhausted({ reason: "daily-quota", resumesAt: 0 }))
+      expect((yield* h.tick()).stoppedBy).toBe("quota")
+      yield* h.untilQuiet
+      for (const list of ["alpha"]) expect(yield* h.control.members(list)).toEqual(["a@example.com"])
+      for (const list of ["beta", "gamma"]) expect(yield* h.control.members(list)).toEqual(["a@example.com", "b@example.com"])
+      const healed = Option.getOrThrow(yield* h.provide(getAudience("alpha" as AudienceKey)))
+      expect(healed.lastError).toBeUndefined()
+      expect(healed.lastSync?.outcome).toBe("ok")
+    }))
+
+  it.effect("an import row Marketo refuses is not imported again, and the rest are on the list", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ refuse: new Map([["user7@example.com", "1003"]]) })
+      yield* h.send(Array.from({ length: 1000 }, (_, i) => event("big", `u${i}`, [`user${i}@example.com`], true)))
+      const first = yield* h.tick()
+      expect(first.audiences[0]?.stepsDone).toBe(3) // folder, list, one import
+      yield* h.untilQuiet
+      const big = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
+      expect(big).toMatchObject({ desired: 1000, synced: 999, refused: 1, pending: { add: 0, remove: 0 }, pendingImports: [] })
+      const calls = (yield* h.control.state).calls
+      yield* h.tick()
+      expect((yield* h.control.state).calls).toBe(calls)
+      expect((yield* h.control.members("big")).length).toBe(999)
+    }))
+
+  it.effect("an email held by duplicate leads in Marketo: every lead joins the list, and every lead leaves it", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.control.addLead("dup@example.com")
+      yield* h.control.addLead("Dup@Example.com")
+      yield* h.send([event("vip", "u1", ["dup@example.com"], true), event("vip", "u2", ["one@example.com"], true)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["dup@example.com", "dup@example.com", "one@example.com"])
+      const vip = Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey)))
+      expect(vip).toMatchObject({ desired: 2, synced: 2, refused: 0 })
+      yield* h.send([event("vip", "u1", ["dup@example.com"], false)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["one@example.com"])
+    }))
+
+  it.effect("members without email are counted once per user, leave like anyone, and any user id is data", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.tick()
+      // An earlier layout kept these in one value, already counted in the record.
+      const legacy = { old1: { member: true, timestamp: 1, messageId: "x1" }, old2: { member: true, timestamp: 1, messageId: "x2" } }
+      yield* h.inner.set(StateKeys.withoutEmailUnsharded("vip" as AudienceKey), JSON.stringify(legacy))
+      const recordKey = StateKeys.audience("vip" as AudienceKey)
+      const record = JSON.parse(Option.getOrThrow(yield* h.inner.get(recordKey)))
+      yield* h.inner.set(recordKey, JSON.stringify({ ...record, withoutEmail: 2 }))
+      yield* h.send([
+        event("vip", "__proto__", [], true),
+        event("vip", "constructor", [], true),
+        event("vip", "old1", [], false),
+        event("vip", "u9", [], true),
+        event("vip", "u9", [], true)
+      ])
+      yield* h.tick()
+      expect(Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).withoutEmail).toBe(4) // old2, __proto__, constructor, u9
+      expect(yield* h.inner.get(StateKeys.withoutEmailUnsharded("vip" as AudienceKey))).toEqual(Option.none())
+      expect((yield* h.inner.list("aud/vip/noemail/")).length).toBeGreaterThan(1)
+      yield* h.send([event("vip", "__proto__", [], false), event("vip", "old2", [], false)])
+      yield* h.tick()
+      expect(Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).withoutEmail).toBe(2)
+      expect(({} as Record<string, unknown>)["member"]).toBeUndefined()
     }))
 })
