@@ -4,6 +4,7 @@
 import { Effect, Match, Option, Schema } from "effect"
 import type { Email } from "./Email.js"
 import type { FolderId, LeadId, ListId } from "./Ids.js"
+import { chunkEmailsByBytes } from "./ImportFiles.js"
 import { MarketoRejected } from "./MarketoErrors.js"
 import { MarketoLimits } from "./MarketoLimits.js"
 import type { EmailRecord } from "./LedgerShard.js"
@@ -174,6 +175,12 @@ const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportL
   const api = yield* MarketoApi
   const listId = yield* requireList(context)
   const jobs = yield* api.importLeads(listId, step.emails)
+  // The client sends one file per 10 MB, split as chunkEmailsByBytes splits: each email is marked
+  // with the job that carries it, so one job failing re-plans exactly its own emails.
+  const files = chunkEmailsByBytes(step.emails)
+  if (jobs.length > 1 && files.length === jobs.length) {
+    return jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails }))
+  }
   return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }] as Array<StepEffect>
 })
 

@@ -223,4 +223,20 @@ describe("Interpreter", () => {
       expect(yield* Effect.flip(h.run(new UpsertLeads({ audience, emails: batch("a@example.com") })))).toMatchObject({ _tag: "MarketoRejected", code: "1003" })
       expect(yield* h.run(new UpsertLeads({ audience, emails: batch("a@example.com") }))).toMatchObject([{ _tag: "LeadIdsLearned" }])
     }))
+  it.effect("ImportLeads marks each email with the job that carries it when the client sends several files", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.useList
+      const emails = Array.from({ length: 500_000 }, (_, i) => e(`user${String(i).padStart(7, "0")}@example.com`))
+      const api = { ...h.api, importLeads: () => Effect.succeed([{ batchId: 11 as ImportBatchId }, { batchId: 12 as ImportBatchId }]) }
+      const step = new ImportLeads({ audience, emails: emails as unknown as readonly [Email, ...Array<Email>], csvBytes: 1 }, { disableValidation: true })
+      const effects = yield* applyStep(step, { listId: Option.some(1 as ListId), recordOf: () => undefined }).pipe(
+        Effect.provideService(MarketoApi, api),
+        Effect.provideService(StateStore, h.store)
+      )
+      const started = effects.flatMap((x) => (x._tag === "ImportStarted" ? [{ ids: x.batchIds, n: x.emails.length, first: x.emails[0] }] : []))
+      expect(started.map((x) => x.ids)).toEqual([[11], [12]])
+      expect(started[0]!.n + started[1]!.n).toBe(500_000)
+      expect(started[1]!.first).toBe(emails[started[0]!.n])
+    }))
 })
