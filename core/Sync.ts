@@ -15,13 +15,12 @@ import {
   shardsImporting,
   withShardCounts
 } from "./AudienceShards.js"
-import { stepCalls } from "./CostModel.js"
 import type { Email } from "./Email.js"
 import type { AudienceKey } from "./Ids.js"
 import { InboxEntryJson, type InboxEntry } from "./Inbox.js"
 import { applyStep } from "./Interpreter.js"
 import { foldShard } from "./Ledger.js"
-import type { MarketoError } from "./ports/MarketoApi.js"
+import { MarketoApi, type MarketoError } from "./ports/MarketoApi.js"
 import type { MembershipChange } from "./MembershipChange.js"
 import { planAudience } from "./Planner.js"
 import { StateStore } from "./ports/StateStore.js"
@@ -271,15 +270,28 @@ const syncError = (error: MarketoError, at: number): SyncError =>
 const stopFor = (error: MarketoError): StopReason | undefined =>
   error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
 
+/** The port, counting the calls made through it (a failed call was still spent). */
+const countingCalls = (api: MarketoApi["Type"], counter: { calls: number }): MarketoApi["Type"] => {
+  const counted = {} as Record<string, unknown>
+  for (const [name, f] of Object.entries(api) as Array<[string, (...args: Array<unknown>) => Effect.Effect<unknown, unknown>]>) {
+    counted[name] = (...args: Array<unknown>) => Effect.suspend(() => {
+      counter.calls++
+      return f(...args)
+    })
+  }
+  return counted as MarketoApi["Type"]
+}
+
 const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecord, settings: SyncSettings) {
   const store = yield* StateStore
+  const counter = { calls: 0 }
+  const api = countingCalls(yield* MarketoApi, counter)
   let record = yield* replayJournal(initial)
   const shards: ShardSet = new Map()
   const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
   const plan = planAudience(delta)
   const journal: Array<string> = []
   let stepsDone = 0
-  let calls = 0
   let added = 0
   let removed = 0
   let stop: StopReason | undefined
@@ -294,14 +306,15 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
       listId: Option.fromNullable(record.listId),
       recordOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]
     }
-    const outcome = yield* Effect.either(applyStep(step, context))
-    calls += step._tag === "ImportLeads" ? 1 : stepCalls(step)
+    const before = counter.calls
+    const outcome = yield* Effect.either(applyStep(step, context).pipe(Effect.provideService(MarketoApi, api)))
+    const stepCalls = counter.calls - before
     if (outcome._tag === "Left") {
       const error = outcome.left
       if (error._tag === "StateNotVisible" || error._tag === "StateStoreFailure") return yield* Effect.fail(error)
       failure = syncError(error, yield* Clock.currentTimeMillis)
       stop = stopFor(error)
-      yield* Effect.logWarning("step failed").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag }))
+      yield* Effect.logWarning("step failed").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag, calls: stepCalls, outcome: "failed" }))
       break
     }
     const effects = outcome.right
@@ -317,9 +330,10 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     for (const e of effects) {
       if (e._tag === "MembershipConfirmed") (e.synced ? (added += e.emails.length) : (removed += e.emails.length))
     }
-    yield* Effect.logInfo("step").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls(step), outcome: "done" }))
+    yield* Effect.logInfo("step").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls, outcome: "done" }))
   }
   const now = yield* Clock.currentTimeMillis
+  const calls = counter.calls
   const { progress: _p, ...rest } = record
   const finished: AudienceRecord = {
     ...(stepsDone === plan.steps.length ? rest : record),
