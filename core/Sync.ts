@@ -43,7 +43,10 @@ export interface SyncSettings {
   readonly budget: { readonly callsPerWindow: number; readonly windowMillis: number }
   /** Epoch ms: no step starts after it. */
   readonly deadline: number
+  /** Inbox entries folded per tick, oldest first (default 200). */
   readonly maxInboxEntries?: number
+  /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
+  readonly maxInboxBytes?: number
   readonly deltaLimits?: DeltaLimits
 }
 
@@ -67,16 +70,29 @@ export interface TickSummary {
 
 // ---------------------------------------------------------------- fold
 
-const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number) {
+/** Read in groups of this many entries, so the byte cap is checked as the reading goes. */
+const inboxReadConcurrency = 8
+
+const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxBytes: number) {
   const store = yield* StateStore
   const keys = (yield* store.list(StateKeys.inboxPrefix)).slice(0, maxEntries)
-  const read = yield* Effect.forEach(keys, (key) =>
-    store.get(key).pipe(
-      // Not visible here yet: it waits for a later tick. The others go ahead: folding is
-      // last-writer-wins by event time, so the order in which entries are folded does not matter.
-      Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
-      Effect.map((json) => [key, json] as const)
-    ), { concurrency: 8 })
+  const read: Array<readonly [string, Option.Option<string>]> = []
+  let bytes = 0
+  // Entries hold up to an ingest body each: stop reading past the byte cap (the first group is
+  // always read), so a backlog of large batches is folded over several ticks, never all at once.
+  for (let i = 0; i < keys.length && bytes < maxBytes; i += inboxReadConcurrency) {
+    const group = yield* Effect.forEach(keys.slice(i, i + inboxReadConcurrency), (key) =>
+      store.get(key).pipe(
+        // Not visible here yet: it waits for a later tick. The others go ahead: folding is
+        // last-writer-wins by event time, so the order in which entries are folded does not matter.
+        Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
+        Effect.map((json) => [key, json] as const)
+      ), { concurrency: inboxReadConcurrency })
+    for (const [key, json] of group) {
+      read.push([key, json])
+      if (Option.isSome(json)) bytes += json.value.length
+    }
+  }
   const entries: Array<readonly [string, InboxEntry]> = []
   for (const [key, json] of read) {
     if (Option.isNone(json)) continue
@@ -404,7 +420,7 @@ export const listRecords = Effect.fn("Sync.listRecords")(function*() {
 })
 
 export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSettings) {
-  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200)
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined
   const { records, withJournal } = yield* scanAudiences()

@@ -96,4 +96,21 @@ describe("Inbox", () => {
       const vip = Option.getOrThrow(yield* provide(getAudience("vip" as AudienceKey)))
       expect(vip).toMatchObject({ desired: 2, pending: { add: 2 } })
     }))
+  it.effect("stops reading the inbox past the byte cap, after at least one group of entries", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore.makeMemory()
+      const { api } = yield* MarketoApi.makeMemory()
+      const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | MarketoApi>) =>
+        effect.pipe(Effect.provideService(StateStore, store), Effect.provideService(MarketoApi, api))
+      for (let i = 0; i < 20; i++) {
+        yield* TestClock.setTime(at + i)
+        yield* provide(appendInbox(decoded([identify(`u${i}`, `u${i}@example.com`, true, i)])))
+      }
+      const one = Option.getOrThrow(yield* store.get((yield* store.list(StateKeys.inboxPrefix))[0]!)).length
+      const first = yield* provide(runTick({ ...settings, maxInboxBytes: 1, deadline: 0 }))
+      expect(first.inboxFolded).toBe(8)
+      const second = yield* provide(runTick({ ...settings, maxInboxBytes: 9 * one, deadline: 0 }))
+      expect(second.inboxFolded).toBe(12) // under the cap after 8 entries, so the next group is read too
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([])
+    }))
 })
