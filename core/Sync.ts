@@ -246,10 +246,17 @@ const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
  * Write the shards and the record with the next journal epoch, in one atomic write: from then on
  * the journal entries written so far are stale whether or not deleting them (next) succeeds.
  */
-const flush = Effect.fn("Sync.flush")(function*(record: AudienceRecord, shards: ShardSet, journalKeys: ReadonlyArray<string>) {
+const flush = Effect.fn("Sync.flush")(function*(
+  record: AudienceRecord,
+  shards: ShardSet,
+  journalKeys: ReadonlyArray<string>,
+  asRead: ShardSet = new Map()
+) {
   const store = yield* StateStore
   const next = { ...withShardCounts(record, shards), journalEpoch: epochOf(record) + 1 }
-  yield* store.setMany([...[...shards.values()].map((s) => encodeShard(record.key, s)), encodeRecord(next)])
+  // Shards read for the delta but left as they were (a plan stopped early) need no write.
+  const changed = [...shards.values()].filter((s) => asRead.get(s.shard) !== s)
+  yield* store.setMany([...changed.map((s) => encodeShard(record.key, s)), encodeRecord(next)])
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
   return next
 })
@@ -306,6 +313,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
   const shards: ShardSet = new Map()
   const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
   const plan = planAudience(delta)
+  const asRead: ShardSet = new Map(shards)
   const journal: Array<string> = []
   let stepsDone = 0
   let added = 0
@@ -363,7 +371,8 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
       ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
       : finished,
     shards,
-    journal
+    journal,
+    asRead
   )
   const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
   const tick: AudienceTick = {

@@ -474,4 +474,21 @@ describe("Sync", () => {
       expect(Option.getOrThrow(yield* h.provide(getAudience("vip" as AudienceKey))).withoutEmail).toBe(2)
       expect(({} as Record<string, unknown>)["member"]).toBeUndefined()
     }))
+  it.effect("a plan stopped before it changed anything writes back only the record, not the shards it read", () =>
+    Effect.gen(function*() {
+      const written: Array<string> = []
+      const h = yield* harness(undefined, (s) => ({
+        ...s,
+        setMany: (entries) => Effect.zipRight(Effect.sync(() => written.push(...entries.map(([k]) => k))), s.setMany(entries))
+      }), (api) => ({ ...api, findFolders: (name) => Effect.zipRight(Effect.sleep("1 second"), api.findFolders(name)) }))
+      yield* h.send(Array.from({ length: 50 }, (_, i) => event("vip", `u${i}`, [`u${i}@example.com`], true)))
+      const start = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(h.tick({ ...settings, deadline: start + 500 }))
+      yield* TestClock.adjust("2 seconds")
+      const summary = yield* Fiber.join(fiber)
+      expect(summary.audiences[0]).toMatchObject({ stepsDone: 1, remaining: { add: 50 } })
+      const fold = written.filter((k) => k.includes("/shard/")).length
+      expect(fold).toBeGreaterThan(10) // the fold wrote the shards the 50 emails fall in
+      expect(written.length).toBe(fold + 2) // then the fold's record, and the record after the stopped plan
+    }))
 })
