@@ -493,4 +493,23 @@ describe("Sync", () => {
       // ...and the stopped plan only the record.
       expect(written[1]).toEqual([StateKeys.audience("vip" as AudienceKey)])
     }))
+  it.effect("journal entries older than the shards' epoch are deleted, never replayed", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      const vip = "vip" as AudienceKey
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.untilQuiet
+      yield* h.send([event("vip", "u1", ["a@example.com"], false)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual([])
+      // Left by a tick that wrote its shards and stopped before deleting its journal: "a is on the list".
+      const epoch = JSON.parse(Option.getOrThrow(yield* h.inner.get(StateKeys.audience(vip)))).journalEpoch as number
+      expect(epoch).toBeGreaterThan(0)
+      const stale = StateKeys.journal(vip, epoch - 1, 0)
+      yield* h.inner.set(stale, JSON.stringify([{ _tag: "MembershipConfirmed", emails: ["a@example.com"], synced: true }]))
+      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.untilQuiet
+      expect(yield* h.control.members("vip")).toEqual(["a@example.com"])
+      expect(yield* h.inner.get(stale)).toEqual(Option.none())
+    }))
 })
