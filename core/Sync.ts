@@ -1,7 +1,7 @@
 // One sync tick for one Marketo instance (the caller holds the instance's sync lease):
 // fold the inbox into ledger shards, then for each audience with work plan and apply, journaling
 // every step's effects so a tick stopped anywhere resumes on the next one with nothing lost.
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Data, Effect, Option, Schema } from "effect"
 import { type AudienceRecord, type SyncError } from "./AudienceRecord.js"
 import {
   collectDelta,
@@ -285,12 +285,21 @@ const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: Audience
   return yield* flush(next, shards, all)
 })
 
-const syncError = (error: MarketoError, at: number): SyncError =>
+/**
+ * A step died: a bug in planning or interpreting. The audience stops with it as its lastError,
+ * loud in the logs, and the other audiences go on rather than one audience stopping every tick.
+ */
+class StepDefect extends Data.TaggedError("StepDefect")<{ readonly code: "defect"; readonly message: string }> {}
+
+const asStepDefect = (defect: unknown) =>
+  Effect.fail(new StepDefect({ code: "defect", message: (defect instanceof Error ? defect.message : String(defect)).slice(0, 500) }))
+
+const syncError = (error: MarketoError | StepDefect, at: number): SyncError =>
   error._tag === "BudgetExhausted"
     ? { tag: error._tag, code: error.reason === "marketo-607" ? "607" : "quota", message: `daily budget spent; resumes at ${new Date(error.resumesAt).toISOString()}`, at }
     : { tag: error._tag, code: error.code, message: error.message, at }
 
-const stopFor = (error: MarketoError): StopReason | undefined =>
+const stopFor = (error: MarketoError | StepDefect): StopReason | undefined =>
   error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
 
 /** The port, counting the calls made through it (a failed call was still spent). */
@@ -331,14 +340,16 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
       recordOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]
     }
     const before = counter.calls
-    const outcome = yield* Effect.either(applyStep(step, context).pipe(Effect.provideService(MarketoApi, api)))
+    const outcome = yield* Effect.either(
+      applyStep(step, context).pipe(Effect.provideService(MarketoApi, api), Effect.catchAllDefect(asStepDefect))
+    )
     const stepCalls = counter.calls - before
     if (outcome._tag === "Left") {
       const error = outcome.left
       if (error._tag === "StateNotVisible" || error._tag === "StateStoreFailure") return yield* Effect.fail(error)
       failure = syncError(error, yield* Clock.currentTimeMillis)
       stop = stopFor(error)
-      yield* Effect.logWarning("step failed").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag, calls: stepCalls, outcome: "failed" }))
+      yield* (error._tag === "StepDefect" ? Effect.logError("step died") : Effect.logWarning("step failed")).pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag, calls: stepCalls, outcome: "failed" }))
       break
     }
     const effects = outcome.right

@@ -512,4 +512,18 @@ describe("Sync", () => {
       expect(yield* h.control.members("vip")).toEqual(["a@example.com"])
       expect(yield* h.inner.get(stale)).toEqual(Option.none())
     }))
+  it.effect("a step that dies (a bug) stops its audience with the error recorded; the others go on", () =>
+    Effect.gen(function*() {
+      // A Marketo answer the interpreter cannot explain: no lead id and no reason for the email.
+      const h = yield* harness(undefined, undefined, (api) => ({
+        ...api,
+        upsertLeads: (emails) => (emails.includes("bug@example.com" as Email) ? Effect.succeed([]) : api.upsertLeads(emails))
+      }))
+      yield* h.send([event("alpha", "u1", ["bug@example.com"], true), event("beta", "u2", ["ok@example.com"], true)])
+      const summary = yield* h.tick()
+      expect(summary.audiences.map((a) => [a.audience, a.error?.tag])).toEqual([["alpha", "StepDefect"], ["beta", undefined]])
+      expect(summary.audiences[0]?.error?.message).toContain("no lead id known for 1 email(s), e.g. bug@example.com")
+      expect(Option.getOrThrow(yield* h.provide(getAudience("alpha" as AudienceKey))).lastError).toMatchObject({ tag: "StepDefect", code: "defect" })
+      expect(yield* h.control.members("beta")).toEqual(["ok@example.com"])
+    }))
 })
