@@ -92,7 +92,15 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
   const add: Array<PlannedEmail> = []
   const remove: Array<PlannedEmail> = []
   for (const n of shardsWithWork(record)) {
-    if (add.length >= limits.maxAdds && remove.length >= limits.maxRemoves) break
+    const addsFull = add.length >= limits.maxAdds
+    const removesFull = remove.length >= limits.maxRemoves
+    if (addsFull && removesFull) break
+    // Read a shard only for work of a kind still under its cap: once the adds are full, a
+    // million-member audience must not be read whole looking for removes.
+    const counts = record.shards[String(n)]
+    const removesHere = record.removal === "empty" ? (counts?.synced ?? 0) > 0 : (counts?.pendingRemove ?? 0) > 0
+    const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
+    if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
     const shard = shards.get(n) ?? (yield* loadShards(record.key, [n])).get(n)!
     shards.set(n, shard)
     // An audience removed with "empty" wants nobody: every email on the list leaves it.

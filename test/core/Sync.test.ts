@@ -526,4 +526,22 @@ describe("Sync", () => {
       expect(Option.getOrThrow(yield* h.provide(getAudience("alpha" as AudienceKey))).lastError).toMatchObject({ tag: "StepDefect", code: "defect" })
       expect(yield* h.control.members("beta")).toEqual(["ok@example.com"])
     }))
+  it.effect("reads shards only while the delta caps leave room, and syncs a capped audience over several ticks", () =>
+    Effect.gen(function*() {
+      const reads: Array<string> = []
+      const h = yield* harness(undefined, (s) => ({
+        ...s,
+        getMany: (keys) => Effect.zipRight(Effect.sync(() => reads.push(...keys.filter((k) => k.includes("/shard/")))), s.getMany(keys))
+      }))
+      yield* h.send(Array.from({ length: 300 }, (_, i) => event("vip", `u${i}`, [`u${i}@example.com`], true)))
+      yield* h.tick({ ...settings, deadline: 0 }) // fold only
+      reads.length = 0
+      const capped = { ...settings, deltaLimits: { maxAdds: 20, maxRemoves: 30_000 } }
+      const first = yield* h.tick(capped)
+      expect(first.audiences[0]?.added).toBeGreaterThanOrEqual(20)
+      expect(first.audiences[0]?.added).toBeLessThan(40)
+      expect(reads.length).toBeLessThan(8) // of the 64 shards the 300 emails fall in
+      for (let i = 0; i < 30 && (yield* h.control.members("vip")).length < 300; i++) yield* h.tick(capped)
+      expect((yield* h.control.members("vip")).length).toBe(300)
+    }))
 })
