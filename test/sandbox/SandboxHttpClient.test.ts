@@ -1,5 +1,6 @@
 // The Marketo client over the in-process sandbox: no network, time from TestClock.
 import { describe, expect, it } from "@effect/vitest"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
@@ -8,6 +9,7 @@ import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
 import type { Email } from "../../core/Email.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
+import * as SandboxHttpClient from "./SandboxHttpClient.js"
 import { layerSandboxHttpClient, sandboxHttpClient } from "./SandboxHttpClient.js"
 import { SandboxModel } from "./SandboxModel.js"
 
@@ -57,6 +59,34 @@ describe("sandbox as an in-process HttpClient", () => {
       expect(codes.filter((c) => c === "ok")).toHaveLength(10)
       expect(codes.filter((c) => c === "615")).toHaveLength(15)
       expect(sandbox.inFlight).toBe(0)
+    }))
+
+  it.effect("as a layer: the same token until TestClock reaches its hour, then 602 for it and a new token", () =>
+    Effect.gen(function*() {
+      const sandbox = new SandboxModel()
+      const tokenUrl = "http://sandbox.local/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret"
+      yield* Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        const token = () => client.get(tokenUrl).pipe(Effect.flatMap((r) => r.json), Effect.map((b) => b as { access_token: string; expires_in: number }))
+        const lists = (t: string) =>
+          client.execute(HttpClientRequest.get("http://sandbox.local/rest/v1/lists.json").pipe(HttpClientRequest.bearerToken(t))).pipe(
+            Effect.flatMap((r) => r.json),
+            Effect.map((b) => (b as { errors?: Array<{ code: string }> }).errors?.[0]?.code ?? "ok")
+          )
+        const first = yield* token()
+        expect(first.expires_in).toBe(3599)
+        yield* TestClock.adjust("3599 seconds")
+        const again = yield* token()
+        expect(again.access_token).toBe(first.access_token)
+        expect(again.expires_in).toBe(0)
+        expect(yield* lists(first.access_token)).toBe("ok")
+        yield* TestClock.adjust("1 second")
+        expect(yield* lists(first.access_token)).toBe("602")
+        const renewed = yield* token()
+        expect(renewed.access_token).not.toBe(first.access_token)
+        expect(renewed.expires_in).toBe(3599)
+        expect(yield* lists(renewed.access_token)).toBe("ok")
+      }).pipe(Effect.provide(SandboxHttpClient.layer(sandbox)))
     }))
 
   it.effect("reads streamed request bodies", () =>

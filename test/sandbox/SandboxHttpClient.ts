@@ -71,3 +71,7 @@ export const sandboxHttpClient = (sandbox: SandboxModel) =>
   )
 
 export const layerSandboxHttpClient = (sandbox: SandboxModel) => Layer.succeed(HttpClient.HttpClient, sandboxHttpClient(sandbox))
+
+/** `import * as SandboxHttpClient from "./SandboxHttpClient.js"` then `SandboxHttpClient.layer(sandbox)`. */
+export const make = sandboxHttpClient
+export const layer = layerSandboxHttpClient

@@ -4,6 +4,7 @@
 // with each request and faults come from a seeded generator, so a test replays exactly. No I/O:
 // the HTTP shell (server.ts) and the in-process HttpClient (SandboxHttpClient.ts) wrap it.
 import { csvDocument, parseCsv } from "../../core/Csv.js"
+import { centralDate, centralDay, nextCentralMidnight } from "./CentralTime.js"
 import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
 import { type FaultKind, type FaultRule, Faults, type FaultsState, faultsState } from "./SandboxFaults.js"
 
@@ -99,12 +100,6 @@ const knownPaths = [
 /** `GET /rest/v1/lists/{id}/leads.json`: one key per endpoint for the counters. */
 export const endpointOf = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/\/\d+(?=[/.])/g, "/{id}")}`
 
-/** Midnight US Central (America/Chicago) as a day number, so the quota resets there. */
-const centralDay = (now: number) => {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone: "America/Chicago", year: "numeric", month: "2-digit", day: "2-digit" }).format(now)
-  return parts
-}
-
 /**
  * Everything the model knows, as plain data (Maps and Sets included), so a state can be copied
  * with `structuredClone` and a call replayed from it: see `step`.
@@ -119,7 +114,8 @@ export interface SandboxState {
   /** Times of the counted calls in the current rolling window. */
   window: Array<number>
   usedToday: number
-  day: string
+  /** The Chicago day `usedToday` belongs to (the quota resets at midnight US Central). */
+  day: number
   lists: Map<number, List>
   leads: Map<number, Lead>
   byEmail: Map<string, Array<number>>
@@ -140,7 +136,7 @@ const initialState = (config: SandboxConfig, seed: number): SandboxState => ({
   currentToken: undefined,
   window: [],
   usedToday: 0,
-  day: "",
+  day: -1,
   lists: new Map(),
   leads: new Map(),
   byEmail: new Map(),
@@ -228,6 +224,11 @@ export class SandboxModel {
     this.clockOffsetMillis += millis
   }
 
+  /** Makes the model's time `target` at the shell's clock reading `clock` (time may go backwards). */
+  setClock(target: number, clock: number) {
+    this.clockOffsetMillis = target - clock
+  }
+
   /** Extra latency the shell should add to this call (config plus `latency` faults). */
   latencyFor(request: SandboxInput): number {
     const path = new URL(request.url, "http://sandbox.local").pathname
@@ -246,8 +247,12 @@ export class SandboxModel {
     this.s.currentToken = undefined
   }
 
-  /** Calls by endpoint and by outcome (`ok`, a Marketo code, `HTTP 502`, `dropped`), and by both. */
-  counters() {
+  /**
+   * Calls by endpoint and by outcome (`ok`, a Marketo code, `HTTP 502`, `dropped`), and by both.
+   * Given the shell's clock, the window and the day's use are as of that time (they otherwise move
+   * on only with calls), with the next quota reset.
+   */
+  counters(clock?: number) {
     const byEndpoint: Record<string, number> = {}
     const byOutcome: Record<string, number> = {}
     const byEndpointAndOutcome: Record<string, Record<string, number>> = {}
@@ -257,12 +262,14 @@ export class SandboxModel {
       const row = (byEndpointAndOutcome[c.endpoint] ??= {})
       row[c.outcome] = (row[c.outcome] ?? 0) + 1
     }
+    const now = clock === undefined ? undefined : this.now(clock)
     return {
       calls: this.log.length,
       counted: this.log.filter((c) => c.counted).length,
-      usedToday: this.s.usedToday,
-      inWindow: this.s.window.length,
+      usedToday: now === undefined || centralDay(now) === this.s.day ? this.s.usedToday : 0,
+      inWindow: now === undefined ? this.s.window.length : this.s.window.filter((t) => t > now - this.config.windowMillis).length,
       inFlight: this.inFlight,
+      ...(now === undefined ? {} : { now, quotaResetsAt: nextCentralMidnight(now) }),
       byEndpoint,
       byOutcome,
       byEndpointAndOutcome
@@ -522,7 +529,7 @@ export class SandboxModel {
       return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
     }
     if (method === "GET" && path === "/rest/v1/stats/usage.json") {
-      return this.ok([{ date: new Date(now).toISOString().slice(0, 10), total: this.s.usedToday, users: [{ userId: "api-user@example.com", count: this.s.usedToday }] }])
+      return this.ok([{ date: centralDate(now), total: this.s.usedToday, users: [{ userId: "api-user@example.com", count: this.s.usedToday }] }])
     }
     // A known resource asked with the wrong method is 605; anything else is 610.
     if (knownPaths.some((known) => known.test(path))) return this.fail("605", "Request method not supported")

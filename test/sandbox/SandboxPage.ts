@@ -6,9 +6,10 @@ import type { SandboxModel } from "./SandboxModel.js"
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const shownMembers = 200
 
-export const sandboxPage = (model: SandboxModel): string => {
+/** `clock` is the shell's time reading, so the window and the day's use are shown as of now. */
+export const sandboxPage = (model: SandboxModel, clock?: number): string => {
   const snap = model.snapshot()
-  const counters = model.counters()
+  const counters = model.counters(clock)
   const lists = snap.lists.map((l) =>
     `<section><h3>${esc(l.name)} <small>id ${l.id} · folder ${l.folderId} · ${l.members.length} members</small></h3>` +
     `<p>${l.members.slice(0, shownMembers).map(esc).join(", ") || "<em>empty</em>"}${l.members.length > shownMembers ? " …" : ""}</p></section>`
@@ -27,7 +28,8 @@ export const sandboxPage = (model: SandboxModel): string => {
 <title>Marketo sandbox</title><style>body{font:14px system-ui,sans-serif;margin:1rem;max-width:70rem}td,th{padding:.2rem .5rem;text-align:left}
 small{color:#666;font-weight:normal}table{border-collapse:collapse}tr:nth-child(odd){background:#f4f4f4}</style></head><body>
 <h1>Marketo sandbox</h1>
-<p>${counters.calls} calls, ${counters.usedToday} counted today, ${counters.inWindow} in the current 20 s window, ${counters.inFlight} in flight.
+<p>${counters.calls} calls, ${counters.usedToday} of ${model.config.dailyQuota} counted today${counters.quotaResetsAt === undefined ? "" : ` (resets ${new Date(counters.quotaResetsAt).toISOString()})`},
+${counters.inWindow} of ${model.config.callsPerWindow} in the current ${model.config.windowMillis / 1000} s window, ${counters.inFlight} in flight.
 Clock offset ${snap.clockOffsetMillis} ms. ${faults.length === 0 ? "No faults injected." : `Faults: ${esc(JSON.stringify(faults))}`}</p>
 <h2>Folders</h2><ul>${snap.folders.map((f) => `<li>${esc(f.path)} <small>id ${f.id}, ${esc(f.type)}</small></li>`).join("")}</ul>
 <h2>Static lists</h2>${lists || "<p><em>none yet</em></p>"}

@@ -36,6 +36,24 @@ describe("sandbox server", () => {
     expect((await control("clock"))["offsetMillis"]).toBe(3_600_000)
   })
 
+  it("sets its clock to a given time or offset, and reports the window, the day's use and the next quota reset as of then", async () => {
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).success).toBe(true)
+    // 23:59:30 in Chicago on 28 Nov 2026 (UTC-6): the day's one call still counts, the reset is 30 s away.
+    const set = await control("clock", { now: "2026-11-29T05:59:30.000Z" })
+    expect(Math.abs(Number(set["now"]) - Date.UTC(2026, 10, 29, 5, 59, 30))).toBeLessThan(1_000)
+    const before = await control("counters")
+    expect(before["quotaResetsAt"]).toBe(Date.UTC(2026, 10, 29, 6))
+    expect(before["inWindow"]).toBe(0)
+    await control("clock", { nowMillis: Date.UTC(2026, 10, 29, 6, 0, 5) })
+    const after = await control("counters")
+    expect(after["usedToday"]).toBe(0)
+    expect(after["quotaResetsAt"]).toBe(Date.UTC(2026, 10, 30, 6))
+    expect((await control("clock", { offsetMillis: 0 }))["offsetMillis"]).toBe(0)
+    expect((await control("counters"))["inWindow"]).toBe(1)
+    expect((await control("clock", { advanceMillis: "soon" }))["error"]).toContain("advanceMillis must be a number")
+    expect((await control("clock", {}))["error"]).toContain("give advanceMillis")
+  })
+
   it("injects faults by route: 502 without JSON, a dropped connection, revoked tokens", async () => {
     await control("faults", { rules: [{ kind: "502", count: 1 }, { kind: "drop", count: 1 }] })
     const gateway = await api("/rest/v1/lists.json")

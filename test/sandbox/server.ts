@@ -36,14 +36,29 @@ export interface SandboxServerOptions {
 export const startSandboxServer = async (options: SandboxServerOptions = {}): Promise<SandboxServer> => {
   const sandbox = new SandboxModel(options.config ?? {}, options.seed ?? 1)
 
+  // One of: move forward (or back) by `advanceMillis`, set the offset from real time, or set the time itself.
+  const clock = (input: Record<string, unknown>) => {
+    const number = (key: string) => {
+      const value = Number(input[key])
+      if (!Number.isFinite(value)) throw new Error(`${key} must be a number`)
+      return value
+    }
+    if ("advanceMillis" in input) sandbox.advanceClock(number("advanceMillis"))
+    else if ("offsetMillis" in input) sandbox.clockOffsetMillis = number("offsetMillis")
+    else if ("nowMillis" in input) sandbox.setClock(number("nowMillis"), Date.now())
+    else if (typeof input["now"] === "string" && Number.isFinite(Date.parse(input["now"]))) sandbox.setClock(Date.parse(input["now"]), Date.now())
+    else throw new Error("give advanceMillis, offsetMillis, nowMillis or now (ISO 8601)")
+  }
+
   const control = (command: string, method: string, input: Record<string, unknown>): readonly [number, unknown] => {
     if (command === "reset" && method === "POST") {
       sandbox.reset({ ...options.config, ...(input["config"] as object | undefined) }, Number(input["seed"] ?? options.seed ?? 1))
       return [200, { reset: true }]
     }
     if (command === "clock" && (method === "GET" || method === "POST")) {
-      if (method === "POST") sandbox.advanceClock(Number(input["advanceMillis"] ?? 0))
-      return [200, { now: sandbox.now(Date.now()), offsetMillis: sandbox.clockOffsetMillis }]
+      if (method === "POST") clock(input)
+      const now = sandbox.now(Date.now())
+      return [200, { now, nowIso: new Date(now).toISOString(), offsetMillis: sandbox.clockOffsetMillis }]
     }
     if (command === "faults" && method === "POST") {
       sandbox.setFaults((input["rules"] ?? []) as ReadonlyArray<FaultRule>, input["seed"] === undefined ? undefined : Number(input["seed"]))
@@ -54,7 +69,7 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       sandbox.revokeTokens()
       return [200, { ok: true }]
     }
-    if (command === "counters" && method === "GET") return [200, { ...sandbox.counters(), log: sandbox.log.slice(-1000) }]
+    if (command === "counters" && method === "GET") return [200, { ...sandbox.counters(Date.now()), log: sandbox.log.slice(-1000) }]
     if (command === "snapshot" && method === "GET") return [200, sandbox.snapshot()]
     return [404, { error: "unknown sandbox control route" }]
   }
@@ -68,7 +83,7 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
         res.writeHead(status, { "content-type": type })
         res.end(text)
       }
-      if (url === "/" && method === "GET") return send(200, sandboxPage(sandbox), "text/html; charset=utf-8")
+      if (url === "/" && method === "GET") return send(200, sandboxPage(sandbox, Date.now()), "text/html; charset=utf-8")
       if (url.startsWith("/__sandbox/")) {
         const command = url.slice("/__sandbox/".length).split("?")[0] ?? ""
         let input: Record<string, unknown> = {}
