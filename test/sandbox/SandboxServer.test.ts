@@ -54,6 +54,14 @@ describe("sandbox server", () => {
     expect((await control("clock", {}))["error"]).toContain("give advanceMillis")
   })
 
+  it("leaves URI limits to the model: 414 past 8 KiB on the REST API, 30 KB served on the Asset API", async () => {
+    const long = await api(`/rest/v1/leads.json?filterType=email&filterValues=${"a".repeat(20_000)}`)
+    expect(long.status).toBe(414)
+    const asset = await api(`/rest/asset/v1/staticList/byName.json?name=${"a".repeat(30_000)}`)
+    expect(asset.status).toBe(200)
+    expect(((await asset.json()) as { warnings: Array<string> }).warnings).toEqual(["No assets found for the given search criteria."])
+  })
+
   it("injects faults by route: 502 without JSON, a dropped connection, revoked tokens", async () => {
     await control("faults", { rules: [{ kind: "502", count: 1 }, { kind: "drop", count: 1 }] })
     const gateway = await api("/rest/v1/lists.json")

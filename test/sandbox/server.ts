@@ -74,7 +74,9 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
     return [404, { error: "unknown sandbox control route" }]
   }
 
-  const server = createServer((req, res) => {
+  // Node refuses request heads over 16 KiB with its own 431; the model decides URI limits (8 KiB,
+  // 65,536 bytes on the Asset API), so the shell must let longer ones through.
+  const server = createServer({ maxHeaderSize: 1_048_576 }, (req, res) => {
     void (async () => {
       const body = await readBody(req)
       const url = req.url ?? "/"
