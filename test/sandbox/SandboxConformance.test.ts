@@ -43,6 +43,7 @@ describe.skipIf(!openApiPresent)("sandbox answers conform to Adobe's OpenAPI fil
     send("GET", `/rest/asset/v1/staticLists.json?folder=${folderRef(1034)}&offset=0&maxReturn=200`)
     form("POST", `/rest/asset/v1/staticList/${other}/delete.json`, "")
     send("GET", "/rest/v1/lists.json?name=L")
+    send("GET", "/rest/v1/lists.json?batchSize=1")
     send("GET", `/rest/v1/lists/${list}.json`)
     send("GET", "/rest/v1/lists/424242.json")
     const ids = json("POST", "/rest/v1/leads.json", { action: "createOrUpdate", lookupField: "email", input: [{ email: "a@example.com" }, { email: "b@example.com" }, { email: "twin@example.com" }] })

@@ -126,6 +126,12 @@ describe("folders and lists", () => {
     expect(call("GET", `/rest/asset/v1/staticList/${a}.json`).result?.[0]).toMatchObject({ id: a, name: "a", folder: { id: 1034, type: "Folder" } })
     expect(call("GET", `/rest/v1/lists/${a}.json`).result?.[0]).toMatchObject({ id: a, name: "a" })
     expect(call("GET", "/rest/v1/lists.json?name=elsewhere").result?.map((l) => l["name"])).toEqual(["elsewhere"])
+    // Lead Database browsing pages with batchSize and nextPageToken.
+    const first = call("GET", "/rest/v1/lists.json?batchSize=3")
+    expect([first.result?.map((l) => l["name"]), first.moreResult]).toEqual([["a", "b", "c"], true])
+    const rest = call("GET", `/rest/v1/lists.json?batchSize=3&nextPageToken=${first.nextPageToken!}`)
+    expect([rest.result?.map((l) => l["name"]), rest.moreResult, rest.nextPageToken]).toEqual([["elsewhere"], undefined, undefined])
+    expect(codeOf(call("GET", "/rest/v1/lists.json?batchSize=301"))).toBe("1003")
     expect(call("POST", `/rest/asset/v1/staticList/${a}/delete.json`).result).toEqual([{ id: a }])
     expect(codeOf(call("GET", `/rest/v1/lists/${a}.json`))).toBe("1013")
   })

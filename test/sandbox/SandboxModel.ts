@@ -478,8 +478,17 @@ export class SandboxModel {
     if (method === "GET" && path === "/rest/v1/lists.json") {
       const names = params.getAll("name").flatMap((n) => n.split(","))
       const ids = params.getAll("id").flatMap((n) => n.split(",")).map(Number)
-      const lists = [...this.s.lists.values()].filter((l) => (names.length === 0 || names.some((n) => this.sameName(l.name, n))) && (ids.length === 0 || ids.includes(l.id)))
-      return this.ok(lists.map((l) => this.leadDbList(l)))
+      const programs = params.getAll("programName").flatMap((n) => n.split(","))
+      const lists = [...this.s.lists.values()]
+        .filter((l) => names.length === 0 || names.some((n) => this.sameName(l.name, n)))
+        .filter((l) => ids.length === 0 || ids.includes(l.id))
+        .filter((l) => programs.length === 0 || programs.includes(this.leadDbList(l).programName))
+      const size = this.pageSize(params)
+      if (size === undefined) return this.fail("1003", `Invalid batchSize, maximum is ${this.config.batchSize}`)
+      const offset = this.pageOffset(params)
+      if (offset === undefined) return this.fail("1003", "Invalid nextPageToken")
+      const more = offset + size < lists.length
+      return this.ok(lists.slice(offset, offset + size).map((l) => this.leadDbList(l)), more ? { moreResult: true, nextPageToken: btoa(String(offset + size)) } : {})
     }
     if ((m = /^\/rest\/v1\/lists\/(\d+)\.json$/.exec(path)) && method === "GET") {
       const list = this.s.lists.get(Number(m[1]))
