@@ -49,7 +49,7 @@ export interface SandboxConfig {
   /** Leads (emails) and lists that exist before the first call. */
   readonly leads: ReadonlyArray<string>
   readonly lists: ReadonlyArray<SandboxList>
-  /** Latency added to every call by the HTTP shell, in ms. */
+  /** How long the shells hold every answer (identity included), in ms; the call is decided on arrival. */
   readonly latencyMillis: number
 }
 

@@ -89,6 +89,29 @@ describe("sandbox as an in-process HttpClient", () => {
       }).pipe(Effect.provide(SandboxHttpClient.layer(sandbox)))
     }))
 
+  it.effect("decides a call on arrival: a token that expires while latency holds the answer was still good", () =>
+    Effect.gen(function*() {
+      const sandbox = new SandboxModel()
+      sandbox.setFaults([{ kind: "latency", rate: 1, millis: 2_000, pathPrefix: "/rest/" }])
+      const client = sandboxHttpClient(sandbox)
+      const token = (yield* (yield* client.get("http://sandbox.local/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json) as { access_token: string }
+      const call = client.execute(HttpClientRequest.get("http://sandbox.local/rest/v1/lists.json").pipe(HttpClientRequest.bearerToken(token.access_token))).pipe(
+        Effect.flatMap((r) => r.json),
+        Effect.map((b) => (b as { errors?: Array<{ code: string }> }).errors?.[0]?.code ?? "ok")
+      )
+      yield* TestClock.adjust("3599 seconds")
+      const held = yield* Effect.fork(call)
+      yield* TestClock.adjust("1999 millis")
+      expect(sandbox.inFlight).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Fiber.join(held)).toBe("ok")
+      expect(sandbox.log.at(-1)).toMatchObject({ at: 3_599_000, outcome: "ok" })
+      // Arriving one second later, the same token has expired.
+      const late = yield* Effect.fork(call)
+      yield* TestClock.adjust("2 seconds")
+      expect(yield* Fiber.join(late)).toBe("602")
+    }))
+
   it.effect("reads streamed request bodies", () =>
     Effect.gen(function*() {
       const sandbox = new SandboxModel()

@@ -56,10 +56,12 @@ export const sandboxHttpClient = (sandbox: SandboxModel) =>
         Effect.sync(() => sandbox.inFlight++),
         () =>
           Effect.gen(function*() {
-            // Latency runs on the Effect clock: under TestClock a test moves time to let it pass.
+            // Decided on arrival, answered after the latency, which runs on the Effect clock:
+            // under TestClock a test moves time to let it pass.
             const latency = sandbox.latencyFor(input)
+            const answer = sandbox.handle(input, yield* Clock.currentTimeMillis)
             if (latency > 0) yield* Effect.sleep(latency)
-            return sandbox.handle(input, yield* Clock.currentTimeMillis)
+            return answer
           }),
         () => Effect.sync(() => sandbox.inFlight--)
       ))

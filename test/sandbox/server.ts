@@ -113,9 +113,11 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       }
       sandbox.inFlight++
       try {
+        // Marketo decides a call when it arrives (token, window, quota, the change itself); the
+        // latency holds the answer, and the call stays in flight until it is sent.
         const latency = sandbox.latencyFor(request)
-        if (latency > 0) await new Promise((r) => setTimeout(r, latency))
         const answer = sandbox.handle(request, Date.now())
+        if (latency > 0) await new Promise((r) => setTimeout(r, latency))
         options.onExchange?.(request, answer)
         if (answer.drop === true) return req.socket.destroy()
         res.writeHead(answer.status, answer.headers)
