@@ -20,6 +20,8 @@ export interface MarketoMemoryState {
   readonly folders: ReadonlyArray<Folder>
   readonly lists: ReadonlyMap<ListId, StaticList & { readonly members: ReadonlySet<LeadId> }>
   readonly leads: ReadonlyMap<LeadId, Email>
+  /** Lead ids by lower-cased email, ascending (several: duplicates). */
+  readonly leadsByEmail: ReadonlyMap<string, ReadonlyArray<LeadId>>
   readonly imports: ReadonlyMap<ImportBatchId, ImportJobState>
   readonly nextId: number
   readonly calls: number
@@ -58,6 +60,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     folders: options.folders ?? [defaultFolder],
     lists: new Map(),
     leads: new Map(),
+    leadsByEmail: new Map(),
     imports: new Map(),
     nextId: 1000,
     calls: 0
@@ -80,14 +83,29 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         })
       }))
 
-  const leadsOf = (s: MarketoMemoryState, email: string) =>
-    [...s.leads.entries()].filter(([, e]) => e === email.toLowerCase()).map(([id]) => id).sort((a, b) => a - b)
+  const leadsOf = (s: MarketoMemoryState, email: string): ReadonlyArray<LeadId> => s.leadsByEmail.get(email.toLowerCase()) ?? []
 
-  const upsertOne = (s: MarketoMemoryState, email: Email): readonly [LeadId, MarketoMemoryState, "created" | "updated"] => {
-    const existing = leadsOf(s, email)[0]
-    if (existing !== undefined) return [existing, s, "updated"]
-    const id = s.nextId as LeadId
-    return [id, { ...s, nextId: s.nextId + 1, leads: new Map(s.leads).set(id, email.toLowerCase() as Email) }, "created"]
+  /** The leads of one call: the maps are copied once per call, not once per lead. */
+  const leadDraft = (s: MarketoMemoryState) => {
+    const leads = new Map(s.leads)
+    const byEmail = new Map(s.leadsByEmail)
+    let nextId = s.nextId
+    const create = (email: string): LeadId => {
+      const id = nextId++ as LeadId
+      const lower = email.toLowerCase()
+      leads.set(id, lower as Email)
+      byEmail.set(lower, [...(byEmail.get(lower) ?? []), id])
+      return id
+    }
+    return {
+      find: (email: string): ReadonlyArray<LeadId> => byEmail.get(email.toLowerCase()) ?? [],
+      create,
+      upsert: (email: string): readonly [LeadId, "created" | "updated"] => {
+        const existing = byEmail.get(email.toLowerCase())?.[0]
+        return existing !== undefined ? [existing, "updated"] : [create(email), "created"]
+      },
+      into: (base: MarketoMemoryState): MarketoMemoryState => ({ ...base, leads, leadsByEmail: byEmail, nextId })
+    }
   }
 
   const withMembers = (s: MarketoMemoryState, listId: ListId, members: ReadonlySet<LeadId>): MarketoMemoryState => {
@@ -131,16 +149,15 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
       }),
     upsertLeads: (emails) =>
       call((s) => {
-        let next = s
+        const draft = leadDraft(s)
         const out = emails.map((email) => {
           const refused = options.refuse?.get(email)
           if (refused !== undefined) return { email, status: "skipped" as const, reasons: [{ code: refused, message: "refused" }] }
-          if (leadsOf(next, email).length > 1) return { email, status: "skipped" as const, reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
-          const [leadId, after, status] = upsertOne(next, email)
-          next = after
+          if (draft.find(email).length > 1) return { email, status: "skipped" as const, reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
+          const [leadId, status] = draft.upsert(email)
           return { email, status, leadId }
         })
-        return [out, next]
+        return [out, draft.into(s)]
       }),
     lookupLeads: (emails) => call((s) => [emails.map((email) => ({ email, leadIds: leadsOf(s, email) })), s]),
     addToList: (listId, leadIds) => changeMembership(listId, leadIds, "add"),
@@ -164,19 +181,15 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         if (job.polls === Number.POSITIVE_INFINITY) {
           return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length - job.failures.length, rowsFailed: job.failures.length }, s]
         }
-        let next = s
+        const draft = leadDraft(s)
         const ids: Array<LeadId> = []
         const failures: Array<{ email: string; reason: string }> = []
         for (const email of job.emails) {
           const refused = options.refuse?.get(email)
-          if (refused !== undefined) {
-            failures.push({ email, reason: refused })
-            continue
-          }
-          const [id, after] = upsertOne(next, email)
-          next = after
-          ids.push(id)
+          if (refused !== undefined) failures.push({ email, reason: refused })
+          else ids.push(draft.upsert(email)[0])
         }
+        let next = draft.into(s)
         const list = next.lists.get(job.listId)!
         next = withMembers(next, job.listId, new Set([...list.members, ...ids]))
         next = { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY, failures }) }
@@ -203,8 +216,9 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
     addLead: (email) =>
       Ref.modify(state, (s) => {
-        const id = s.nextId as LeadId
-        return [id, { ...s, nextId: s.nextId + 1, leads: new Map(s.leads).set(id, email.toLowerCase() as Email) }]
+        const draft = leadDraft(s)
+        const id = draft.create(email)
+        return [id, draft.into(s)]
       }),
     addList: (name, folderId, emails = []) =>
       Ref.modify(state, (s) => {
