@@ -23,13 +23,21 @@ export interface StepContext {
 
 const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
 
-/** Same-named folders: a real Folder (not a Program), preferably under Group Lists, lowest id. */
-export const chooseFolder = (folders: ReadonlyArray<Folder>): Option.Option<Folder> =>
-  Option.fromNullable(
-    [...folders]
-      .filter((f) => f.type.toLowerCase() === "folder")
-      .sort((a, b) => Number(!/group lists/i.test(a.path)) - Number(!/group lists/i.test(b.path)) || a.id - b.id)[0]
+/**
+ * Among the folders found by name, deterministically: a real Folder (not a Program; type in any
+ * case), the name exactly as configured before one differing only in case, one under Group Lists
+ * first, then the lowest id.
+ */
+export const chooseFolder = (folders: ReadonlyArray<Folder>, name?: string): Option.Option<Folder> => {
+  const rank = (f: Folder) => [Number(name !== undefined && f.name !== name), Number(!/group lists/i.test(f.path)), f.id] as const
+  const candidates = folders.filter((f) => f.type.toLowerCase() === "folder" && (name === undefined || f.name.toLowerCase() === name.toLowerCase()))
+  return Option.fromNullable(
+    candidates.sort((a, b) => {
+      const [ra, rb] = [rank(a), rank(b)]
+      return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2]
+    })[0]
   )
+}
 
 const resolveFolder = Effect.fn("Interpreter.resolveFolder")(function*(folderName: string) {
   const store = yield* StateStore
@@ -39,7 +47,7 @@ const resolveFolder = Effect.fn("Interpreter.resolveFolder")(function*(folderNam
   )
   if (Option.isSome(cached)) return cached.value.id as FolderId
   const api = yield* MarketoApi
-  const found = chooseFolder(yield* api.findFolders(folderName))
+  const found = chooseFolder(yield* api.findFolders(folderName), folderName)
   if (Option.isNone(found)) {
     return yield* new MarketoRejected({
       code: "710",

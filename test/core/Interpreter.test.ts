@@ -48,6 +48,15 @@ describe("chooseFolder", () => {
     expect(chooseFolder([program, elsewhere])).toEqual(Option.some(elsewhere))
     expect(chooseFolder([program])).toEqual(Option.none())
   })
+
+  it("prefers the name exactly as configured, and ignores folders of another name", () => {
+    const lower = { ...folder(3, "Folder", "/Lead Database/Group Lists/engage audiences"), name: "engage audiences" }
+    const exact = folder(8, "Folder", "/Lead Database/Engage Audiences")
+    const other = { ...folder(1, "Folder", "/Lead Database/Group Lists/Engage"), name: "Engage" }
+    expect(chooseFolder([lower, exact, other], folderName)).toEqual(Option.some(exact))
+    expect(chooseFolder([lower, other], folderName)).toEqual(Option.some(lower))
+    expect(chooseFolder([other], folderName)).toEqual(Option.none())
+  })
 })
 
 describe("Interpreter", () => {
