@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
 import { Clock, Effect, Either, Exit, Fiber, Option, TestClock } from "effect"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../../core/AudienceStatus.js"
 import { decodeEvents } from "../../core/EventDecoder.js"
@@ -51,7 +52,7 @@ const harness = (
         const exit = yield* Effect.exit(tick())
         if (Exit.isSuccess(exit)) {
           summaries.push(exit.value)
-          if (exit.value.inboxFolded === 0 && exit.value.audiences.every((a) => a.stepsDone === 0)) return summaries
+          if (exit.value.inboxFolded === 0 && exit.value.audiences.every((a) => a.stepsDone === 0 && a.error === undefined)) return summaries
         }
       }
       throw new Error("the sync did not become quiet in 30 ticks")
@@ -544,4 +545,53 @@ describe("Sync", () => {
       for (let i = 0; i < 30 && (yield* h.control.members("vip")).length < 300; i++) yield* h.tick(capped)
       expect((yield* h.control.members("vip")).length).toBe(300)
     }))
+  it.effect.prop(
+    "any order, any batching, redeliveries and failed calls: the list ends as the latest word of each user says",
+    [
+      fc.array(
+        fc.record({
+          user: fc.constantFrom("u1", "u2", "u3"),
+          email: fc.constantFrom("a@example.com", "b@example.com", "c@example.com", "d@example.com"),
+          member: fc.boolean(),
+          timestamp: fc.integer({ min: 0, max: 6 })
+        }),
+        { minLength: 1, maxLength: 25 }
+      ),
+      fc.array(fc.nat(), { maxLength: 25 }),
+      fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 4 })
+    ],
+    ([facts, order, failAt]) =>
+      Effect.gen(function*() {
+        const events = facts.map((f, i) => ({
+          type: "identify",
+          userId: f.user,
+          messageId: `p${String(i).padStart(3, "0")}`,
+          timestamp: new Date(Date.UTC(2026, 10, 20) + f.timestamp * 1000).toISOString(),
+          traits: { email: f.email, vip: f.member },
+          context: { personas: { computation_key: "vip", computation_class: "audience" } }
+        }))
+        // Deliveries: every event once in a shuffled order, some again; a tick between batches.
+        const deliveries = [...events.map((e, i) => ({ e, k: order[i] ?? i })), ...order.map((k) => ({ e: events[k % events.length]!, k: k + 1 }))]
+          .sort((a, b) => a.k - b.k)
+          .map((d) => d.e)
+        const h = yield* harness()
+        for (const n of failAt) yield* h.control.failCall(n, new MarketoTransient({ code: "604", message: "timeout" }))
+        for (let i = 0; i < deliveries.length; i += 4) {
+          yield* h.send(deliveries.slice(i, i + 4))
+          yield* Effect.exit(h.tick())
+        }
+        yield* h.untilQuiet
+        // The model: per (user, email), the latest event (time, then message id) decides.
+        const latest = new Map<string, (typeof facts)[number] & { id: string }>()
+        facts.forEach((f, i) => {
+          const id = `p${String(i).padStart(3, "0")}`
+          const key = `${f.user} ${f.email}`
+          const prev = latest.get(key)
+          if (prev === undefined || f.timestamp > prev.timestamp || (f.timestamp === prev.timestamp && id > prev.id)) latest.set(key, { ...f, id })
+        })
+        const expected = [...new Set([...latest.values()].filter((f) => f.member).map((f) => f.email))].sort()
+        expect(yield* h.control.members("vip")).toEqual(expected)
+      }),
+    { fastCheck: { numRuns: 200 }, timeout: 60_000 }
+  )
 })
