@@ -546,7 +546,7 @@ describe("Sync", () => {
       expect((yield* h.control.members("vip")).length).toBe(300)
     }))
   it.effect.prop(
-    "any order, any batching, redeliveries and failed calls: the list ends as the latest word of each user says",
+    "any order, any batching, redeliveries, failed calls and killed ticks: the list ends as the latest word of each user says",
     [
       fc.array(
         fc.record({
@@ -558,7 +558,7 @@ describe("Sync", () => {
         { minLength: 1, maxLength: 25 }
       ),
       fc.array(fc.nat(), { maxLength: 25 }),
-      fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 4 })
+      fc.array(fc.record({ call: fc.integer({ min: 1, max: 12 }), crash: fc.boolean() }), { maxLength: 4 })
     ],
     ([facts, order, failAt]) =>
       Effect.gen(function*() {
@@ -575,7 +575,9 @@ describe("Sync", () => {
           .sort((a, b) => a.k - b.k)
           .map((d) => d.e)
         const h = yield* harness()
-        for (const n of failAt) yield* h.control.failCall(n, new MarketoTransient({ code: "604", message: "timeout" }))
+        for (const { call, crash } of failAt) {
+          yield* (crash ? h.control.crashAtCall(call) : h.control.failCall(call, new MarketoTransient({ code: "604", message: "timeout" })))
+        }
         for (let i = 0; i < deliveries.length; i += 4) {
           yield* h.send(deliveries.slice(i, i + 4))
           yield* Effect.exit(h.tick())
