@@ -1,6 +1,7 @@
 // One sync tick for one Marketo instance (the caller holds the instance's sync lease):
 // fold the inbox into ledger shards, then for each audience with work plan and apply, journaling
-// every step's effects so a tick stopped anywhere resumes on the next one with nothing lost.
+// every step's effects (core/StepJournal.ts) so a tick stopped anywhere resumes on the next one
+// with nothing lost.
 import { Clock, Data, Effect, Option, Schema } from "effect"
 import { type AudienceRecord, type SyncError } from "./AudienceRecord.js"
 import {
@@ -12,7 +13,6 @@ import {
   loadShards,
   newRecord,
   readRecord,
-  shardsImporting,
   withShardCounts
 } from "./AudienceShards.js"
 import type { Email } from "./Email.js"
@@ -25,9 +25,9 @@ import type { MembershipChange } from "./MembershipChange.js"
 import { planAudience } from "./Planner.js"
 import { StateStore } from "./ports/StateStore.js"
 import { groupByShard, shardOf } from "./Sharding.js"
-import { applyEffect, type ShardSet } from "./ShardEffects.js"
+import type { ShardSet } from "./ShardEffects.js"
 import { StateKeys } from "./StateKeys.js"
-import { JournalJson, type StepEffect } from "./StepEffect.js"
+import { absorb, flush, journalStep, replayJournal } from "./StepJournal.js"
 import {
   currentMembers,
   foldWithoutEmail,
@@ -198,93 +198,6 @@ const foldNoEmail = Effect.fn("Sync.foldNoEmail")(function*(audience: AudienceKe
 
 type StopReason = "deadline" | "budget" | "quota"
 
-const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecord => {
-  switch (effect._tag) {
-    case "ListEnsured":
-      return { ...record, listId: effect.listId }
-    case "ImportStarted":
-      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
-    case "ImportEnded":
-      return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
-    default:
-      return record
-  }
-}
-
-const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyArray<number> => {
-  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, record.shardCount)))]
-  switch (effect._tag) {
-    case "ListEnsured":
-      return []
-    case "LeadIdsLearned":
-      return of(effect.ids.map((i) => i.email))
-    case "EmailsRefused":
-      return of(effect.refused.map((r) => r.email))
-    case "MembershipConfirmed":
-    case "ImportStarted":
-      return of(effect.emails)
-    case "ImportEnded":
-      return shardsImporting(record)
-  }
-}
-
-/** Apply effects to the working shards (loading any not yet loaded) and to the record. */
-const absorb = Effect.fn("Sync.absorb")(function*(record: AudienceRecord, shards: ShardSet, effects: ReadonlyArray<StepEffect>) {
-  let next = record
-  for (const effect of effects) {
-    const missing = shardsTouchedBy(next, effect).filter((n) => !shards.has(n))
-    if (missing.length > 0) for (const [n, s] of yield* loadShards(next.key, missing)) shards.set(n, s)
-    applyEffect(shards, next.shardCount, effect)
-    next = recordEffect(next, effect)
-  }
-  return next
-})
-
-const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
-
-/**
- * Write the shards and the record with the next journal epoch, in one atomic write: from then on
- * the journal entries written so far are stale whether or not deleting them (next) succeeds.
- */
-const flush = Effect.fn("Sync.flush")(function*(
-  record: AudienceRecord,
-  shards: ShardSet,
-  journalKeys: ReadonlyArray<string>,
-  asRead: ShardSet = new Map()
-) {
-  const store = yield* StateStore
-  const next = { ...withShardCounts(record, shards), journalEpoch: epochOf(record) + 1 }
-  // Shards read for the delta but left as they were (a plan stopped early) need no write.
-  const changed = [...shards.values()].filter((s) => asRead.get(s.shard) !== s)
-  yield* store.setMany([...changed.map((s) => encodeShard(record.key, s)), encodeRecord(next)])
-  if (journalKeys.length > 0) yield* store.remove(journalKeys)
-  return next
-})
-
-/** A journal left by a stopped tick: fold its effects into the shards before anything else. */
-const replayJournal = Effect.fn("Sync.replayJournal")(function*(record: AudienceRecord) {
-  const store = yield* StateStore
-  const all = yield* store.list(StateKeys.journalPrefix(record.key))
-  if (all.length === 0) return record
-  // Entries of an older epoch were already written into the shards; they only need deleting.
-  const current = StateKeys.journalEpochPrefix(record.key, epochOf(record))
-  const keys = all.filter((k) => k.startsWith(current))
-  const values = yield* store.getMany(keys)
-  const effects: Array<StepEffect> = []
-  for (const key of keys) {
-    const decoded = Option.flatMap(values.get(key) ?? Option.none(), Schema.decodeUnknownOption(JournalJson))
-    // Skipping an entry only makes the ledger forget a step: the next plan does it again.
-    if (Option.isNone(decoded)) yield* Effect.logError("journal entry does not decode; skipped").pipe(Effect.annotateLogs({ key }))
-    else effects.push(...decoded.value)
-  }
-  const shards: ShardSet = new Map()
-  const next = yield* absorb(record, shards, effects)
-  yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(
-    Effect.annotateLogs({ audience: record.key, steps: keys.length, effects: effects.length })
-  )
-  return yield* flush(next, shards, all)
-})
-
 /**
  * A step died: a bug in planning or interpreting. The audience stops with it as its lastError,
  * loud in the logs, and the other audiences go on rather than one audience stopping every tick.
@@ -315,7 +228,6 @@ const countingCalls = (api: MarketoApi["Type"], counter: { calls: number }): Mar
 }
 
 const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecord, settings: SyncSettings) {
-  const store = yield* StateStore
   const counter = { calls: 0 }
   const api = countingCalls(yield* MarketoApi, counter)
   let record = yield* replayJournal(initial)
@@ -354,11 +266,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     }
     const effects = outcome.right
     // The checkpoint: this step's effects alone, one small write, before anything else uses them.
-    if (effects.length > 0) {
-      const key = StateKeys.journal(record.key, epochOf(record), journal.length)
-      yield* store.set(key, Schema.encodeSync(JournalJson)(effects))
-      journal.push(key)
-    }
+    if (effects.length > 0) journal.push(yield* journalStep(record, journal.length, effects))
     record = yield* absorb(record, shards, effects)
     stepsDone++
     record = { ...record, progress: { stepsDone, stepsTotal: plan.steps.length } }
