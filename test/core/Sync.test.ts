@@ -6,7 +6,7 @@ import { decodeEvents } from "../../core/EventDecoder.js"
 import type { AudienceKey, FolderId } from "../../core/Ids.js"
 import { appendInbox } from "../../core/Inbox.js"
 import { MarketoQuotaExhausted, MarketoRateLimited, MarketoTransient } from "../../core/MarketoErrors.js"
-import { BudgetExhausted } from "../../core/ports/RateLimiter.js"
+import { BudgetExhausted, RateLimiter } from "../../core/ports/RateLimiter.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { defaultFolder, makeMarketoMemory, type MarketoMemoryOptions } from "../../core/ports/MarketoApiMemory.js"
 import { StateStore, StateStoreFailure, type StateStoreService } from "../../core/ports/StateStore.js"
@@ -596,4 +596,34 @@ describe("Sync", () => {
       }),
     { fastCheck: { numRuns: 200 }, timeout: 60_000 }
   )
+  it.effect("paced by the rate budget, a tick does what the window allows before its deadline, and the daily quota stops it", () =>
+    Effect.gen(function*() {
+      // The Marketo client takes a permit for every call; here the in-memory port does the same.
+      const limiter = yield* RateLimiter.makeMemory({ callsPerWindow: 5, windowMillis: 20_000, dailyQuota: 12, dailyReserve: 0 })
+      const paced = (api: Api): Api =>
+        Object.fromEntries(
+          Object.entries(api).map(([name, f]) => [name, (...args: Array<unknown>) => limiter.withPermit((f as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))])
+        ) as unknown as Api
+      const h = yield* harness(undefined, undefined, paced)
+      yield* h.send(["a1", "a2", "a3", "a4"].map((key) => event(key, "u1", ["x@example.com"], true)))
+      const start = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(h.tick({ ...settings, deadline: start + 25_000 }))
+      yield* TestClock.adjust("60 seconds")
+      const first = yield* Fiber.join(fiber)
+      // a1 takes 4 calls (folder, list, upsert, add), the others 3 (the folder is cached): 5 go in
+      // the first window, 5 at 20 s, and the step a4 started at 20 s waits for its call until 40 s.
+      // No step starts after the deadline (25 s).
+      expect(first.stoppedBy).toBe("deadline")
+      expect((yield* h.control.state).calls).toBe(11)
+      expect((yield* limiter.status).usedToday).toBe(11)
+      expect(yield* h.control.members("a3")).toEqual(["x@example.com"])
+      expect(yield* h.control.members("a4")).toEqual([])
+      // The next tick has 1 call left today: a4's upsert; its add finds the quota spent.
+      const next = yield* Effect.fork(h.tick({ ...settings, deadline: Number.MAX_SAFE_INTEGER }))
+      yield* TestClock.adjust("60 seconds")
+      const second = yield* Fiber.join(next)
+      expect(second.stoppedBy).toBe("quota")
+      expect((yield* h.control.state).calls).toBe(12)
+      expect(second.audiences.at(-1)?.error).toMatchObject({ tag: "BudgetExhausted", code: "quota" })
+    }))
 })
