@@ -8,6 +8,7 @@ import type { AudienceKey } from "./Ids.js"
 import { planAudience } from "./Planner.js"
 import { StateStore } from "./ports/StateStore.js"
 import type { ShardSet } from "./ShardEffects.js"
+import { pendingJournal } from "./StepJournal.js"
 import { forgetAudience, listRecords, type SyncSettings } from "./Sync.js"
 
 export interface AudienceView {
@@ -61,8 +62,10 @@ export const getAudience = (key: AudienceKey) => Effect.map(readRecord(key), Opt
 export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget">) {
   const record = yield* readRecord(key)
   if (Option.isNone(record)) return Option.none()
+  // What a stopped tick already did (its journal) is not planned again.
   const shards: ShardSet = new Map()
-  const plan = planAudience(yield* collectDelta(record.value, settings.folderName, defaultDeltaLimits, shards))
+  const { record: current } = yield* pendingJournal(record.value, shards)
+  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, shards))
   const calls = planCalls(plan)
   return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
 })

@@ -77,11 +77,15 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
   return next
 })
 
-/** A journal left by a stopped tick: fold its effects into the shards before anything else. */
-export const replayJournal = Effect.fn("StepJournal.replay")(function*(record: AudienceRecord) {
+/**
+ * Apply the journal entries of the record's current epoch (a tick stopped before writing its
+ * shards) to `shards`, loading what they touch. Writes nothing. Returns the record as the entries
+ * leave it, and every journal key found (older epochs included, for deletion).
+ */
+export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record: AudienceRecord, shards: ShardSet) {
   const store = yield* StateStore
   const all = yield* store.list(StateKeys.journalPrefix(record.key))
-  if (all.length === 0) return record
+  if (all.length === 0) return { record, keys: all, steps: 0 }
   // Entries of an older epoch were already written into the shards; they only need deleting.
   const current = StateKeys.journalEpochPrefix(record.key, epochOf(record))
   const keys = all.filter((k) => k.startsWith(current))
@@ -93,12 +97,18 @@ export const replayJournal = Effect.fn("StepJournal.replay")(function*(record: A
     if (Option.isNone(decoded)) yield* Effect.logError("journal entry does not decode; skipped").pipe(Effect.annotateLogs({ key }))
     else effects.push(...decoded.value)
   }
+  return { record: yield* absorb(record, shards, effects), keys: all, steps: keys.length }
+})
+
+/** A journal left by a stopped tick: fold its effects into the shards before anything else. */
+export const replayJournal = Effect.fn("StepJournal.replay")(function*(record: AudienceRecord) {
   const shards: ShardSet = new Map()
-  const next = yield* absorb(record, shards, effects)
+  const pending = yield* pendingJournal(record, shards)
+  if (pending.keys.length === 0) return record
   yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(
-    Effect.annotateLogs({ audience: record.key, steps: keys.length, effects: effects.length })
+    Effect.annotateLogs({ audience: record.key, steps: pending.steps })
   )
-  return yield* flush(next, shards, all)
+  return yield* flush(pending.record, shards, pending.keys)
 })
 
 /** The checkpoint of one applied step: its effects alone, one small write. Returns the key. */

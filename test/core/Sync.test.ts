@@ -626,4 +626,16 @@ describe("Sync", () => {
       expect((yield* h.control.state).calls).toBe(12)
       expect(second.audiences.at(-1)?.error).toMatchObject({ tag: "BudgetExhausted", code: "quota" })
     }))
+  it.effect("a dry run after a killed tick shows only what is left to do", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send(Array.from({ length: 10 }, (_, i) => event("vip", `u${i}`, [`u${i}@example.com`], true)))
+      yield* h.control.crashAtCall(4) // folder, list and upsert are done and journaled; the add is killed
+      expect(Exit.isInterrupted(yield* Effect.exit(h.tick()))).toBe(true)
+      const left = Option.getOrThrow(yield* h.provide(dryRun("vip" as AudienceKey, settings)))
+      expect(left.plan.steps.map((s) => s._tag)).toEqual(["AddToList"])
+      expect(left.calls).toBe(1)
+      const summary = yield* h.tick()
+      expect(summary.audiences[0]).toMatchObject({ stepsDone: 1, calls: 1, added: 10 })
+    }))
 })
