@@ -152,7 +152,9 @@ describe("Sync", () => {
   it.effect("a display name names the list", () =>
     Effect.gen(function*() {
       const h = yield* harness()
-      yield* h.provide(setDisplayName("vip" as AudienceKey, "VIP customers"))
+      expect(yield* Effect.flip(h.provide(setDisplayName("vip" as AudienceKey, "   ")))).toMatchObject({ _tag: "InvalidName" })
+      expect(yield* Effect.flip(h.provide(setDisplayName("vip" as AudienceKey, "x".repeat(256))))).toMatchObject({ _tag: "InvalidName" })
+      yield* h.provide(setDisplayName("vip" as AudienceKey, "  VIP customers "))
       yield* h.send([event("vip", "u1", ["a@example.com"], true)])
       yield* h.untilQuiet
       expect(yield* h.control.members("VIP customers")).toEqual(["a@example.com"])
