@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import { Clock, Effect, Either, Exit, Fiber, Option, TestClock } from "effect"
+import { Clock, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
+import { encodeShard } from "../../core/AudienceShards.js"
+import { LedgerShardJson } from "../../core/LedgerShard.js"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../../core/AudienceStatus.js"
 import { decodeEvents } from "../../core/EventDecoder.js"
 import type { AudienceKey, FolderId } from "../../core/Ids.js"
@@ -639,5 +641,24 @@ describe("Sync", () => {
       expect(left.calls).toBe(1)
       const summary = yield* h.tick()
       expect(summary.audiences[0]).toMatchObject({ stepsDone: 1, calls: 1, added: 10 })
+    }))
+  it.effect("shards are written as plain JSON exactly as their schema encodes them", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ refuse: new Map([["bad@example.com", "1003"]]), pollsUntilComplete: 5 })
+      yield* h.control.addLead("dup@example.com")
+      yield* h.control.addLead("dup@example.com")
+      yield* h.send([event("vip", "d", ["dup@example.com"], true), event("vip", "b", ["bad@example.com"], true), event("vip", "x", ["gone@example.com"], false)])
+      yield* h.tick() // upsert and add: two lead ids for dup, bad refused
+      yield* h.send(Array.from({ length: 700 }, (_, i) => event("vip", `u${i}`, [`u${i}@example.com`], true)))
+      yield* h.tick() // an import, still running
+      const keys = (yield* h.inner.list("aud/vip/shard/"))
+      const values = [...(yield* h.inner.getMany(keys)).values()].map(Option.getOrThrow)
+      const shards = values.map((v) => Schema.decodeUnknownSync(LedgerShardJson)(v))
+      const all = shards.flatMap((s) => Object.values(s.emails))
+      // Every optional field occurs: lead ids (several for one email), a refusal, a running import.
+      expect(all.some((r) => (r.leadIds?.length ?? 0) > 1)).toBe(true)
+      expect(all.some((r) => r.refused !== undefined)).toBe(true)
+      expect(all.some((r) => r.importing !== undefined)).toBe(true)
+      for (const shard of shards) expect(encodeShard(shard.audience, shard)[1]).toBe(Schema.encodeSync(LedgerShardJson)(shard))
     }))
 })
