@@ -55,9 +55,13 @@ export const toView = (record: AudienceRecord): AudienceView => {
   }
 }
 
-export const listAudiences = Effect.map(Effect.suspend(() => listRecords()), (records) => records.map(toView))
+export const listAudiences = Effect.map(Effect.suspend(() => listRecords()), (records) => records.map(toView)).pipe(
+  Effect.withSpan("AudienceStatus.listAudiences")
+)
 
-export const getAudience = (key: AudienceKey) => Effect.map(readRecord(key), Option.map(toView))
+export const getAudience = Effect.fn("AudienceStatus.getAudience")(function*(key: AudienceKey) {
+  return Option.map(yield* readRecord(key), toView)
+})
 
 export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget">) {
   const record = yield* readRecord(key)
