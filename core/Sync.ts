@@ -227,7 +227,15 @@ const countingCalls = (api: MarketoApi["Type"], counter: { calls: number }): Mar
   return counted as MarketoApi["Type"]
 }
 
-const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecord, settings: SyncSettings) {
+/** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
+const isFolderMissing = (failure: SyncError) => failure.tag === "MarketoRejected" && failure.code === "710"
+
+const syncAudience = Effect.fn("Sync.audience")(function*(
+  initial: AudienceRecord,
+  settings: SyncSettings,
+  /** Already found this tick: other audiences do not spend a call each to learn it again. */
+  folderMissing: SyncError | undefined
+) {
   const counter = { calls: 0 }
   const api = countingCalls(yield* MarketoApi, counter)
   let record = yield* replayJournal(initial)
@@ -245,6 +253,10 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
   for (const step of plan.steps) {
     if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
       stop = "deadline"
+      break
+    }
+    if (step._tag === "EnsureFolder" && folderMissing !== undefined) {
+      failure = { ...folderMissing, at: yield* Clock.currentTimeMillis }
       break
     }
     const context = {
@@ -303,7 +315,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(initial: AudienceRecor
     remaining,
     ...(failure === undefined ? {} : { error: { tag: failure.tag, code: failure.code, message: failure.message } })
   }
-  return { tick, stop }
+  return { tick, stop, folderMissing: failure !== undefined && isFolderMissing(failure) ? failure : folderMissing }
 })
 
 const hasWork = (record: AudienceRecord) =>
@@ -352,6 +364,7 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined
   const { records, withJournal } = yield* scanAudiences()
+  let folderMissing: SyncError | undefined
   for (const record of records) {
     // Journal entries left behind (a tick stopped before or after writing its shards) are
     // replayed or deleted even when the audience has nothing else to do.
@@ -360,7 +373,8 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
       stoppedBy = "deadline"
       break
     }
-    const { stop, tick } = yield* syncAudience(record, settings)
+    const { folderMissing: missing, stop, tick } = yield* syncAudience(record, settings, folderMissing)
+    folderMissing = missing
     audiences.push(tick)
     if (record.removal === "empty" && tick.error === undefined) yield* forgetIfEmptied(record.key)
     if (stop !== undefined) {

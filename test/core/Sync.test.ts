@@ -165,10 +165,15 @@ describe("Sync", () => {
   it.effect("says so when the folder does not exist", () =>
     Effect.gen(function*() {
       const h = yield* harness({ folders: [] })
-      yield* h.send([event("vip", "u1", ["a@example.com"], true)])
+      yield* h.send(["vip", "news", "beta"].map((key) => event(key, "u1", ["a@example.com"], true)))
       const summary = yield* h.tick()
-      expect(summary.audiences[0]?.error).toMatchObject({ code: "710" })
+      expect(summary.audiences.map((a) => a.error?.code)).toEqual(["710", "710", "710"])
       expect(summary.audiences[0]?.error?.message).toMatch(/create it under Lead Database → Group Lists/)
+      // Learned once per tick: the other audiences record it without a call of their own.
+      expect(summary.calls).toBe(1)
+      expect((yield* h.control.state).calls).toBe(1)
+      const news = Option.getOrThrow(yield* h.provide(getAudience("news" as AudienceKey)))
+      expect(news.lastError).toMatchObject({ tag: "MarketoRejected", code: "710" })
     }))
 
   it.effect("imports a large delta, confirms it by polling on a later tick", () =>
