@@ -1,7 +1,8 @@
-// The worker's settings, read from wrangler vars and secrets on every invocation and checked:
-// a missing or invalid one is named (never its value), and only the parts that need it stop.
-import { Either, Redacted } from "effect"
-import { normalizeEndpoint } from "../adapters/marketo/Endpoint.js"
+// The worker's settings, read from wrangler vars and secrets on every invocation and checked with
+// effect's Config and Schema. A missing or invalid setting is named (never its value, and never a
+// secret) and only the parts that need it stop: the admin API and the cron tick report it.
+import { Config, ConfigError, ConfigProvider, Effect, Either, Redacted, Schema } from "effect"
+import { endpointConfig } from "../adapters/marketo/MarketoConfig.js"
 
 /** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
 export type WorkerEnv = Env & {
@@ -27,54 +28,118 @@ export interface MarketoSettings {
   readonly dailyReserve: number
 }
 
-const text = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value.trim())
+/** The documented defaults (wrangler.toml sets the same values as vars). */
+export const defaults = {
+  folder: "Engage Audiences",
+  callsPer20s: 50,
+  maxConcurrency: 5,
+  dailyQuota: 50_000,
+  /** 10% of the default quota, left for the instance's other integrations. */
+  dailyReserve: 5_000
+} as const
 
-const positiveInt = (name: string, raw: string | undefined, fallback: number, problems: Array<string>) => {
-  if (text(raw) === undefined) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) {
-    problems.push(`${name} must be a positive whole number, got "${String(raw).slice(0, 20)}"`)
-    return fallback
+/** Env values as a ConfigProvider; blank values count as not set. Bindings (KV, DO) are skipped. */
+const providerOf = (env: WorkerEnv) =>
+  ConfigProvider.fromMap(
+    new Map(Object.entries(env).flatMap(([k, v]) => (typeof v === "string" && v.trim() !== "" ? [[k, v.trim()] as const] : [])))
+  )
+
+const wholeNumber = (min: number, max: number, why = "") =>
+  Schema.NumberFromString.pipe(Schema.int(), Schema.between(min, max)).annotations({
+    message: () => ({ message: `must be a whole number from ${min} to ${max}${why}`, override: true })
+  })
+
+const hints: Record<string, string> = {
+  MARKETO_ENDPOINT: "Admin → Web Services → REST API endpoint",
+  MARKETO_CLIENT_ID: "the LaunchPoint service's Client Id",
+  MARKETO_CLIENT_SECRET: "wrangler secret put MARKETO_CLIENT_SECRET"
+}
+
+/** The first message of a ConfigError, prefixed by the setting's name. No value is ever part of it. */
+const describe = (name: string, error: ConfigError.ConfigError): string => {
+  if (ConfigError.isMissingDataOnly(error)) return `${name} is not set${hints[name] === undefined ? "" : ` (${hints[name]})`}`
+  const messages: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    switch (e._op) {
+      case "And":
+      case "Or":
+        walk(e.left)
+        walk(e.right)
+        break
+      case "InvalidData":
+      case "SourceUnavailable":
+      case "Unsupported":
+        messages.push(e.message)
+        break
+      case "MissingData":
+        break
+    }
   }
-  return n
+  walk(error)
+  const message = messages[0] ?? "is invalid"
+  // The endpoint's own messages already start with its name.
+  return message.startsWith(name) ? message : `${name} ${message}`
+}
+
+/** Reads each setting on its own, so that every problem is listed, not only the first. */
+const reader = (env: WorkerEnv, problems: Array<string>) => {
+  const provider = providerOf(env)
+  return <A>(name: string, config: Config.Config<A>): A | undefined =>
+    Either.match(Effect.runSync(Effect.either(Effect.withConfigProvider(config, provider))), {
+      onLeft: (error) => {
+        problems.push(describe(name, error))
+        return undefined
+      },
+      onRight: (value) => value
+    })
 }
 
 /** The Marketo side: what a sync tick needs. Every problem is listed, by setting name. */
 export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, ReadonlyArray<string>> => {
   const problems: Array<string> = []
-  const rawEndpoint = text(env.MARKETO_ENDPOINT)
-  let endpoint = ""
-  if (rawEndpoint === undefined) problems.push("MARKETO_ENDPOINT is not set (Admin → Web Services → REST API endpoint)")
-  else Either.match(normalizeEndpoint(rawEndpoint), { onLeft: (p) => problems.push(p), onRight: (e) => (endpoint = e) })
-  const clientId = text(env.MARKETO_CLIENT_ID)
-  if (clientId === undefined) problems.push("MARKETO_CLIENT_ID is not set (the LaunchPoint service's Client Id)")
-  const clientSecret = text(env.MARKETO_CLIENT_SECRET)
-  if (clientSecret === undefined) problems.push("MARKETO_CLIENT_SECRET is not set (wrangler secret put MARKETO_CLIENT_SECRET)")
-  const folder = text(env.MARKETO_FOLDER) ?? "Engage Audiences"
-  const callsPer20s = positiveInt("MARKETO_CALLS_PER_20S", env.MARKETO_CALLS_PER_20S, 50, problems)
-  const maxConcurrency = positiveInt("MARKETO_MAX_CONCURRENCY", env.MARKETO_MAX_CONCURRENCY, 5, problems)
-  const dailyQuota = positiveInt("MARKETO_DAILY_QUOTA", env.MARKETO_DAILY_QUOTA, 50_000, problems)
-  const dailyReserve = text(env.MARKETO_DAILY_RESERVE) === undefined ? 5_000 : Number(env.MARKETO_DAILY_RESERVE)
-  if (!Number.isInteger(dailyReserve) || dailyReserve < 0 || dailyReserve >= dailyQuota) {
-    problems.push(`MARKETO_DAILY_RESERVE must be a whole number from 0 to below MARKETO_DAILY_QUOTA (${dailyQuota})`)
+  const read = reader(env, problems)
+  const endpoint = read("MARKETO_ENDPOINT", endpointConfig)
+  const clientId = read("MARKETO_CLIENT_ID", Config.string("MARKETO_CLIENT_ID"))
+  const clientSecret = read("MARKETO_CLIENT_SECRET", Config.redacted("MARKETO_CLIENT_SECRET"))
+  const folder = read("MARKETO_FOLDER", Config.withDefault(Schema.Config("MARKETO_FOLDER", Schema.String.pipe(Schema.maxLength(255)).annotations({
+    message: () => ({ message: "must be at most 255 characters (a Marketo folder name)", override: true })
+  })), defaults.folder))
+  const callsPer20s = read("MARKETO_CALLS_PER_20S", Config.withDefault(
+    Schema.Config("MARKETO_CALLS_PER_20S", wholeNumber(1, 100, " (Marketo allows 100 per instance, shared by every integration)")),
+    defaults.callsPer20s
+  ))
+  const maxConcurrency = read("MARKETO_MAX_CONCURRENCY", Config.withDefault(
+    Schema.Config("MARKETO_MAX_CONCURRENCY", wholeNumber(1, 10, " (Marketo allows 10 concurrent calls per instance)")),
+    defaults.maxConcurrency
+  ))
+  const dailyQuota = read("MARKETO_DAILY_QUOTA", Config.withDefault(
+    Schema.Config("MARKETO_DAILY_QUOTA", wholeNumber(1, 100_000_000)),
+    defaults.dailyQuota
+  ))
+  const dailyReserve = read("MARKETO_DAILY_RESERVE", Config.withDefault(
+    Schema.Config("MARKETO_DAILY_RESERVE", wholeNumber(0, 100_000_000)),
+    defaults.dailyReserve
+  ))
+  if (dailyQuota !== undefined && dailyReserve !== undefined && dailyReserve >= dailyQuota) {
+    problems.push(`MARKETO_DAILY_RESERVE (${dailyReserve}) must be below MARKETO_DAILY_QUOTA (${dailyQuota})`)
   }
-  if (callsPer20s > 100) problems.push("MARKETO_CALLS_PER_20S must be at most 100 (Marketo's limit per instance)")
-  if (maxConcurrency > 10) problems.push("MARKETO_MAX_CONCURRENCY must be at most 10 (Marketo's limit per instance)")
-  if (problems.length > 0 || clientId === undefined || clientSecret === undefined) return Either.left(problems)
-  return Either.right({
-    endpoint,
-    clientId,
-    clientSecret: Redacted.make(clientSecret),
-    folder,
-    callsPer20s,
-    maxConcurrency,
-    dailyQuota,
-    dailyReserve
-  })
+  if (
+    problems.length > 0 || endpoint === undefined || clientId === undefined || clientSecret === undefined || folder === undefined ||
+    callsPer20s === undefined || maxConcurrency === undefined || dailyQuota === undefined || dailyReserve === undefined
+  ) return Either.left(problems)
+  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve })
 }
+
+const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ""
 
 /** Names of settings that are missing for ingest and admin (never their values). */
 export const credentialProblems = (env: WorkerEnv): ReadonlyArray<string> => [
-  ...(text(env.INGEST_TOKEN) === undefined && text(env.INGEST_SECRET) === undefined ? ["neither INGEST_TOKEN nor INGEST_SECRET is set: ingest refuses every request"] : []),
-  ...(text(env.ADMIN_TOKEN) === undefined ? ["ADMIN_TOKEN is not set: the admin API refuses every request"] : [])
+  ...(!isSet(env.INGEST_TOKEN) && !isSet(env.INGEST_SECRET) ? ["neither INGEST_TOKEN nor INGEST_SECRET is set: ingest refuses every request"] : []),
+  ...(!isSet(env.ADMIN_TOKEN) ? ["ADMIN_TOKEN is not set: the admin API refuses every request"] : [])
+]
+
+/** Every configuration problem: the Marketo side and the credentials. */
+export const configurationProblems = (env: WorkerEnv): ReadonlyArray<string> => [
+  ...Either.match(marketoSettings(env), { onLeft: (p) => p, onRight: () => [] }),
+  ...credentialProblems(env)
 ]
