@@ -1,111 +1,147 @@
 // The admin API (Bearer ADMIN_TOKEN): audiences and their lists, dry-run plans, a sync on demand,
 // display names, and the instance's settings and budget. A configuration problem is an answer
-// here, not a crash: the listing shows it by setting name.
+// here, not a crash: the listing and the status show it by setting name.
 import { Effect, Either, Option, Schema } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../core/AudienceStatus.js"
 import { AudienceKey } from "../core/Ids.js"
 import { Plan } from "../core/Plan.js"
 import { adminAuthorized } from "./Auth.js"
-import { json, problem } from "./Http.js"
+import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
 import { reconcile } from "./Reconcile.js"
+import type { RouteContext } from "./Router.js"
+import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
 
 const encodePlan = Schema.encodeSync(Plan)
 
-const decodeKey = (raw: string) => {
-  try {
-    return Schema.decodeUnknownOption(AudienceKey)(decodeURIComponent(raw))
-  } catch {
-    return Option.none()
-  }
-}
-
-export const admin = async (request: Request, env: WorkerEnv, path: string): Promise<Response> => {
-  if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
-    return problem(401, "missing or invalid admin credentials: send Authorization: Bearer ADMIN_TOKEN", {}, { "www-authenticate": "Basic realm=\"admin\", charset=\"UTF-8\"" })
-  }
-  const settings = marketoSettings(env)
-  const configuration = [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...credentialProblems(env)]
-  const method = request.method
-
-  if (path === "/admin/status" && method === "GET") {
-    const budget = Either.isRight(settings)
-      ? await run(Effect.either(rpcCall("status", () => instanceFor(env, settings.right.endpoint).status())))
-      : undefined
-    return json(200, {
-      configuration: { ok: configuration.length === 0, problems: configuration },
-      folder: Either.isRight(settings) ? settings.right.folder : undefined,
-      endpoint: Either.isRight(settings) ? settings.right.endpoint : undefined,
-      budget: budget !== undefined && Either.isRight(budget) ? budget.right : undefined
-    })
-  }
-  if (Either.isLeft(settings)) {
-    return path === "/admin/audiences" && method === "GET"
-      ? json(200, { audiences: [], configuration })
-      : problem(503, "the worker is not configured", { configuration })
-  }
-  const state = stateLayer(env, settings.right.endpoint)
-  const budget = { callsPerWindow: settings.right.callsPer20s, windowMillis: 20_000 }
-
-  if (path === "/admin/sync") {
-    if (method !== "POST") return problem(405, "/admin/sync accepts POST only", {}, { allow: "POST" })
-    const result = await run(Effect.either(runSync(env, `admin-${crypto.randomUUID()}`)))
-    if (Either.isLeft(result)) return problem(500, "the sync failed; it is retried on the next tick")
-    if (result.right._tag === "Busy") return problem(409, "another sync is running; try again in a minute")
-    if (result.right._tag === "Misconfigured") return problem(503, "the worker is not configured", { configuration: result.right.problems })
-    return json(200, result.right.summary)
-  }
-  if (path === "/admin/audiences") {
-    if (method !== "GET") return problem(405, "/admin/audiences accepts GET only", {}, { allow: "GET" })
-    const audiences = await run(Effect.either(listAudiences.pipe(Effect.provide(state))))
-    return Either.isLeft(audiences)
-      ? problem(503, "state is not readable yet; retry", { detail: audiences.left._tag })
-      : json(200, { audiences: audiences.right, configuration })
-  }
-  const match = /^\/admin\/audiences\/([^/]+)(\/plan|\/name|\/reconcile)?$/.exec(path)
-  if (match === null) return problem(404, `no admin route ${path}`)
-  const key = decodeKey(match[1]!)
-  if (Option.isNone(key)) return problem(400, "the audience key must be 1 to 255 characters")
-  const sub = match[2]
-
-  if (sub === "/name") {
-    if (method !== "PUT") return problem(405, "the name accepts PUT only", {}, { allow: "PUT" })
-    let name: unknown
-    try {
-      name = ((await request.json()) as { name?: unknown }).name
-    } catch {
-      return problem(400, "the body must be JSON like {\"name\": \"VIP customers\"}")
-    }
-    if (typeof name !== "string") return problem(400, "the body must be JSON like {\"name\": \"VIP customers\"}")
-    const set = await run(Effect.either(setDisplayName(key.value, name).pipe(Effect.provide(state))))
-    if (Either.isLeft(set)) return set.left._tag === "InvalidName" ? problem(400, set.left.reason) : problem(503, "the name could not be stored; retry")
-    return json(200, { key: key.value, listName: name.trim() })
-  }
-  if (sub === "/reconcile") return reconcile(request, env, key.value, settings.right)
-  if (sub === undefined && method === "DELETE") {
-    const mode = new URL(request.url).searchParams.get("list") ?? env.AUDIENCE_REMOVAL ?? "keep"
-    if (mode !== "keep" && mode !== "empty") return problem(400, `list must be "keep" or "empty" (AUDIENCE_REMOVAL), got "${mode.slice(0, 20)}"`)
-    const removed = await run(Effect.either(removeAudience(key.value, mode).pipe(Effect.provide(state))))
-    if (Either.isLeft(removed)) return problem(503, "state is not readable yet; retry")
-    if (!removed.right) return problem(404, `no audience "${key.value}"`)
-    return json(200, { audience: key.value, list: mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced" })
-  }
-  if (method !== "GET") return problem(405, `${path} accepts GET and DELETE only`, {}, { allow: "GET, DELETE" })
-  if (sub === "/plan") {
-    const plan = await run(Effect.either(dryRun(key.value, { folderName: settings.right.folder, budget }).pipe(Effect.provide(state))))
-    if (Either.isLeft(plan)) return problem(503, "state is not readable yet; retry")
-    return Option.match(plan.right, {
-      onNone: () => problem(404, `no audience "${key.value}"`),
-      onSome: (p) => json(200, { audience: key.value, calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: encodePlan(p.plan).steps })
-    })
-  }
-  const view = await run(Effect.either(getAudience(key.value).pipe(Effect.provide(state))))
-  if (Either.isLeft(view)) return problem(503, "state is not readable yet; retry")
-  return Option.match(view.right, {
-    onNone: () => problem(404, `no audience "${key.value}"`),
-    onSome: (v) => json(200, v)
+const unauthorized = () =>
+  problem(401, "missing or invalid admin credentials: send Authorization: Bearer ADMIN_TOKEN", {}, {
+    "www-authenticate": "Basic realm=\"admin\", charset=\"UTF-8\""
   })
+
+const notReadable = () => problem(503, "state is not readable yet; retry")
+
+/** A route behind the admin token. */
+const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) =>
+  (await adminAuthorized(context.request, context.env.ADMIN_TOKEN)) ? handle(context) : unauthorized()
+
+interface Configured {
+  readonly context: RouteContext
+  readonly settings: MarketoSettings
+  readonly state: ReturnType<typeof stateLayer>
+  readonly budget: { readonly callsPerWindow: number; readonly windowMillis: number }
 }
+
+/** A route that needs the Marketo settings: 503 naming every problem while they are invalid. */
+const configured = (handle: (c: Configured) => Promise<Response>) =>
+  guarded(async (context) =>
+    Either.match(marketoSettings(context.env), {
+      onLeft: () => Promise.resolve(problem(503, "the worker is not configured", { configuration: configurationProblems(context.env) })),
+      onRight: (settings) =>
+        handle({
+          context,
+          settings,
+          state: stateLayer(context.env, settings.endpoint),
+          budget: { callsPerWindow: settings.callsPer20s, windowMillis: 20_000 }
+        })
+    })
+  )
+
+/** The `:key` parameter as an audience key, or a 400 that says why not. */
+const withKey = (handle: (c: Configured, key: AudienceKey) => Promise<Response>) =>
+  configured((c) =>
+    Option.match(Schema.decodeUnknownOption(AudienceKey)(c.context.params["key"]), {
+      onNone: () => Promise.resolve(problem(400, "the audience key must be 1 to 255 characters")),
+      onSome: (key) => handle(c, key)
+    })
+  )
+
+const budgetOf = async (env: WorkerEnv, settings: MarketoSettings) => {
+  const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, settings.endpoint).status())))
+  return Either.getOrUndefined(status)
+}
+
+export const status = guarded(async ({ env }) => {
+  const settings = marketoSettings(env)
+  const problems = configurationProblems(env)
+  const right = Either.getOrUndefined(settings)
+  return json(200, {
+    configuration: { ok: problems.length === 0, problems },
+    ...(right === undefined ? {} : {
+      endpoint: right.endpoint,
+      folder: right.folder,
+      limits: {
+        callsPer20s: right.callsPer20s,
+        maxConcurrency: right.maxConcurrency,
+        dailyQuota: right.dailyQuota,
+        dailyReserve: right.dailyReserve
+      },
+      budget: (await budgetOf(env, right)) ?? null
+    })
+  })
+})
+
+/** Answers even while the settings are invalid: an empty listing with the problems named. */
+export const audiences = guarded(async ({ env }) => {
+  const configuration = configurationProblems(env)
+  const settings = marketoSettings(env)
+  if (Either.isLeft(settings)) return withFacts(json(200, { audiences: [], configuration }), { configuration: configuration.length })
+  const listed = await run(Effect.either(listAudiences.pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+  return Either.isLeft(listed) ? notReadable() : json(200, { audiences: listed.right, configuration })
+})
+
+export const audience = withKey(async ({ state }, key) => {
+  const view = await run(Effect.either(getAudience(key).pipe(Effect.provide(state))))
+  if (Either.isLeft(view)) return notReadable()
+  return Option.match(view.right, { onNone: () => problem(404, `no audience "${key}"`), onSome: (v) => json(200, v) })
+})
+
+export const plan = withKey(async ({ budget, settings, state }, key) => {
+  const planned = await run(Effect.either(dryRun(key, { folderName: settings.folder, budget }).pipe(Effect.provide(state))))
+  if (Either.isLeft(planned)) return notReadable()
+  return Option.match(planned.right, {
+    onNone: () => problem(404, `no audience "${key}"`),
+    onSome: (p) => json(200, { audience: key, calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: encodePlan(p.plan).steps })
+  })
+})
+
+export const sync = configured(async ({ context }) => {
+  const result = await run(Effect.either(runSync(context.env, `admin-${crypto.randomUUID()}`)))
+  if (Either.isLeft(result)) return problem(500, "the sync failed; it is retried on the next tick")
+  switch (result.right._tag) {
+    case "Busy":
+      return problem(409, "another sync is running; try again in a minute")
+    case "Misconfigured":
+      return problem(503, "the worker is not configured", { configuration: result.right.problems })
+    case "Synced":
+      return json(200, result.right.summary)
+  }
+})
+
+const nameShape = "the body must be JSON like {\"name\": \"VIP customers\"}"
+
+export const rename = withKey(async ({ context, state }, key) => {
+  let name: unknown
+  try {
+    name = ((await context.request.json()) as { name?: unknown } | null)?.name
+  } catch {
+    return problem(400, nameShape)
+  }
+  if (typeof name !== "string") return problem(400, nameShape)
+  const set = await run(Effect.either(setDisplayName(key, name).pipe(Effect.provide(state))))
+  if (Either.isLeft(set)) return set.left._tag === "InvalidName" ? problem(400, set.left.reason) : problem(503, "the name could not be stored; retry")
+  return json(200, { key, listName: name.trim() })
+})
+
+export const remove = withKey(async ({ context, state }, key) => {
+  const mode = new URL(context.request.url).searchParams.get("list") ?? context.env.AUDIENCE_REMOVAL ?? "keep"
+  if (mode !== "keep" && mode !== "empty") return problem(400, `list must be "keep" or "empty" (AUDIENCE_REMOVAL), got "${mode.slice(0, 20)}"`)
+  const removed = await run(Effect.either(removeAudience(key, mode).pipe(Effect.provide(state))))
+  if (Either.isLeft(removed)) return notReadable()
+  if (!removed.right) return problem(404, `no audience "${key}"`)
+  return json(200, { audience: key, list: mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced" })
+})
+
+export const reconcileRoute = withKey(({ context, settings }, key) => reconcile(context.request, context.env, key, settings))

@@ -1,39 +1,49 @@
 // The worker's entry: ingest and admin routes on fetch, a sync tick on every cron trigger.
 // Layers are built per invocation from `env`; nothing is cached at module scope.
-import { admin } from "./Admin.js"
-import { problem } from "./Http.js"
-import { ingest, ingestRoutes } from "./Ingest.js"
+import { Cause, Effect } from "effect"
+import { factsOf, problem } from "./Http.js"
 import { run } from "./Layers.js"
+import { dispatch } from "./Router.js"
+import { routes } from "./Routes.js"
 import type { WorkerEnv } from "./Settings.js"
-import { statusPage } from "./Status.js"
 import { runSync } from "./SyncRun.js"
-import { Effect } from "effect"
 
 export { MarketoInstance } from "./MarketoInstance.js"
 
-const route = async (request: Request, env: WorkerEnv): Promise<Response> => {
-  const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/"
-  if (ingestRoutes.has(path)) return ingest(request, env, path)
-  if (path === "/admin" || path.startsWith("/admin/")) return admin(request, env, path)
-  if (path === "/health") return new Response("ok")
-  if (path === "/" && request.method === "GET") return statusPage(request, env)
-  return problem(404, `no route ${request.method} ${path}`)
+/** One JSON line per request: route, status, time, and what the answer says (never a secret). */
+const logRequest = (request: Request, pattern: string, response: Response, millis: number) => {
+  const line = Effect.annotateLogs({
+    method: request.method,
+    route: pattern,
+    status: response.status,
+    ms: millis,
+    ...factsOf(response)
+  })
+  return run(response.status >= 500 ? line(Effect.logError("request")) : line(Effect.logInfo("request")))
 }
 
 export default {
   fetch: async (request, env) => {
     const started = Date.now()
+    let pattern = "(none)"
     let response: Response
     try {
-      response = await route(request, env)
+      const matched = dispatch(routes, request, env)
+      pattern = matched.pattern
+      response = await matched.response
     } catch (error) {
-      console.log(JSON.stringify({ level: "ERROR", message: "request failed", error: error instanceof Error ? error.name : "unknown" }))
+      await run(Effect.logError("request failed", Cause.die(error)).pipe(Effect.annotateLogs({ method: request.method, route: pattern })))
       response = problem(500, "internal error; nothing was stored from this request")
     }
-    console.log(JSON.stringify({ level: "INFO", message: "request", method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - started }))
+    await logRequest(request, pattern, response, Date.now() - started)
     return response
   },
+  // The tick runs after the handler returns (waitUntil); runSync logs one line with its outcome,
+  // and a misconfigured worker logs the problems and returns instead of failing every minute.
   scheduled: async (controller, env, ctx) => {
-    ctx.waitUntil(run(Effect.ignoreLogged(runSync(env, `cron-${controller.scheduledTime}-${crypto.randomUUID()}`))))
+    const holder = `cron-${controller.scheduledTime}-${crypto.randomUUID()}`
+    ctx.waitUntil(run(runSync(env, holder).pipe(
+      Effect.catchAllCause((cause) => Effect.logError("sync failed; the next tick retries", cause))
+    )))
   }
 } satisfies ExportedHandler<WorkerEnv>
