@@ -46,6 +46,8 @@ describe("ingest", () => {
       for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: basic("nope") }, { authorization: `Bearer ${env.ADMIN_TOKEN}` }]) {
         const response = await post(path, body, headers)
         expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
+        // Segment's routes ask for Basic credentials (the write key); /webhook names its own.
+        expect(response.headers.get("www-authenticate")).toBe(path === "/webhook" ? null : "Basic realm=\"ingest\", charset=\"UTF-8\"")
         expect(await response.text()).not.toContain(env.INGEST_TOKEN)
       }
     }
@@ -65,9 +67,27 @@ describe("ingest", () => {
     expect(await empty.json()).toEqual({ error: "the body holds no events" })
     const big = await post("/v1/batch", JSON.stringify({ batch: [event("u", "a@b.co")], pad: "x".repeat(4 * 1024 * 1024) }), auth)
     expect(big.status).toBe(413)
+    expect(await big.json()).toEqual({ error: "the body is larger than 4194304 bytes (4 MiB); send smaller batches" })
+    // A streamed body with no length is cut off at the cap too, before it is held whole.
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024))
+    let sent = 0
+    const stream = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        if (sent++ < 80) controller.enqueue(chunk)
+        else controller.close()
+      }
+    })
+    const streamed = await SELF.fetch(`${base}/v1/batch`, { method: "POST", body: stream, headers: { "content-type": "application/json", ...auth } })
+    expect(streamed.status).toBe(413)
+    expect(sent).toBeLessThan(80)
     const xml = await SELF.fetch(`${base}/v1/batch`, { method: "POST", body: "<a/>", headers: { "content-type": "application/xml", ...auth } })
     expect(xml.status).toBe(415)
-    expect((await SELF.fetch(`${base}/v1/batch`, { headers: auth })).status).toBe(405)
+    expect(await xml.json()).toEqual({ error: "content-type must be application/json, got \"application/xml\"" })
+    const form = await SELF.fetch(`${base}/webhook`, { method: "POST", body: "a=b", headers: { "content-type": "application/x-www-form-urlencoded", ...auth } })
+    expect(form.status).toBe(415)
+    const get = await SELF.fetch(`${base}/v1/batch`, { headers: auth })
+    expect(get.status).toBe(405)
+    expect(get.headers.get("allow")).toBe("POST")
     expect((await SELF.fetch(`${base}/nowhere`)).status).toBe(404)
   })
 })
