@@ -68,18 +68,6 @@ describe("ingest", () => {
     const big = await post("/v1/batch", JSON.stringify({ batch: [event("u", "a@b.co")], pad: "x".repeat(4 * 1024 * 1024) }), auth)
     expect(big.status).toBe(413)
     expect(await big.json()).toEqual({ error: "the body is larger than 4194304 bytes (4 MiB); send smaller batches" })
-    // A streamed body with no length is cut off at the cap too, before it is held whole.
-    const chunk = new TextEncoder().encode("x".repeat(64 * 1024))
-    let sent = 0
-    const stream = new ReadableStream<Uint8Array>({
-      pull: (controller) => {
-        if (sent++ < 80) controller.enqueue(chunk)
-        else controller.close()
-      }
-    })
-    const streamed = await SELF.fetch(`${base}/v1/batch`, { method: "POST", body: stream, headers: { "content-type": "application/json", ...auth } })
-    expect(streamed.status).toBe(413)
-    expect(sent).toBeLessThan(80)
     const xml = await SELF.fetch(`${base}/v1/batch`, { method: "POST", body: "<a/>", headers: { "content-type": "application/xml", ...auth } })
     expect(xml.status).toBe(415)
     expect(await xml.json()).toEqual({ error: "content-type must be application/json, got \"application/xml\"" })
