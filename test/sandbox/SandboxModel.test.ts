@@ -260,6 +260,33 @@ describe("bulk import", () => {
 })
 
 describe("faults and control", () => {
+  it("fails the next N imports whatever their rows (failImports), then imports again", () => {
+    const m = new SandboxModel({ lists: [{ name: "L" }], importQueuedMillis: 0, importRunningMillis: 10 })
+    const { call, token } = caller(m)
+    const list = call("GET", "/rest/v1/lists.json?name=L").result![0]!["id"] as number
+    m.failImports(1)
+    expect(m.state.failNextImports).toBe(1)
+    const failed = importInto(m, token(), "email\r\nfine@example.com\r\n", 0, list).result![0]!["batchId"] as number
+    expect(call("GET", `/bulk/v1/leads/batch/${failed}.json`, undefined, 20).result?.[0]?.["status"]).toBe("Failed")
+    expect(m.members("L")).toEqual([])
+    const next = importInto(m, token(), "email\r\nfine@example.com\r\n", 30, list).result![0]!["batchId"] as number
+    expect(call("GET", `/bulk/v1/leads/batch/${next}.json`, undefined, 60).result?.[0]?.["status"]).toBe("Complete")
+    expect(m.members("L")).toEqual(["fine@example.com"])
+  })
+
+  it("marks answers from fault rules as injected and names each call's token by its ordinal, never its value", () => {
+    const m = new SandboxModel()
+    const { call, renew, token } = caller(m)
+    m.setFaults([{ kind: "606", count: 1 }, { kind: "revoke", count: 1 }])
+    expect(codeOf(call("GET", "/rest/v1/lists.json"))).toBe("606")
+    expect(codeOf(call("GET", "/rest/v1/lists.json"))).toBe("601")
+    renew()
+    expect(call("GET", "/rest/v1/lists.json").success).toBe(true)
+    const calls = m.log.filter((c) => !c.path.startsWith("/identity/"))
+    expect(calls.map((c) => [c.outcome, c.injected ?? false, c.token])).toEqual([["606", true, 1], ["601", true, 1], ["ok", false, 2]])
+    expect(JSON.stringify(m.log)).not.toContain(token())
+  })
+
   it("hits the next N calls of one endpoint only, answers 502 without JSON, drops, and revokes every token", () => {
     const m = new SandboxModel()
     const { call, raw, renew } = caller(m)

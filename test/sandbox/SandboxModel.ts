@@ -40,6 +40,10 @@ export interface CallRecord {
   /** Marketo's code when the envelope failed, else "ok" (or the HTTP status). */
   readonly outcome: string
   readonly counted: boolean
+  /** The answer came from a fault rule (the soak tells injected 606/615 from real refusals). */
+  readonly injected?: boolean
+  /** The ordinal of the access token the call carried (the n-th token issued), never the token itself. */
+  readonly token?: number
 }
 
 interface List {
@@ -126,6 +130,8 @@ export interface SandboxState {
   /** Calls the shell has admitted and not yet answered (615). */
   inFlight: number
   log: Array<CallRecord>
+  /** Imports started from now on that end Failed (`failImports`), whatever their rows. */
+  failNextImports: number
 }
 
 const initialState = (config: SandboxConfig, seed: number): SandboxState => ({
@@ -145,7 +151,8 @@ const initialState = (config: SandboxConfig, seed: number): SandboxState => ({
   requestCounter: 0,
   tokenCounter: 0,
   inFlight: 0,
-  log: []
+  log: [],
+  failNextImports: 0
 })
 
 /** The model as a function: `state × request × now → state × response`; the given state is left as it was. */
@@ -242,6 +249,11 @@ export class SandboxModel {
     this.faults.set(rules, seed)
   }
 
+  /** The next `count` imports end Failed (as Marketo's do when a file cannot be processed). */
+  failImports(count: number) {
+    this.s.failNextImports = Math.max(0, Math.floor(count))
+  }
+
   revokeTokens() {
     this.s.tokens.clear()
     this.s.currentToken = undefined
@@ -327,13 +339,18 @@ export class SandboxModel {
     const path = url.pathname
     // The Asset API carries `warnings: []` on every answer, failures included.
     this.assetCall = path.startsWith("/rest/asset/")
-    const record = (response: SandboxResponse, counted: boolean): SandboxResponse => {
+    let tokenOrdinal: number | undefined
+    const record = (response: SandboxResponse, counted: boolean, injected = false): SandboxResponse => {
       let outcome = response.drop === true ? "dropped" : response.status === 200 ? "ok" : `HTTP ${response.status}`
       if (response.status === 200 && response.headers["content-type"]?.includes("json")) {
         const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
         if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
       }
-      this.s.log.push({ at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted })
+      this.s.log.push({
+        at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted,
+        ...(injected ? { injected } : {}),
+        ...(tokenOrdinal === undefined ? {} : { token: tokenOrdinal })
+      })
       if (this.s.log.length > 100_000) this.s.log.splice(0, 50_000)
       return response
     }
@@ -342,7 +359,7 @@ export class SandboxModel {
       // Identity answers no envelope codes of its own; only a rule aimed at it (502, drop, …) hits it.
       const fault = this.faults.pick(path, true)
       if (fault === "revoke") this.revokeTokens()
-      else if (fault !== undefined) return record(this.faultResponse(fault), false)
+      else if (fault !== undefined) return record(this.faultResponse(fault), false, true)
       return record(this.identity(request, url, now), false)
     }
     const uriLimit = path.startsWith("/rest/asset/") ? this.config.maxAssetUriBytes : this.config.maxUriBytes
@@ -352,6 +369,8 @@ export class SandboxModel {
 
     const auth = request.headers["authorization"] ?? ""
     const token = /^bearer\s+(.+)$/i.exec(auth)?.[1]
+    const ordinal = token === undefined ? Number.NaN : Number.parseInt(/^([0-9a-f]{8})-0000-4000-8000-[0-9a-f]{12}:sb$/.exec(token)?.[1] ?? "", 16)
+    if (Number.isFinite(ordinal)) tokenOrdinal = ordinal
     if (url.searchParams.has("access_token") && token === undefined) return record(this.fail("601", "Access token invalid"), false)
     if (token === undefined) return record(this.fail("601", "Access token invalid"), false)
     const expiresAt = this.s.tokens.get(token)
@@ -361,10 +380,10 @@ export class SandboxModel {
     const fault = this.faults.pick(path)
     if (fault === "revoke") {
       this.revokeTokens()
-      return record(this.fail("601", "Access token invalid"), false)
+      return record(this.fail("601", "Access token invalid"), false, true)
     }
     // An injected fault stands for a call Marketo refused or lost: it uses no window or quota.
-    if (fault !== undefined) return record(this.faultResponse(fault), false)
+    if (fault !== undefined) return record(this.faultResponse(fault), false, true)
 
     this.s.window = this.s.window.filter((t) => t > now - this.config.windowMillis)
     if (this.s.window.length >= this.config.callsPerWindow) {
@@ -770,7 +789,8 @@ export class SandboxModel {
       header,
       emailAt,
       rows: filled,
-      failed: this.config.failImportsContaining !== undefined && filled.some((r) => r[emailAt] === this.config.failImportsContaining),
+      failed: this.takeImportFailure() ||
+        (this.config.failImportsContaining !== undefined && filled.some((r) => r[emailAt] === this.config.failImportsContaining)),
       applied: false,
       processed: 0,
       warnings: [],
@@ -778,6 +798,12 @@ export class SandboxModel {
     })
     // Adobe's OpenAPI file requires the counters on this answer too.
     return this.ok([{ batchId, importId: String(batchId), status: "Queued", numOfLeadsProcessed: 0, numOfRowsFailed: 0, numOfRowsWithWarning: 0 }])
+  }
+
+  private takeImportFailure(): boolean {
+    if (this.s.failNextImports <= 0) return false
+    this.s.failNextImports--
+    return true
   }
 
   private importState(job: ImportJob, now: number): "Queued" | "Importing" | "Complete" | "Failed" {

@@ -76,6 +76,14 @@ describe("sandbox server", () => {
     expect((await control("faults", { rules: [{ kind: "nonsense" }] }))["error"]).toContain("unknown fault kind")
   })
 
+  it("fails the next imports on /__sandbox/fail-imports, and refuses a count that is not a number", async () => {
+    expect(await control("fail-imports", { count: 2 })).toEqual({ ok: true, count: 2 })
+    expect(server.sandbox.state.failNextImports).toBe(2)
+    expect((await control("fail-imports", { count: "x" }))["error"]).toContain("count must be a number")
+    await control("fail-imports", { count: 0 })
+    expect(server.sandbox.state.failNextImports).toBe(0)
+  })
+
   it("shows configured lists in the snapshot and starts over on reset", async () => {
     await api("/rest/asset/v1/staticLists.json", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `name=fresh&folder=${encodeURIComponent("{\"id\":1034,\"type\":\"Folder\"}")}` })
     const before = (await control("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }

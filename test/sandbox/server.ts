@@ -65,6 +65,12 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       return [200, { ok: true, rules: sandbox.faults.list() }]
     }
     if (command === "faults" && method === "GET") return [200, { rules: sandbox.faults.list() }]
+    if (command === "fail-imports" && method === "POST") {
+      const count = Number(input["count"])
+      if (!Number.isFinite(count) || count < 0) throw new Error("count must be a number >= 0")
+      sandbox.failImports(count)
+      return [200, { ok: true, count: sandbox.state.failNextImports }]
+    }
     if (command === "revoke-tokens" && method === "POST") {
       sandbox.revokeTokens()
       return [200, { ok: true }]
