@@ -249,6 +249,15 @@ export class SandboxModel {
     this.faults.set(rules, seed)
   }
 
+  /**
+   * Sets the calls counted today, as if other integrations had used them (`dailyQuota` of them
+   * makes the next counted call answer 607 until midnight US Central).
+   */
+  useQuota(usedToday: number, clock: number) {
+    this.s.day = centralDay(this.now(clock))
+    this.s.usedToday = Math.max(0, Math.floor(usedToday))
+  }
+
   /** The next `count` imports end Failed (as Marketo's do when a file cannot be processed). */
   failImports(count: number) {
     this.s.failNextImports = Math.max(0, Math.floor(count))

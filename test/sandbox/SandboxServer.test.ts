@@ -76,6 +76,16 @@ describe("sandbox server", () => {
     expect((await control("faults", { rules: [{ kind: "nonsense" }] }))["error"]).toContain("unknown fault kind")
   })
 
+  it("uses up the day's quota on /__sandbox/quota: 607 until midnight US Central, then calls again", async () => {
+    expect(await control("quota", { usedToday: 50_000 })).toEqual({ ok: true, usedToday: 50_000 })
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).errors?.[0]?.code).toBe("607")
+    const { quotaResetsAt, now } = (await control("counters")) as { quotaResetsAt: number; now: number }
+    await control("clock", { advanceMillis: quotaResetsAt - now + 1_000 })
+    token = await getToken()
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).success).toBe(true)
+    expect((await control("quota", { usedToday: -1 }))["error"]).toContain("usedToday must be a number")
+  })
+
   it("fails the next imports on /__sandbox/fail-imports, and refuses a count that is not a number", async () => {
     expect(await control("fail-imports", { count: 2 })).toEqual({ ok: true, count: 2 })
     expect(server.sandbox.state.failNextImports).toBe(2)

@@ -65,6 +65,12 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       return [200, { ok: true, rules: sandbox.faults.list() }]
     }
     if (command === "faults" && method === "GET") return [200, { rules: sandbox.faults.list() }]
+    if (command === "quota" && method === "POST") {
+      const used = Number(input["usedToday"])
+      if (!Number.isFinite(used) || used < 0) throw new Error("usedToday must be a number >= 0")
+      sandbox.useQuota(used, Date.now())
+      return [200, { ok: true, usedToday: sandbox.counters(Date.now()).usedToday }]
+    }
     if (command === "fail-imports" && method === "POST") {
       const count = Number(input["count"])
       if (!Number.isFinite(count) || count < 0) throw new Error("count must be a number >= 0")
