@@ -39,6 +39,11 @@ export const AudienceRecord = Schema.Struct({
     calls: Schema.Number
   })),
   lastError: Schema.optional(SyncError),
+  /**
+   * Epoch ms the oldest change still waiting for the list arrived (when its batch was received):
+   * the scheduler syncs the audience before that change waits past the latency target.
+   */
+  pendingSince: Schema.optional(Schema.Number),
   progress: Schema.optional(Schema.Struct({ stepsDone: Schema.Number, stepsTotal: Schema.Number })),
   /**
    * Which journal entries belong to the shards as written: each write of the shards moves it on,

@@ -26,6 +26,8 @@ export interface AudienceView {
   readonly refused: number
   readonly pending: { readonly add: number; readonly remove: number }
   readonly pendingImports: ReadonlyArray<number>
+  /** Epoch ms the oldest change still waiting arrived. */
+  readonly pendingSince?: number
   readonly lastSync?: AudienceRecord["lastSync"]
   readonly lastError?: AudienceRecord["lastError"]
   readonly progress?: AudienceRecord["progress"]
@@ -48,6 +50,7 @@ export const toView = (record: AudienceRecord): AudienceView => {
     refused: t.refused,
     pending: { add: t.pendingAdd + t.importing, remove: t.pendingRemove },
     pendingImports: record.pendingImports,
+    ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
     ...(record.lastSync === undefined ? {} : { lastSync: record.lastSync }),
     ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
     ...(record.progress === undefined ? {} : { progress: record.progress }),

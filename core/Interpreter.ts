@@ -8,7 +8,7 @@ import { chunkEmailsByBytes } from "./ImportFiles.js"
 import { MarketoRejected } from "./MarketoErrors.js"
 import { MarketoLimits } from "./MarketoLimits.js"
 import type { EmailRecord } from "./LedgerShard.js"
-import type { AddToList, EnsureFolder, EnsureList, ImportLeads, LookupLeads, PollImport, RemoveFromList, Step, UpsertLeads } from "./Plan.js"
+import type { AddToList, EnsureFolder, EnsureList, ImportLeads, PollImport, RemoveFromList, Step } from "./Plan.js"
 import { type Folder, MarketoApi } from "./ports/MarketoApi.js"
 import { StateStore } from "./ports/StateStore.js"
 import { StateKeys } from "./StateKeys.js"
@@ -95,7 +95,12 @@ const requireList = (context: StepContext) =>
 
 const firstCode = (reasons: ReadonlyArray<{ readonly code: string }> | undefined) => reasons?.[0]?.code ?? "unknown"
 
-const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LookupLeads) {
+/** The emails of a lead step: plan steps, or a batch shared by the audiences of a tick (core/SharedLeads.ts). */
+export interface LeadBatch {
+  readonly emails: ReadonlyArray<Email>
+}
+
+export const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LeadBatch) {
   const api = yield* MarketoApi
   const found = yield* api.lookupLeads(step.emails)
   const none = found.filter((f) => f.leadIds.length === 0).map((f) => f.email)
@@ -109,7 +114,7 @@ const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LookupL
 /** Marketo's "multiple leads match": the email has duplicate leads, which a lookup can name. */
 const duplicateLeads = "1007"
 
-const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: UpsertLeads) {
+export const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: LeadBatch) {
   const api = yield* MarketoApi
   const outcomes = yield* api.upsertLeads(step.emails)
   const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []

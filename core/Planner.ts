@@ -51,6 +51,22 @@ const trusted = { disableValidation: true } as const
 
 const asBatch = (emails: ReadonlyArray<Email>) => emails as readonly [Email, ...Array<Email>]
 
+/**
+ * Adds whose lead ids are unknown: by bulk import (with its later poll) only when that is strictly
+ * cheaper than upsert + add, so small deltas take the path that confirms membership soonest and
+ * large ones the path that costs least. Emails a CSV cannot carry safely are always upserted.
+ */
+export const splitUnknownAdds = (unknownAdds: ReadonlyArray<PlannedEmail>, options: PlannerOptions = {}) => {
+  const importable = unknownAdds.filter((e) => isCsvSafe(e.email))
+  const importCalls = 2 * chunkEmailsByBytes(importable.map((e) => e.email)).length
+  const upsertCalls = (count: number) => 2 * Math.ceil(count / MarketoLimits.batchSize)
+  const useImport = options.addPath !== "fastest" && importable.length > 0 &&
+    importCalls + upsertCalls(unknownAdds.length - importable.length) < upsertCalls(unknownAdds.length)
+  return useImport
+    ? { imported: importable, upserted: unknownAdds.filter((e) => !isCsvSafe(e.email)) }
+    : { imported: [] as ReadonlyArray<PlannedEmail>, upserted: unknownAdds }
+}
+
 export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {}): Plan => {
   const { audience } = delta
   const steps: Array<Step> = []
@@ -72,18 +88,13 @@ export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {})
   const unknownAdds = adds.filter((e) => idCount(e) === 0)
   for (const chunk of chunkByLeadIds(knownAdds)) steps.push(new AddToList({ audience, emails: asBatch(chunk) }, trusted))
 
-  const importable = unknownAdds.filter((e) => isCsvSafe(e.email))
-  const importCalls = 2 * chunkEmailsByBytes(importable.map((e) => e.email)).length
-  const upsertCalls = (count: number) => 2 * Math.ceil(count / MarketoLimits.batchSize)
-  const useImport = options.addPath !== "fastest" && importable.length > 0 &&
-    importCalls + upsertCalls(unknownAdds.length - importable.length) < upsertCalls(unknownAdds.length)
-  const upserted = useImport ? unknownAdds.filter((e) => !isCsvSafe(e.email)) : unknownAdds
+  const { imported, upserted } = splitUnknownAdds(unknownAdds, options)
   for (const batch of batches(upserted.map((e) => e.email))) {
     steps.push(new UpsertLeads({ audience, emails: asBatch(batch) }, trusted))
     steps.push(new AddToList({ audience, emails: asBatch(batch) }, trusted))
   }
-  if (useImport) {
-    for (const file of chunkEmailsByBytes(importable.map((e) => e.email))) {
+  if (imported.length > 0) {
+    for (const file of chunkEmailsByBytes(imported.map((e) => e.email))) {
       steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }, trusted))
     }
   }

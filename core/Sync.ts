@@ -22,10 +22,13 @@ import { applyStep } from "./Interpreter.js"
 import { foldShard } from "./Ledger.js"
 import { MarketoApi, type MarketoError } from "./ports/MarketoApi.js"
 import type { MembershipChange } from "./MembershipChange.js"
+import type { AudienceDelta } from "./PlannedEmail.js"
 import { planAudience } from "./Planner.js"
 import { StateStore } from "./ports/StateStore.js"
 import { groupByShard, shardOf } from "./Sharding.js"
 import type { ShardSet } from "./ShardEffects.js"
+import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
+import { effectsFor, planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
 import { StateKeys } from "./StateKeys.js"
 import { absorb, flush, journalStep, replayJournal } from "./StepJournal.js"
 import {
@@ -48,6 +51,11 @@ export interface SyncSettings {
   /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
   readonly maxInboxBytes?: number
   readonly deltaLimits?: DeltaLimits
+  /** What is left of the day's quota: without it every audience with work is synced. */
+  readonly quota?: QuotaView
+  readonly scheduler?: Partial<SchedulerSettings>
+  /** Emails resolved per tick by upserts and lookups shared between audiences (default 3,000). */
+  readonly sharedLeadsMaxEmails?: number
 }
 
 export interface AudienceTick {
@@ -64,7 +72,14 @@ export interface TickSummary {
   readonly inboxFolded: number
   readonly changesFolded: number
   readonly audiences: ReadonlyArray<AudienceTick>
+  /** Every Marketo call of the tick, the shared lead calls included. */
   readonly calls: number
+  /** Upserts and lookups made once for several audiences (core/SharedLeads.ts). */
+  readonly sharedCalls: number
+  /** Audiences with work the scheduler left for a later tick (quota pacing). */
+  readonly deferred: ReadonlyArray<AudienceKey>
+  /** The latency the budget lets the scheduler honour now. */
+  readonly honouredLatencyMillis: number
   readonly stoppedBy?: "deadline" | "budget" | "quota"
 }
 
@@ -103,22 +118,25 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
     }
     entries.push([key, entry.value])
   }
-  const byAudience = new Map<AudienceKey, { changes: Array<MembershipChange>; withoutEmail: Array<InboxEntry["withoutEmail"][number]> }>()
-  const slot = (audience: AudienceKey) => {
+  const byAudience = new Map<AudienceKey, { changes: Array<MembershipChange>; withoutEmail: Array<InboxEntry["withoutEmail"][number]>; receivedAt: number }>()
+  const slot = (audience: AudienceKey, receivedAt: number) => {
     const existing = byAudience.get(audience)
-    if (existing !== undefined) return existing
-    const created = { changes: [], withoutEmail: [] }
+    if (existing !== undefined) {
+      existing.receivedAt = Math.min(existing.receivedAt, receivedAt)
+      return existing
+    }
+    const created = { changes: [], withoutEmail: [], receivedAt }
     byAudience.set(audience, created)
     return created
   }
   for (const [, entry] of entries) {
-    for (const change of entry.changes) slot(change.audience).changes.push(change)
-    for (const member of entry.withoutEmail) slot(member.audience).withoutEmail.push(member)
+    for (const change of entry.changes) slot(change.audience, entry.receivedAt).changes.push(change)
+    for (const member of entry.withoutEmail) slot(member.audience, entry.receivedAt).withoutEmail.push(member)
   }
   let changes = 0
   for (const [audience, batch] of byAudience) {
     changes += batch.changes.length
-    yield* foldAudience(audience, batch.changes, batch.withoutEmail)
+    yield* foldAudience(audience, batch.changes, batch.withoutEmail, batch.receivedAt)
   }
   // Only now, with every fold written, may the entries go: a crash before this re-folds them, harmlessly.
   yield* store.remove(entries.map(([key]) => key))
@@ -128,7 +146,8 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
 const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   audience: AudienceKey,
   changes: ReadonlyArray<MembershipChange>,
-  withoutEmail: InboxEntry["withoutEmail"]
+  withoutEmail: InboxEntry["withoutEmail"],
+  receivedAt: number
 ) {
   const store = yield* StateStore
   const first = changes[0] ?? withoutEmail[0]
@@ -140,7 +159,7 @@ const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   const shards = yield* loadShards(audience, [...groups.keys()])
   // The shards were decoded just now for this fold: folding in place saves copying every record.
   for (const [n, group] of groups) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
-  record = withShardCounts(record, shards)
+  record = withPendingSince(withShardCounts(record, shards), receivedAt)
   const writes: Array<readonly [string, string]> = [...shards.values()].map((s) => encodeShard(audience, s))
   const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
   if (noEmail !== undefined) {
@@ -151,6 +170,16 @@ const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   yield* store.setMany(writes)
   if (noEmail?.legacyKey !== undefined) yield* store.remove([noEmail.legacyKey])
 })
+
+const pendingCount = (record: AudienceRecord) =>
+  Object.values(record.shards).reduce((n, c) => n + c.pendingAdd + c.pendingRemove, 0)
+
+/** Keep the arrival of the oldest change still waiting; none when nothing waits. */
+const withPendingSince = (record: AudienceRecord, arrivedAt: number): AudienceRecord => {
+  const { pendingSince, ...rest } = record
+  if (pendingCount(record) === 0) return rest
+  return { ...rest, pendingSince: Math.min(pendingSince ?? arrivedAt, arrivedAt) }
+}
 
 /**
  * Fold members without email into the touched shards of `aud/<key>/noemail/<n>`; the record's
@@ -230,20 +259,43 @@ const countingCalls = (api: MarketoApi["Type"], counter: { calls: number }): Mar
 /** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
 const isFolderMissing = (failure: SyncError) => failure.tag === "MarketoRejected" && failure.code === "710"
 
+/** An audience read ahead of the shared lead calls: its journal replayed, its delta collected. */
+interface Prepared {
+  readonly record: AudienceRecord
+  readonly shards: ShardSet
+  readonly delta: AudienceDelta
+}
+
+const prepare = Effect.fn("Sync.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
+  const record = yield* replayJournal(initial)
+  const shards: ShardSet = new Map()
+  const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
+  return { record, shards, delta } satisfies Prepared
+})
+
 const syncAudience = Effect.fn("Sync.audience")(function*(
-  initial: AudienceRecord,
+  initial: AudienceRecord | Prepared,
   settings: SyncSettings,
   /** Already found this tick: other audiences do not spend a call each to learn it again. */
-  folderMissing: SyncError | undefined
+  folderMissing: SyncError | undefined,
+  shared: SharedLeads
 ) {
   const counter = { calls: 0 }
   const api = countingCalls(yield* MarketoApi, counter)
-  let record = yield* replayJournal(initial)
-  const shards: ShardSet = new Map()
-  const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
-  const plan = planAudience(delta)
+  const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
+  const { shards } = prepared
   const asRead: ShardSet = new Map(shards)
+  // What the tick's shared upserts and lookups learned for this audience, then its delta again:
+  // the emails they resolved now have lead ids (or are refused, or have no lead to remove).
+  // Journaled like a step, so a tick stopped later does not make those calls again.
+  const learned = effectsFor(prepared.delta, shared)
   const journal: Array<string> = []
+  if (learned.length > 0) journal.push(yield* journalStep(prepared.record, 0, learned))
+  let record = learned.length === 0 ? prepared.record : yield* absorb(prepared.record, shards, learned)
+  const delta = learned.length === 0
+    ? prepared.delta
+    : yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
+  const plan = planAudience(delta)
   let stepsDone = 0
   let added = 0
   let removed = 0
@@ -298,9 +350,15 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
     ...(failure !== undefined ? { lastError: failure } : {})
   }
   const flushed = yield* flush(
-    failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
-      ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
-      : finished,
+    withPendingSince(
+      withShardCounts(
+        failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
+          ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
+          : finished,
+        shards
+      ),
+      now
+    ),
     shards,
     journal,
     asRead
@@ -359,21 +417,73 @@ export const listRecords = Effect.fn("Sync.listRecords")(function*() {
   return (yield* scanAudiences()).records
 })
 
+/** What the scheduler needs to know of an audience, from its record alone. */
+const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
+  const counts = Object.values(record.shards)
+  return {
+    key: record.key,
+    pendingAdd: record.removal === "empty" ? 0 : counts.reduce((n, c) => n + c.pendingAdd, 0),
+    pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
+    ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
+    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
+    hasList: record.listId !== undefined || record.externalListId !== undefined,
+    pendingImports: record.pendingImports.length
+  }
+}
+
+/** What the scheduler would decide now: the status page shows the latency it can honour. */
+export const currentSchedule = Effect.fn("Sync.currentSchedule")(function*(quota: QuotaView | undefined, scheduler: Partial<SchedulerSettings> = {}) {
+  const { records, withJournal } = yield* scanAudiences()
+  const hasJournal = (r: AudienceRecord) => withJournal.has(StateKeys.audience(r.key))
+  const loads = records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  return scheduleTick(loads, yield* Clock.currentTimeMillis, quota, { ...defaultSchedulerSettings, ...scheduler })
+})
+
+/** Emails one tick resolves with shared upserts and lookups (ten calls); larger deltas plan alone. */
+const defaultSharedLeadsMaxEmails = 3_000
+
 export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSettings) {
   const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined
   const { records, withJournal } = yield* scanAudiences()
+  const byKey = new Map(records.map((r) => [r.key, r]))
+  const hasJournal = (r: AudienceRecord) => withJournal.has(StateKeys.audience(r.key))
+  // Journal entries left behind (a tick stopped before or after writing its shards) are
+  // replayed or deleted even when the audience has nothing else to do.
+  const loads = records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler })
+
+  // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
+  const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails
+  const prepared = new Map<AudienceKey, Prepared>()
+  let preparedEmails = 0
+  for (const key of schedule.audiences) {
+    const load = loads.find((l) => l.key === key)!
+    const pending = load.pendingAdd + load.pendingRemove
+    // An audience without its list yet ensures it (and the folder) first: no lead is created for
+    // a list that cannot exist.
+    if (!load.hasList || byKey.get(key)!.removal !== undefined || pending === 0 || preparedEmails + pending > sharedMax) continue
+    prepared.set(key, yield* prepare(byKey.get(key)!, settings))
+    preparedEmails += pending
+  }
+  const sharedCounter = { calls: 0 }
+  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
+  const resolved = sharedCalls(sharedPlan) === 0
+    ? { outcomes: new Map() as SharedLeads, stop: undefined }
+    : yield* resolveSharedLeads(sharedPlan, settings.deadline).pipe(
+      Effect.provideServiceEffect(MarketoApi, Effect.map(MarketoApi, (api) => countingCalls(api, sharedCounter)))
+    )
+  if (resolved.stop === "quota") stoppedBy = "quota"
+
   let folderMissing: SyncError | undefined
-  for (const record of records) {
-    // Journal entries left behind (a tick stopped before or after writing its shards) are
-    // replayed or deleted even when the audience has nothing else to do.
-    if (!hasWork(record) && !withJournal.has(StateKeys.audience(record.key))) continue
+  for (const key of stoppedBy === undefined ? schedule.audiences : []) {
     if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
       stoppedBy = "deadline"
       break
     }
-    const { folderMissing: missing, stop, tick } = yield* syncAudience(record, settings, folderMissing)
+    const record = byKey.get(key)!
+    const { folderMissing: missing, stop, tick } = yield* syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes)
     folderMissing = missing
     audiences.push(tick)
     if (record.removal === "empty" && tick.error === undefined) yield* forgetIfEmptied(record.key)
@@ -386,9 +496,20 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
     inboxFolded: folded.entries,
     changesFolded: folded.changes,
     audiences,
-    calls: audiences.reduce((n, a) => n + a.calls, 0),
+    calls: sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0),
+    sharedCalls: sharedCounter.calls,
+    deferred: schedule.deferred,
+    honouredLatencyMillis: schedule.honouredLatencyMillis,
     ...(stoppedBy === undefined ? {} : { stoppedBy })
   }
-  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({ inbox: summary.inboxFolded, changes: summary.changesFolded, calls: summary.calls, audiences: audiences.length, stoppedBy: stoppedBy ?? "done" }))
+  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({
+    inbox: summary.inboxFolded,
+    changes: summary.changesFolded,
+    calls: summary.calls,
+    sharedCalls: summary.sharedCalls,
+    audiences: audiences.length,
+    deferred: schedule.deferred.length,
+    stoppedBy: stoppedBy ?? "done"
+  }))
   return summary
 })
