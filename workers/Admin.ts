@@ -9,6 +9,7 @@ import { Plan } from "../core/Plan.js"
 import { adminAuthorized } from "./Auth.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
+import { latencyView } from "./Latency.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
 import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
@@ -76,9 +77,13 @@ export const status = guarded(async ({ env }) => {
         callsPer20s: right.callsPer20s,
         maxConcurrency: right.maxConcurrency,
         dailyQuota: right.dailyQuota,
-        dailyReserve: right.dailyReserve
+        dailyReserve: right.dailyReserve,
+        latencyTargetMinutes: right.latencyTargetMinutes
       },
-      budget: (await budgetOf(env, right)) ?? null
+      ...(await (async () => {
+        const budget = await budgetOf(env, right)
+        return { budget: budget ?? null, latency: (await latencyView(env, right, budget)) ?? null }
+      })())
     })
   })
 })

@@ -26,6 +26,8 @@ export interface MarketoSettings {
   readonly maxConcurrency: number
   readonly dailyQuota: number
   readonly dailyReserve: number
+  /** How long a change may wait for its list before the scheduler syncs it whatever the pacing. */
+  readonly latencyTargetMinutes: number
 }
 
 /** The documented defaults (wrangler.toml sets the same values as vars). */
@@ -35,7 +37,8 @@ export const defaults = {
   maxConcurrency: 5,
   dailyQuota: 50_000,
   /** 10% of the default quota, left for the instance's other integrations. */
-  dailyReserve: 5_000
+  dailyReserve: 5_000,
+  latencyTargetMinutes: 5
 } as const
 
 /** Env values as a ConfigProvider; blank values count as not set. Bindings (KV, DO) are skipped. */
@@ -120,14 +123,19 @@ export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, 
     Schema.Config("MARKETO_DAILY_RESERVE", wholeNumber(0, 100_000_000)),
     defaults.dailyReserve
   ))
+  const latencyTargetMinutes = read("SYNC_LATENCY_TARGET_MINUTES", Config.withDefault(
+    Schema.Config("SYNC_LATENCY_TARGET_MINUTES", wholeNumber(1, 1_440, " (minutes a change may wait for its list)")),
+    defaults.latencyTargetMinutes
+  ))
   if (dailyQuota !== undefined && dailyReserve !== undefined && dailyReserve >= dailyQuota) {
     problems.push(`MARKETO_DAILY_RESERVE (${dailyReserve}) must be below MARKETO_DAILY_QUOTA (${dailyQuota})`)
   }
   if (
     problems.length > 0 || endpoint === undefined || clientId === undefined || clientSecret === undefined || folder === undefined ||
-    callsPer20s === undefined || maxConcurrency === undefined || dailyQuota === undefined || dailyReserve === undefined
+    callsPer20s === undefined || maxConcurrency === undefined || dailyQuota === undefined || dailyReserve === undefined ||
+    latencyTargetMinutes === undefined
   ) return Either.left(problems)
-  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve })
+  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes })
 }
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ""

@@ -6,6 +6,7 @@ import { dryRun, listAudiences } from "../core/AudienceStatus.js"
 import { reconcileCalls } from "../core/Reconcile.js"
 import { adminAuthorized } from "./Auth.js"
 import { problem } from "./Http.js"
+import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
 import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
@@ -35,12 +36,14 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
           })))
   }).pipe(Effect.provide(stateLayer(env, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
+  const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
     configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
     folder,
     now,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
+    ...(latency === undefined ? {} : { latency }),
     ...(env.MARKETO_INSTANCE_URL === undefined ? {} : { instanceUrl: env.MARKETO_INSTANCE_URL })
   }
   return html(renderStatusPage(data))

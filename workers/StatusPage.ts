@@ -4,6 +4,7 @@
 // A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
 import type { AudienceView } from "../core/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+import type { LatencyView } from "./Latency.js"
 
 export interface StatusPageData {
   readonly audiences: ReadonlyArray<AudienceView & {
@@ -12,6 +13,7 @@ export interface StatusPageData {
     readonly reconcileCalls?: number
   }>
   readonly budget?: BudgetStatus
+  readonly latency?: LatencyView
   readonly configuration: ReadonlyArray<string>
   readonly folder?: string
   /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
@@ -77,6 +79,11 @@ export const renderStatusPage = (data: StatusPageData): string => {
   const quota = budget === undefined
     ? ""
     : `<p>Marketo calls today: <b>${budget.usedToday}</b> of ${budget.dailyQuota - budget.dailyReserve} (quota ${budget.dailyQuota}, ${budget.dailyReserve} kept for other integrations) · budget ${budget.callsPerWindow} calls per ${budget.windowMillis / 1000} s, ${budget.maxConcurrency} at once${budget.pausedUntil > data.now ? ` · <b>paused</b> until ${esc(new Date(budget.pausedUntil).toISOString())}` : ""}</p>`
+  const latency = data.latency === undefined
+    ? ""
+    : `<p>Changes reach their lists within <b>${data.latency.honouredMinutes} min</b> (target ${data.latency.targetMinutes} min${
+      data.latency.honouredMinutes > data.latency.targetMinutes ? ": the day's remaining quota cannot honour it now" : ""
+    })${data.latency.deferred > 0 ? ` · ${data.latency.deferred} audience${data.latency.deferred === 1 ? "" : "s"} waiting for quota` : ""}</p>`
   const config = data.configuration.length === 0
     ? ""
     : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
@@ -89,6 +96,6 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5re
 button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
 </style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
-${config}${quota}${rows || "<p>No audience has sent events yet.</p>"}
+${config}${quota}${latency}${rows || "<p>No audience has sent events yet.</p>"}
 </body></html>`
 }

@@ -29,6 +29,9 @@ describe("settings", () => {
     ])
     expect(problemsOf({ ...valid, MARKETO_DAILY_QUOTA: "4000" })).toEqual(["MARKETO_DAILY_RESERVE (5000) must be below MARKETO_DAILY_QUOTA (4000)"])
     expect(problemsOf({ ...valid, MARKETO_DAILY_QUOTA: "4000", MARKETO_DAILY_RESERVE: "0" })).toEqual([])
+    const latency = problemsOf({ ...valid, SYNC_LATENCY_TARGET_MINUTES: "0" })
+    expect(latency).toHaveLength(1)
+    expect(latency[0]).toMatch(/^SYNC_LATENCY_TARGET_MINUTES .*minutes a change may wait/)
   })
 
   it("applies the documented defaults; blank values count as not set", () => {
@@ -41,7 +44,8 @@ describe("settings", () => {
       callsPer20s: 50,
       maxConcurrency: 5,
       dailyQuota: 50_000,
-      dailyReserve: 5_000
+      dailyReserve: 5_000,
+      latencyTargetMinutes: 5
     })
     expect(String(settings.clientSecret)).not.toContain("secret")
     expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "t", ADMIN_TOKEN: "a" }))).toEqual([])
