@@ -324,6 +324,38 @@ export class SandboxModel {
     return id
   }
 
+  /** Sees every call as it is logged (the log itself keeps only the latest 50,000 to 100,000). */
+  onCall: ((call: CallRecord) => void) | undefined = undefined
+
+  private logCall(call: CallRecord) {
+    this.s.log.push(call)
+    if (this.s.log.length > 100_000) this.s.log.splice(0, 50_000)
+    this.onCall?.(call)
+  }
+
+  /** Lets imports that have ended by the shell's `clock` take effect, as the next call would. */
+  settleImports(clock: number) {
+    this.advanceImports(this.now(clock))
+  }
+
+  /** Whether any lead of the email is on the list of that name (case as stored). */
+  isMember(listName: string, email: string): boolean {
+    const list = [...this.s.lists.values()].find((l) => l.name === listName)
+    if (list === undefined) return false
+    return (this.s.byEmail.get(email.toLowerCase()) ?? []).some((id) => list.members.has(id))
+  }
+
+  /** The emails on the list of that name, without building a snapshot of everything. */
+  memberEmails(listName: string): Set<string> {
+    const list = [...this.s.lists.values()].find((l) => l.name === listName)
+    const out = new Set<string>()
+    for (const id of list?.members ?? []) {
+      const email = this.s.leads.get(id)?.email
+      if (email !== undefined) out.add(email.toLowerCase())
+    }
+    return out
+  }
+
   // ------------------------------------------------------------------ the request
 
   /**
@@ -334,7 +366,7 @@ export class SandboxModel {
     const path = new URL(request.url, "http://sandbox.local").pathname
     if (path.startsWith("/identity/") || this.inFlight < this.config.maxConcurrency) return undefined
     const response = this.fail("615", "Concurrent access limit reached", path.startsWith("/rest/asset/"))
-    this.s.log.push({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
+    this.logCall({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
     return response
   }
 
@@ -355,12 +387,11 @@ export class SandboxModel {
         const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
         if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
       }
-      this.s.log.push({
+      this.logCall({
         at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted,
         ...(injected ? { injected } : {}),
         ...(tokenOrdinal === undefined ? {} : { token: tokenOrdinal })
       })
-      if (this.s.log.length > 100_000) this.s.log.splice(0, 50_000)
       return response
     }
     this.advanceImports(now)
