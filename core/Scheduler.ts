@@ -87,14 +87,19 @@ export const scheduleTick = (
   loads: ReadonlyArray<AudienceLoad>,
   now: number,
   quota: QuotaView | undefined,
-  settings: SchedulerSettings = defaultSchedulerSettings
+  settings: SchedulerSettings = defaultSchedulerSettings,
+  /**
+   * The inbox holds changes not folded yet (a large load arriving over several ticks): only work
+   * that is due goes now, so a big delta is sent in one import once it has all arrived.
+   */
+  inboxBacklog = false
 ): Schedule => {
   const waiting = loads.filter((l) => l.unfinished || pendingOf(l) > 0 || l.pendingImports > 0)
   const age = (l: AudienceLoad) => (l.pendingSince === undefined ? 0 : now - l.pendingSince)
   const isDue = (l: AudienceLoad) =>
     l.unfinished || l.pendingImports > 0 || age(l) >= settings.latencyTargetMillis - settings.tickIntervalMillis ||
-    // A full batch gains nothing by waiting.
-    pendingOf(l) >= MarketoLimits.batchSize
+    // A full batch gains nothing by waiting, unless more of it is still arriving.
+    (!inboxBacklog && pendingOf(l) >= MarketoLimits.batchSize)
   // Oldest first, within due work and within the rest.
   const byAge = (a: AudienceLoad, b: AudienceLoad) => age(b) - age(a) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   const due = waiting.filter(isDue).sort(byAge)
@@ -124,7 +129,10 @@ export const scheduleTick = (
     } else deferred.push(l.key)
   }
   for (const l of due) take(l, dueCap, true)
-  for (const l of early) take(l, earlyCap, false)
+  for (const l of early) {
+    if (inboxBacklog) deferred.push(l.key)
+    else take(l, earlyCap, false)
+  }
 
   const waitedDue = due.filter((l) => deferred.includes(l.key))
   const honouredLatencyMillis = waitedDue.length === 0

@@ -90,7 +90,8 @@ const inboxReadConcurrency = 8
 
 const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxBytes: number) {
   const store = yield* StateStore
-  const keys = (yield* store.list(StateKeys.inboxPrefix)).slice(0, maxEntries)
+  const all = yield* store.list(StateKeys.inboxPrefix)
+  const keys = all.slice(0, maxEntries)
   const read: Array<readonly [string, Option.Option<string>]> = []
   let bytes = 0
   // Entries hold up to an ingest body each: stop reading past the byte cap (the first group is
@@ -140,7 +141,8 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
   }
   // Only now, with every fold written, may the entries go: a crash before this re-folds them, harmlessly.
   yield* store.remove(entries.map(([key]) => key))
-  return { entries: entries.length, changes }
+  // Entries left unread by the caps: more of the changes are still to come.
+  return { entries: entries.length, changes, backlog: all.length > read.length }
 })
 
 const foldAudience = Effect.fn("Sync.foldAudience")(function*(
@@ -452,7 +454,7 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
   // Journal entries left behind (a tick stopped before or after writing its shards) are
   // replayed or deleted even when the audience has nothing else to do.
   const loads = records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
-  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler })
+  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
   const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails

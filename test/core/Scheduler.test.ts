@@ -47,6 +47,14 @@ describe("Scheduler", () => {
     expect(due.honouredLatencyMillis).toBe(9 * 60_000)
   })
 
+  it("while the inbox still holds unfolded changes, only due work goes: a big load waits to be imported whole", () => {
+    const loads = [load("big", { pendingAdd: 60_000 }), load("fresh"), load("overdue", { pendingSince: now - 10 * 60_000 })]
+    expect(scheduleTick(loads, now, undefined).audiences).toEqual(["overdue", "big", "fresh"])
+    const waiting = scheduleTick(loads, now, undefined, defaultSchedulerSettings, true)
+    expect(waiting.audiences).toEqual(["overdue"])
+    expect(waiting.deferred).toEqual(["big", "fresh"])
+  })
+
   it("counts upserts and lookups once per 300 emails across the audiences of a tick", () => {
     const s = scheduleTick([load("a", { pendingAdd: 150 }), load("b", { pendingAdd: 150 })], now, undefined)
     expect(s.estimatedCalls).toBe(listCalls(load("a", { pendingAdd: 150 })) * 2 + 1)
