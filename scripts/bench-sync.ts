@@ -1,0 +1,188 @@
+// npm run bench:sync — this product's sync against the in-process Marketo sandbox, with simulated
+// time and Marketo's real limits, beside two baselines run on the same sandbox: Segment's hosted
+// destination (hourly batches) and the per-record strategy of simpler tools. Scenarios: those of
+// bench:plan, a 1,000,000-email initial load, and a realistic day. Prints a table per scenario,
+// writes the charts to docs/, and ends with one JSON line.
+//   npm run bench:sync -- [--only name,name] [--strategies ours,segment_hourly,per_record] [--seed 7] [--no-charts]
+import { writeFileSync } from "node:fs"
+import { Effect, Logger, LogLevel } from "effect"
+import { encodeShard, loadShards } from "../core/AudienceShards.js"
+import type { Email } from "../core/Email.js"
+import type { AudienceKey, LeadId, ListId } from "../core/Ids.js"
+import { lowerBound } from "../core/CostModel.js"
+import type { AudienceDelta, PlannedEmail } from "../core/PlannedEmail.js"
+import { StateStore } from "../core/ports/StateStore.js"
+import { DEFAULT_SHARD_COUNT } from "../core/Sharding.js"
+import { callsChart, latencyChart } from "./bench/Chart.js"
+import { runScenario, type ScenarioResult } from "./bench/RunScenario.js"
+import { initialLoad1m, type PlanScenario, planScenarios, realisticDay } from "./bench/Scenarios.js"
+import type { World, WorldOptions } from "./bench/SimWorld.js"
+import { ours, perRecord, segmentHourly, type Strategy } from "./bench/Strategies.js"
+
+const args = process.argv.slice(2)
+const arg = (name: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i < 0 ? undefined : args[i + 1]
+}
+const only = arg("only")?.split(",")
+const seed = Number(arg("seed") ?? 7)
+const charts = !args.includes("--no-charts")
+const strategyFilter = arg("strategies")?.split(",")
+const wanted = (name: string) => only === undefined || only.includes(name)
+
+// 2026-11-20 00:00 UTC is 18:00 the day before in Chicago: setups run before the quota day starts.
+const start = Date.UTC(2026, 10, 20)
+const chicagoMidnight = Date.UTC(2026, 10, 20, 6)
+const latencyMillis = 300
+/** This product's defaults: half of Marketo's window, 5 in flight, 5,000 of the quota kept for others. */
+const oursBudget = { callsPerWindow: 50, windowMillis: 20_000, maxConcurrency: 5, dailyQuota: 50_000, dailyReserve: 5_000 }
+/** A tool that uses all Marketo allows. */
+const fullBudget = { callsPerWindow: 100, windowMillis: 20_000, maxConcurrency: 10, dailyQuota: 50_000, dailyReserve: 0 }
+
+type StrategyName = "ours" | "segment_hourly" | "per_record"
+const allStrategies: Record<StrategyName, { make: (w: World) => Strategy; budget: WorldOptions["budget"] }> = {
+  ours: { make: (w) => ours(w), budget: oursBudget },
+  segment_hourly: { make: segmentHourly, budget: fullBudget },
+  per_record: { make: perRecord, budget: fullBudget }
+}
+const strategies = Object.fromEntries(
+  Object.entries(allStrategies).filter(([name]) => strategyFilter === undefined || strategyFilter.includes(name))
+) as typeof allStrategies
+
+/** Seed the sync's lead-id cache from the sandbox, as if earlier syncs had learned every id. */
+const learnIds = (world: World) =>
+  Effect.gen(function*() {
+    const store = yield* StateStore
+    const key = "bench" as AudienceKey
+    const shards = yield* loadShards(key, Array.from({ length: DEFAULT_SHARD_COUNT }, (_, i) => i))
+    const writes: Array<readonly [string, string]> = []
+    for (const shard of shards.values()) {
+      const emails = { ...shard.emails }
+      for (const email of Object.keys(emails)) {
+        const ids = world.sandbox.state.byEmail.get(email) ?? []
+        emails[email] = { ...emails[email]!, leadIds: ids as Array<LeadId> }
+      }
+      writes.push(encodeShard(key, { ...shard, emails }))
+    }
+    yield* store.setMany(writes)
+  }).pipe(Effect.provide(world.services), Effect.orDie)
+
+const fakeEmails = (n: number, prefix: string): Array<PlannedEmail> => Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i}@example.com` as Email }))
+const withIds = (es: Array<PlannedEmail>) => es.map((e, i) => ({ ...e, leadIds: [(i + 1) as LeadId] }))
+
+const boundOf = (s: PlanScenario): number => {
+  const delta: AudienceDelta = {
+    audience: "bench" as AudienceKey,
+    listName: "bench",
+    folderName: "Engage Audiences",
+    ...(s.delta.newList ? {} : { listId: 1 as ListId }),
+    add: fakeEmails(s.delta.addUnknown, "user"),
+    remove: [...withIds(fakeEmails(s.delta.removeKnown, "old")), ...fakeEmails(s.delta.removeUnknown, "old")],
+    pendingImports: []
+  }
+  return lowerBound(delta)
+}
+
+interface Row {
+  calls: number
+  sim_seconds: number
+  refused: number
+  exact: boolean
+  wall_seconds: number
+  lower_bound?: number
+  ratio?: number
+  latency_p50_s?: number
+  latency_p95_s?: number
+  latency_max_s?: number
+  changes?: number
+}
+
+const rowOf = (r: ScenarioResult, bound?: number, latency = false): Row => ({
+  calls: r.calls,
+  sim_seconds: r.sim_seconds,
+  refused: r.refused,
+  exact: r.exact,
+  wall_seconds: r.wall_seconds,
+  ...(bound === undefined ? {} : { lower_bound: bound, ratio: bound === 0 ? (r.calls === 0 ? 1 : Number.POSITIVE_INFINITY) : Math.round((r.calls / bound) * 100) / 100 }),
+  ...(latency ? { latency_p50_s: r.latency.p50_s, latency_p95_s: r.latency.p95_s, latency_max_s: r.latency.max_s, changes: r.latency.changes } : {})
+})
+
+const print = (name: string, rows: Partial<Record<StrategyName, Row>>) => {
+  console.log(`\n${name}`)
+  console.log("  strategy         calls  bound  ratio  sim time   refused  exact  p50 / p95 latency   wall")
+  for (const [strategy, r] of Object.entries(rows)) {
+    if (r === undefined) continue
+    const lat = r.latency_p50_s === undefined ? "" : `${r.latency_p50_s} s / ${r.latency_p95_s} s`
+    console.log(
+      `  ${strategy.padEnd(15)} ${String(r.calls).padStart(6)} ${String(r.lower_bound ?? "").padStart(6)} ${String(r.ratio ?? "").padStart(6)}  ${`${r.sim_seconds} s`.padStart(9)}  ${String(r.refused).padStart(7)}  ${String(r.exact).padStart(5)}  ${lat.padStart(17)}  ${r.wall_seconds} s`
+    )
+  }
+}
+
+const runPlanScenario = (name: string, s: PlanScenario, limitMillis: number) =>
+  Effect.gen(function*() {
+    const rows: Partial<Record<StrategyName, Row>> = {}
+    const bound = boundOf(s)
+    for (const [strategy, { budget, make }] of Object.entries(strategies) as Array<[StrategyName, typeof strategies[StrategyName]]>) {
+      const result = yield* runScenario({
+        world: { start, budget, latencyMillis },
+        strategy: make,
+        setup: s.setup,
+        ...(strategy === "ours" && s.idsKnown ? { afterSetup: (w: World) => learnIds(w) } : {}),
+        events: s.events,
+        // Sent in the middle of a minute: the next tick is 30 s away.
+        offsetMillis: 30_000,
+        limitMillis
+      })
+      rows[strategy] = rowOf(result, bound)
+    }
+    print(name, rows)
+    return rows
+  })
+
+const main = Effect.gen(function*() {
+  const results: Record<string, Partial<Record<StrategyName, Row>>> = {}
+  for (const [name, s] of Object.entries(planScenarios())) {
+    if (wanted(name)) results[name] = yield* runPlanScenario(name, s, 6 * 3_600_000)
+  }
+  if (wanted("initial_load_1m")) results["initial_load_1m"] = yield* runPlanScenario("initial_load_1m", initialLoad1m(), 6 * 3_600_000)
+  if (wanted("realistic_day")) {
+    const dayScenario = realisticDay(seed)
+    console.log(`\nrealistic_day: ${JSON.stringify(dayScenario.facts)}`)
+    const rows: Partial<Record<StrategyName, Row>> = {}
+    const perHour: Partial<Record<StrategyName, ReadonlyArray<number>>> = {}
+    for (const [strategy, { budget, make }] of Object.entries(strategies) as Array<[StrategyName, typeof strategies[StrategyName]]>) {
+      // Ours spends at most half the quota: the other half is left to the instance's other integrations.
+      const dayBudget = strategy === "ours" ? { ...budget, dailyReserve: 25_000 } : budget
+      const result = yield* runScenario({
+        world: { start, budget: dayBudget, latencyMillis },
+        strategy: make,
+        setup: dayScenario.setup,
+        events: dayScenario.events,
+        notBefore: chicagoMidnight,
+        limitMillis: 26 * 3_600_000,
+        quietMinutes: strategy === "segment_hourly" ? 61 : 3
+      })
+      rows[strategy] = rowOf(result, undefined, true)
+      perHour[strategy] = result.callsPerHour
+    }
+    print("realistic_day", rows)
+    results["realistic_day"] = rows
+    if (charts) {
+      writeFileSync("docs/bench-sync-calls.svg", callsChart(perHour, 50_000))
+      writeFileSync("docs/bench-sync-latency.svg", latencyChart(rows))
+      console.log("\ncharts: docs/bench-sync-calls.svg, docs/bench-sync-latency.svg")
+    }
+  }
+  console.log(JSON.stringify({ seed, latency_ms_per_call: latencyMillis, scenarios: results }))
+})
+
+// The sync logs every step; the bench prints only its tables (warnings and errors still show).
+Effect.runPromise(main.pipe(Logger.withMinimumLogLevel(LogLevel.Warning))).then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
+

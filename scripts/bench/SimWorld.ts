@@ -1,0 +1,88 @@
+// A simulated Marketo instance for the sync bench: the sandbox model in process, the real Marketo
+// client and rate limiter over it, and simulated time. Every call takes the configured latency
+// on the Effect clock; `drive` moves the TestClock from one pending sleep to the next, so a day of
+// ticks runs in seconds and every wait (latency, rate window, import) is simulated exactly.
+import { Context, Effect, Fiber, Layer, Option, Redacted, Scope, TestClock } from "effect"
+import { TokenStore } from "../../adapters/marketo/AccessToken.js"
+import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
+import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
+import type { RateBudgetConfig } from "../../core/RateBudget.js"
+import { MarketoApi } from "../../core/ports/MarketoApi.js"
+import { RateLimiter } from "../../core/ports/RateLimiter.js"
+import { StateStore } from "../../core/ports/StateStore.js"
+import { layerSandboxHttpClient } from "../../test/sandbox/SandboxHttpClient.js"
+import { SandboxModel } from "../../test/sandbox/SandboxModel.js"
+
+export interface CallCounts {
+  /** Calls Marketo counts against the window and the quota (identity calls are not counted). */
+  counted: number
+  /** 606, 615 and 607 answers: calls Marketo refused for rate, concurrency or quota. */
+  refused: number
+  /** Counted calls per simulated hour since `origin`. */
+  perHour: Array<number>
+  origin: number
+}
+
+export interface World {
+  readonly sandbox: SandboxModel
+  readonly counts: CallCounts
+  readonly services: Context.Context<MarketoApi | StateStore | RateLimiter>
+  readonly start: number
+}
+
+export interface WorldOptions {
+  readonly start: number
+  readonly budget: Partial<RateBudgetConfig>
+  /** Answer time of every call (Marketo's are typically a few hundred ms). */
+  readonly latencyMillis: number
+}
+
+export const makeWorld = (options: WorldOptions): Effect.Effect<World, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    yield* TestClock.setTime(options.start)
+    const sandbox = new SandboxModel({ latencyMillis: options.latencyMillis })
+    const counts: CallCounts = { counted: 0, refused: 0, perHour: [], origin: options.start }
+    sandbox.onCall = (call) => {
+      if (call.counted) {
+        counts.counted++
+        const hour = Math.max(0, Math.floor((call.at - counts.origin) / 3_600_000))
+        counts.perHour[hour] = (counts.perHour[hour] ?? 0) + 1
+      }
+      if (call.outcome === "606" || call.outcome === "615" || call.outcome === "607") counts.refused++
+    }
+    const layer = Layer.mergeAll(
+      MarketoClient.layer.pipe(Layer.provideMerge(Layer.mergeAll(
+        layerSandboxHttpClient(sandbox),
+        RateLimiter.layerMemory(options.budget),
+        TokenStore.layerMemory,
+        MarketoConfig.layer({ baseUrl: "http://sandbox.local", clientId: "local-client-id", clientSecret: Redacted.make("local-client-secret") })
+      ))),
+      Layer.effect(StateStore, StateStore.makeMemory())
+    )
+    const services = yield* Layer.build(layer)
+    return { sandbox, counts, services: services as Context.Context<MarketoApi | StateStore | RateLimiter>, start: options.start }
+  })
+
+const realTurn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
+/**
+ * Run `effect` to its end under the TestClock, moving time to each pending wake-up in turn (at
+ * most one second at a time, so a step still busy with real work is never jumped over).
+ */
+export const drive = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    for (;;) {
+      yield* realTurn
+      const exit = yield* Fiber.poll(fiber)
+      if (Option.isSome(exit)) return yield* exit.value
+      const now = yield* TestClock.currentTimeMillis
+      const sleeps = [...(yield* TestClock.sleeps())]
+      const next = sleeps.length === 0 ? now : Math.min(...sleeps)
+      yield* TestClock.adjust(Math.max(0, Math.min(next, now + 1_000) - now))
+    }
+  })
+
+/** Move simulated time forward with nothing running. */
+export const advanceTo = (time: number) =>
+  Effect.flatMap(TestClock.currentTimeMillis, (now) => (time > now ? TestClock.adjust(time - now) : Effect.void))

@@ -1,0 +1,171 @@
+// The three ways of keeping lists right that the sync bench compares, each on its own simulated
+// instance: this product (inbox, ledger, scheduler, planner, interpreter: the worker's tick), the
+// hosted Segment destination's documented strategy (hourly batches; a bulk import of the batch's
+// entries, never polled; exits looked up by email 300 at a time, then removed 300 at a time), and
+// the per-record strategy of simpler tools (every minute: upsert then add, 300 at a time; exits
+// looked up, then removed).
+import { Effect, Either, Option } from "effect"
+import type { Email } from "../../core/Email.js"
+import { decodeEvents } from "../../core/EventDecoder.js"
+import type { LeadId, ListId } from "../../core/Ids.js"
+import { appendInbox } from "../../core/Inbox.js"
+import { MarketoApi } from "../../core/ports/MarketoApi.js"
+import { RateLimiter } from "../../core/ports/RateLimiter.js"
+import { quotaOf, type SchedulerSettings } from "../../core/Scheduler.js"
+import { runTick, type TickSummary } from "../../core/Sync.js"
+import { drive, type World } from "./SimWorld.js"
+import { type SimEvent, toSegment, Truth } from "./SimEvents.js"
+
+export interface Strategy {
+  readonly name: string
+  /** Events the CDP sends now. */
+  readonly deliver: (events: ReadonlyArray<SimEvent>) => Effect.Effect<void, unknown>
+  /** Called at every minute; does the strategy's work when it is due. */
+  readonly everyMinute: (now: number) => Effect.Effect<void, unknown>
+}
+
+const folderName = "Engage Audiences"
+const hour = 3_600_000
+
+export interface OursOptions {
+  readonly scheduler?: Partial<SchedulerSettings>
+}
+
+/** This product: what the worker's cron tick does, on the same core. */
+export const ours = (world: World, options: OursOptions = {}): Strategy & { readonly ticks: Array<TickSummary> } => {
+  const ticks: Array<TickSummary> = []
+  return {
+    name: "ours",
+    ticks,
+    // As the worker stores them: one inbox entry per ingest request (at most a few thousand events).
+    deliver: (events) =>
+      Effect.forEach(chunks(events, 5_000), (batch) => appendInbox(Either.getOrThrow(decodeEvents(batch.map(toSegment), 0))), { discard: true }).pipe(
+        Effect.provide(world.services)
+      ),
+    everyMinute: (now) =>
+      drive(Effect.gen(function*() {
+        const status = yield* Effect.flatMap(RateLimiter, (l) => l.status)
+        const summary = yield* runTick({
+          folderName,
+          budget: { callsPerWindow: status.callsPerWindow, windowMillis: status.windowMillis },
+          deadline: now + 25_000,
+          quota: quotaOf(status),
+          ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler })
+        })
+        ticks.push(summary)
+      }).pipe(Effect.provide(world.services)))
+  }
+}
+
+/** What a batch-diffing tool knows: the latest word per user, and what it last sent per list. */
+const diffing = () => {
+  const truth = new Truth()
+  const dirty = new Map<string, Set<string>>()
+  const sent = new Map<string, Set<string>>()
+  const listIds = new Map<string, ListId>()
+  return {
+    listIds,
+    take: (events: ReadonlyArray<SimEvent>) => {
+      for (const e of events) {
+        truth.apply(e)
+        const d = dirty.get(e.audience) ?? new Set<string>()
+        dirty.set(e.audience, d)
+        for (const email of e.emails) d.add(email.toLowerCase())
+      }
+    },
+    /** Per audience: emails to add and to remove since the last batch (then counted as sent). */
+    batch: () => {
+      const out: Array<{ audience: string; add: Array<Email>; remove: Array<Email> }> = []
+      for (const [audience, emails] of dirty) {
+        const had = sent.get(audience) ?? new Set<string>()
+        sent.set(audience, had)
+        const add: Array<Email> = []
+        const remove: Array<Email> = []
+        for (const email of emails) {
+          const want = truth.wants(audience, email)
+          if (want && !had.has(email)) {
+            add.push(email as Email)
+            had.add(email)
+          } else if (!want && had.has(email)) {
+            remove.push(email as Email)
+            had.delete(email)
+          }
+        }
+        if (add.length + remove.length > 0) out.push({ audience, add, remove })
+      }
+      dirty.clear()
+      return out
+    }
+  }
+}
+
+const chunks = <A>(items: ReadonlyArray<A>, size = 300): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const ensureList = (listIds: Map<string, ListId>, audience: string) =>
+  Effect.gen(function*() {
+    const known = listIds.get(audience)
+    if (known !== undefined) return known
+    const api = yield* MarketoApi
+    const [folder] = yield* api.findFolders(folderName)
+    const list = yield* api.createStaticList(audience, folder!.id).pipe(
+      Effect.catchIf((e) => e._tag === "MarketoRejected" && e.code === "709", () =>
+        Effect.map(api.findStaticList(audience), (l) => Option.getOrThrow(l)))
+    )
+    listIds.set(audience, list.id)
+    return list.id
+  })
+
+/** Exits: look the emails up (300 per call), remove their leads (300 per call). */
+const removeByLookup = (listId: ListId, emails: ReadonlyArray<Email>) =>
+  Effect.gen(function*() {
+    const api = yield* MarketoApi
+    for (const batch of chunks(emails)) {
+      const found = yield* api.lookupLeads(batch)
+      const ids = found.flatMap((f) => f.leadIds) as Array<LeadId>
+      for (const idBatch of chunks(ids)) yield* api.removeFromList(listId, idBatch)
+    }
+  })
+
+/** Segment's hosted destination: hourly, import without polling, exits by lookup + delete. */
+export const segmentHourly = (world: World): Strategy => {
+  const state = diffing()
+  return {
+    name: "segment_hourly",
+    deliver: (events) => Effect.sync(() => state.take(events)),
+    everyMinute: (now) =>
+      (now - world.start) % hour !== 0 ? Effect.void : drive(Effect.gen(function*() {
+        const api = yield* MarketoApi
+        for (const { add, audience, remove } of state.batch()) {
+          const listId = yield* ensureList(state.listIds, audience)
+          if (add.length > 0) yield* api.importLeads(listId, add)
+          yield* removeByLookup(listId, remove)
+        }
+      }).pipe(Effect.provide(world.services)))
+  }
+}
+
+/** Simpler tools: every minute, upsert then add (300 at a time); exits by lookup + remove. */
+export const perRecord = (world: World): Strategy => {
+  const state = diffing()
+  return {
+    name: "per_record",
+    deliver: (events) => Effect.sync(() => state.take(events)),
+    everyMinute: () =>
+      drive(Effect.gen(function*() {
+        const api = yield* MarketoApi
+        for (const { add, audience, remove } of state.batch()) {
+          const listId = yield* ensureList(state.listIds, audience)
+          for (const batch of chunks(add)) {
+            const outcomes = yield* api.upsertLeads(batch)
+            const ids = outcomes.flatMap((o) => (o.status === "skipped" ? [] : [o.leadId]))
+            if (ids.length > 0) yield* api.addToList(listId, ids)
+          }
+          yield* removeByLookup(listId, remove)
+        }
+      }).pipe(Effect.provide(world.services)))
+  }
+}
