@@ -1,0 +1,397 @@
+// npm run bench:tick — one sync tick inside workerd for a 1,000,000-member audience with 2% churn.
+//
+// The worker is bundled offline exactly as `wrangler deploy` would upload it (--dry-run) and run
+// in workerd by Miniflare, with its KV namespace and Durable Object, against the Marketo sandbox
+// (test/sandbox/server.ts) in this process. Setup goes through the product's own doors: 1,000,000
+// identify events through POST /v1/batch (batches of 10,000), then POST /admin/sync until the
+// inbox is folded, the imports have landed and the sandbox list holds exactly those members.
+// Then, BENCH_ROUNDS times (default 3): 10,000 exits of members and 10,000 new members through
+// /v1/batch, and ONE measured tick (POST /admin/sync, Bearer ADMIN_TOKEN):
+//   - CPU: utime + stime of the workerd process (/proc/<pid>/stat) across the tick, minus the idle
+//     rate measured just before it. workerd also runs Miniflare's KV and Durable Object storage,
+//     so this is an upper bound of the worker isolate's own CPU time.
+//   - memory: the worker isolate's V8 heap (what the 128 MB limit is about), sampled through
+//     workerd's inspector (Runtime.getHeapUsage) every 20 ms during the tick: its used size
+//     before, and the peaks of used and committed (total) heap. Also the whole workerd process:
+//     VmHWM is reset (clear_refs 5) right before the tick, so its peak during the tick can be
+//     compared with the RSS right before (this includes Miniflare's local KV and DO storage, and
+//     pages V8 keeps after earlier work, so it is a coarse figure).
+//   - wall time, Marketo calls (the tick's summary and the sandbox's log), and whether the list is
+//     exact afterwards (more ticks run until it is, counted).
+// Ends with one JSON line (medians over the rounds).
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import type { Readable } from "node:stream"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { fetch as miniflareFetch, Miniflare } from "miniflare"
+import { startSandboxServer } from "../test/sandbox/server.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
+const CHURN = Math.round(MEMBERS * 0.02)
+const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3))
+const BATCH = 10_000
+const audienceKey = "bench_vip"
+const ingestToken = "bench-ingest-token"
+const adminToken = "bench-admin-token"
+const clockTicks = 100 // USER_HZ on Linux
+const cpuLimitMs = 30_000 // Workers' default CPU limit per invocation (wrangler.toml sets no [limits])
+const memoryLimitMb = 128
+const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
+const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
+
+const bundleWorker = (): string => {
+  const outdir = mkdtempSync(join(tmpdir(), "bench-tick-bundle-"))
+  try {
+    execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" }
+    })
+    return readFileSync(join(outdir, "index.js"), "utf8")
+  } finally {
+    rmSync(outdir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------- /proc
+
+const statOf = (pid: number) => {
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+  return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) }
+}
+const commOf = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim()
+const statusKb = (pid: number, field: "VmRSS" | "VmHWM") => {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+  return Number(match?.[1] ?? NaN)
+}
+
+/** The workerd process Miniflare started: a descendant of this process named workerd. */
+const findWorkerd = (): number => {
+  const parents = new Map<number, number>()
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      parents.set(Number(name), statOf(Number(name)).ppid)
+    } catch { /* gone */ }
+  }
+  const descends = (pid: number) => {
+    for (let p = pid, i = 0; p > 1 && i < 10; p = parents.get(p) ?? 0, i++) if (p === process.pid) return true
+    return false
+  }
+  const found = [...parents.keys()].filter((pid) => pid !== process.pid && descends(pid) && commOf(pid).startsWith("workerd"))
+  if (found.length !== 1) throw new Error(`expected one workerd child, found ${found.length}`)
+  return found[0]!
+}
+
+// ---------------------------------------------------------------- the isolate's V8 heap
+
+/**
+ * The worker's isolate seen through workerd's inspector (DevTools protocol): Runtime.getHeapUsage
+ * answers between the isolate's turns, so sampling it every few milliseconds during a tick gives
+ * the heap's peak (the Durable Object runs in the same isolate, so its heap is included).
+ */
+const inspectIsolate = async (workerName: string) => {
+  const targets = (await (await miniflareFetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>
+  const target = targets.find((t) => t.webSocketDebuggerUrl.endsWith(`/${workerName}`))
+  if (target === undefined) throw new Error(`no inspector target for ${workerName}`)
+  const response = await miniflareFetch(target.webSocketDebuggerUrl.replace("ws://", "http://"), { headers: { upgrade: "websocket" } })
+  const ws = response.webSocket
+  if (ws === null) throw new Error("the inspector refused the WebSocket")
+  ws.accept()
+  let id = 0
+  const pending = new Map<number, (result: { usedSize: number; totalSize: number }) => void>()
+  ws.addEventListener("message", (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; totalSize: number } }
+    if (message.id !== undefined && message.result !== undefined) pending.get(message.id)?.(message.result)
+    if (message.id !== undefined) pending.delete(message.id)
+  })
+  const heap = () =>
+    new Promise<{ usedSize: number; totalSize: number }>((resolve) => {
+      pending.set(++id, resolve)
+      ws.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }))
+    })
+  /** Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. */
+  const during = async <A>(work: () => Promise<A>) => {
+    const before = await heap()
+    let peakUsed = before.usedSize
+    let peakTotal = before.totalSize
+    let samples = 0
+    let running = true
+    const sampler = (async () => {
+      while (running) {
+        const h = await heap()
+        samples++
+        peakUsed = Math.max(peakUsed, h.usedSize)
+        peakTotal = Math.max(peakTotal, h.totalSize)
+        await sleep(20)
+      }
+    })()
+    const result = await work()
+    running = false
+    await sampler
+    const after = await heap()
+    return { result, before, after, peakUsed: Math.max(peakUsed, after.usedSize), peakTotal: Math.max(peakTotal, after.totalSize), samples }
+  }
+  return { heap, during, close: () => ws.close() }
+}
+const mb = (bytes: number) => Math.round(bytes / 1048576 * 10) / 10
+
+// ---------------------------------------------------------------- events
+
+const T0 = Date.now() - 2 * 86_400_000
+const email = (user: number) => `member${user}@example.com`
+const event = (user: number, member: boolean, timestamp: number) => ({
+  type: "identify",
+  userId: `u${user}`,
+  messageId: `m-${timestamp}-${user}`,
+  timestamp: new Date(timestamp).toISOString(),
+  traits: { email: email(user), [audienceKey]: member },
+  context: { personas: { computation_key: audienceKey, computation_class: "audience" } }
+})
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const main = async () => {
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
+  let mf: Miniflare | undefined
+  const cleanup = async () => {
+    await mf?.dispose().catch(() => undefined)
+    mf = undefined
+    await sandbox.close()
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void cleanup().then(() => process.exit(130)))
+  try {
+    log("bundling the worker (wrangler deploy --dry-run)")
+    const bundle = bundleWorker()
+    const modulePath = join(root, "bench-tick-worker.mjs")
+    let workerLines = 0
+    mf = new Miniflare({
+      inspectorPort,
+      handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+        stdout.on("data", () => workerLines++)
+        stderr.on("data", (chunk: Buffer) => {
+          const text = chunk.toString()
+          if (/error/i.test(text)) process.stderr.write(text.slice(0, 2000))
+        })
+      },
+      workers: [{
+        name: "marketo-static-lists",
+        unsafeInspectorProxy: true,
+        modules: [{ type: "ESModule", path: modulePath, contents: bundle }],
+        compatibilityDate: "2026-03-01",
+        compatibilityFlags: ["nodejs_compat"],
+        bindings: {
+          // wrangler.toml's vars, and local credentials for the sandbox.
+          MARKETO_ENDPOINT: sandbox.url,
+          MARKETO_CLIENT_ID: "local-client-id",
+          MARKETO_CLIENT_SECRET: "local-client-secret",
+          MARKETO_FOLDER: "Engage Audiences",
+          MARKETO_CALLS_PER_20S: "50",
+          MARKETO_MAX_CONCURRENCY: "5",
+          MARKETO_DAILY_QUOTA: "50000",
+          MARKETO_DAILY_RESERVE: "5000",
+          INGEST_TOKEN: ingestToken,
+          INGEST_SECRET: "bench-ingest-secret",
+          ADMIN_TOKEN: adminToken
+        },
+        kvNamespaces: { STATE: "state" },
+        durableObjects: { MARKETO_INSTANCE: { className: "MarketoInstance", useSQLite: true } }
+      }]
+    })
+    await mf.ready
+    const workerd = findWorkerd()
+    const isolate = await inspectIsolate("marketo-static-lists")
+    log(`workerd pid ${workerd}, RSS ${Math.round(statusKb(workerd, "VmRSS") / 1024)} MB`)
+
+    const fetchWorker = async (path: string, init: { method: string; headers: Record<string, string>; body?: string }) => {
+      const response = await mf!.dispatchFetch(`http://bench.local${path}`, init)
+      return { status: response.status, text: await response.text() }
+    }
+    const authorization = `Basic ${Buffer.from(`${ingestToken}:`).toString("base64")}`
+    const ingest = async (events: ReadonlyArray<object>) => {
+      for (let i = 0; i < events.length; i += BATCH) {
+        const body = JSON.stringify({ batch: events.slice(i, i + BATCH) })
+        const r = await fetchWorker("/v1/batch", { method: "POST", headers: { "content-type": "application/json", authorization }, body })
+        if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${r.text.slice(0, 300)}`)
+      }
+    }
+    type Summary = { inboxFolded: number; changesFolded: number; calls: number; stoppedBy?: string; audiences: ReadonlyArray<unknown> }
+    const tick = async (): Promise<Summary> => {
+      for (;;) {
+        const r = await fetchWorker("/admin/sync", { method: "POST", headers: { authorization: `Bearer ${adminToken}` } })
+        if (r.status === 409) {
+          await sleep(1000)
+          continue
+        }
+        if (r.status !== 200) throw new Error(`sync answered ${r.status}: ${r.text.slice(0, 300)}`)
+        return JSON.parse(r.text) as Summary
+      }
+    }
+
+    // Expected membership by user (each user holds one email).
+    const capacity = MEMBERS + CHURN * rounds
+    const member = new Uint8Array(capacity)
+    const sandboxCalls = () => sandbox.sandbox.state.log.length
+    /** Differences between the sandbox list (the only list in the folder) and the expected members. */
+    const listDiff = () => {
+      const lists = [...sandbox.sandbox.state.lists.values()]
+      if (lists.length !== 1) return { lists: lists.length, size: 0, missing: -1, extra: -1 }
+      const list = lists[0]!
+      const leads = sandbox.sandbox.state.leads
+      let extra = 0
+      let present = 0
+      for (const id of list.members) {
+        const e = leads.get(id)?.email ?? ""
+        const user = Number(/^member(\d+)@/.exec(e)?.[1] ?? -1)
+        if (user >= 0 && member[user] === 1) present++
+        else extra++
+      }
+      let expected = 0
+      for (let u = 0; u < capacity; u++) expected += member[u]!
+      return { lists: 1, size: list.members.size, missing: expected - present, extra }
+    }
+    /** Ticks until the list is exact; how many it took. */
+    const tickUntilExact = async (limit: number, label: string) => {
+      for (let n = 1; n <= limit; n++) {
+        const s = await tick()
+        const d = listDiff()
+        log(`${label} tick ${n}: folded ${s.inboxFolded} entries / ${s.changesFolded} changes, ${s.calls} calls, stopped by ${s.stoppedBy ?? "done"}; list ${d.size} (missing ${d.missing}, extra ${d.extra})`)
+        if (d.lists === 1 && d.missing === 0 && d.extra === 0) return n
+        // Nothing new but a status poll: an import is still running in the sandbox (7 s by default).
+        if (s.inboxFolded === 0 && s.calls <= 2) await sleep(1000)
+      }
+      throw new Error(`${label}: the list is not exact after ${limit} ticks: ${JSON.stringify(listDiff())}`)
+    }
+
+    // ------------------------------------------------------------ setup: the initial load
+    const setupStarted = Date.now()
+    log(`sending ${MEMBERS} members through /v1/batch in batches of ${BATCH}`)
+    for (let from = 0; from < MEMBERS; from += 100_000) {
+      const events = []
+      for (let u = from; u < Math.min(MEMBERS, from + 100_000); u++) {
+        events.push(event(u, true, T0 + u))
+        member[u] = 1
+      }
+      await ingest(events)
+    }
+    const ingestSeconds = (Date.now() - setupStarted) / 1000
+    log(`ingested in ${ingestSeconds.toFixed(1)} s; ticking until the list holds them all`)
+    const initialTicks = await tickUntilExact(400, "initial")
+    const setupSeconds = (Date.now() - setupStarted) / 1000
+    log(`initial load synced in ${setupSeconds.toFixed(1)} s (${initialTicks} ticks), sandbox list ${listDiff().size}`)
+
+    // ------------------------------------------------------------ measured rounds
+    const rows: Array<Record<string, number | boolean | string>> = []
+    let nextUser = MEMBERS
+    let seed = 12345
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed / 0x80000000
+    }
+    for (let round = 1; round <= rounds; round++) {
+      const at = T0 + 86_400_000 + round * 60_000
+      const events = []
+      for (let exits = 0; exits < CHURN / 2;) {
+        const u = Math.floor(random() * nextUser)
+        if (member[u] !== 1) continue
+        member[u] = 0
+        events.push(event(u, false, at + exits++))
+      }
+      for (let i = 0; i < CHURN / 2; i++) {
+        member[nextUser] = 1
+        events.push(event(nextUser++, true, at + i))
+      }
+      await ingest(events)
+      await sleep(500)
+
+      // Idle baseline, then the tick.
+      const idleFrom = statOf(workerd).cpuTicks
+      const idleStarted = performance.now()
+      await sleep(2000)
+      const idleRate = (statOf(workerd).cpuTicks - idleFrom) / (performance.now() - idleStarted) // ticks per ms
+      const rssBefore = statusKb(workerd, "VmRSS")
+      writeFileSync(`/proc/${workerd}/clear_refs`, "5") // VmHWM := VmRSS
+      const callsBefore = sandboxCalls()
+      const cpuBefore = statOf(workerd).cpuTicks
+      const started = performance.now()
+      const sampled = await isolate.during(tick)
+      const summary = sampled.result
+      const wallMs = performance.now() - started
+      const cpuTicks = statOf(workerd).cpuTicks - cpuBefore
+      const peak = statusKb(workerd, "VmHWM")
+      const rssAfter = statusKb(workerd, "VmRSS")
+      const cpuMs = Math.max(0, (cpuTicks * 1000) / clockTicks - idleRate * wallMs * (1000 / clockTicks))
+      const diff = listDiff()
+      const exactAfterTick = diff.lists === 1 && diff.missing === 0 && diff.extra === 0
+      const row = {
+        round,
+        wall_ms: Math.round(wallMs),
+        cpu_ms: Math.round(cpuMs),
+        heap_used_before_mb: mb(sampled.before.usedSize),
+        heap_peak_used_mb: mb(sampled.peakUsed),
+        heap_peak_total_mb: mb(sampled.peakTotal),
+        heap_samples: sampled.samples,
+        peak_rss_mb: Math.round(peak / 1024),
+        rss_before_mb: Math.round(rssBefore / 1024),
+        rss_after_mb: Math.round(rssAfter / 1024),
+        peak_growth_mb: Math.round((peak - rssBefore) / 1024),
+        calls: summary.calls,
+        sandbox_calls: sandboxCalls() - callsBefore,
+        changes_folded: summary.changesFolded,
+        stopped_by: summary.stoppedBy ?? "done",
+        exact_after_tick: exactAfterTick,
+        missing_after_tick: diff.missing,
+        extra_after_tick: diff.extra,
+        more_ticks_to_exact: 0
+      }
+      log(`round ${round}: ${JSON.stringify(row)}`)
+      if (!exactAfterTick) {
+        row.more_ticks_to_exact = await tickUntilExact(60, `round ${round}`)
+      }
+      rows.push(row)
+    }
+
+    const med = (k: string) => median(rows.map((r) => Number(r[k])))
+    const figures = {
+      members: MEMBERS,
+      churn: CHURN,
+      rounds,
+      setup_ingest_s: Math.round(ingestSeconds),
+      setup_total_s: Math.round(setupSeconds),
+      setup_ticks: initialTicks,
+      tick_wall_ms: med("wall_ms"),
+      tick_cpu_ms: med("cpu_ms"),
+      tick_heap_peak_used_mb: med("heap_peak_used_mb"),
+      tick_heap_peak_total_mb: med("heap_peak_total_mb"),
+      heap_used_before_mb: med("heap_used_before_mb"),
+      tick_peak_rss_growth_mb: med("peak_growth_mb"),
+      workerd_peak_rss_mb: med("peak_rss_mb"),
+      workerd_rss_before_mb: med("rss_before_mb"),
+      tick_calls: med("calls"),
+      tick_sandbox_calls: med("sandbox_calls"),
+      exact_after_tick: rows.every((r) => r["exact_after_tick"] === true),
+      more_ticks_to_exact: med("more_ticks_to_exact"),
+      cpu_limit_ms: cpuLimitMs,
+      memory_limit_mb: memoryLimitMb,
+      worker_log_chunks: workerLines
+    }
+    isolate.close()
+    console.log(JSON.stringify({ rows }))
+    console.log(JSON.stringify(figures))
+  } finally {
+    await cleanup()
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.stack ?? error.message : error)
+  process.exitCode = 1
+})
