@@ -1,29 +1,31 @@
 // npm run soak -- --seconds N --seed S: the fault soak of the real worker (docs/reliability.md).
 // Prints a readable summary, then the report as one JSON line; exits 1 when an invariant fails.
 import { parseArgs } from "node:util"
-import { runSoak } from "../test/soak/Soak.js"
+import { faultKinds, runSoak } from "../test/soak/Soak.js"
 
 process.env["WRANGLER_SEND_METRICS"] = "false"
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
 process.env["WRANGLER_HIDE_BANNER"] = "true"
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "60" }, seed: { type: "string", default: "1" }, quiet: { type: "boolean", default: false } }
+  options: { seconds: { type: "string", default: "60" }, seed: { type: "string", default: "1" }, quiet: { type: "boolean", default: false }, faults: { type: "string" } }
 })
 const seconds = Number(values.seconds)
 const seed = Number(values.seed)
-if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seed)) {
-  console.error("usage: npm run soak -- --seconds N --seed S")
+const known = [...faultKinds, "long-606-storm"]
+const unknown = values.faults?.split(",").filter((f) => !known.includes(f as never)) ?? []
+if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seed) || unknown.length > 0) {
+  console.error(`usage: npm run soak -- --seconds N --seed S [--faults ${[...new Set(known)].join(",")}] [--quiet]`)
   process.exit(2)
 }
 
-const report = await runSoak({ seconds, seed, ...(values.quiet ? {} : { progress: (line: string) => console.error(line) }) })
+const report = await runSoak({ seconds, seed, ...(values.faults === undefined ? {} : { faults: values.faults.split(",") }), ...(values.quiet ? {} : { progress: (line: string) => console.error(line) }) })
 const faults = Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(", ")
 console.log([
   `soak: ${report.seconds} s of faults, seed ${report.seed}, ${report.elapsedSeconds} s in all`,
   `  scenarios ${report.scenarios}; events generated ${report.events.generated}, sent ${report.events.sent} in ${report.events.batches} batches (${report.events.retried} retried)`,
   `  faults: ${faults}`,
-  `  ticks ${report.ticks.run} (killed ${report.ticks.killed}, failed ${report.ticks.failed}, drain ${report.ticks.drain}, overlapping cron ticks ${report.ticks.overlapping}); clock jumps ${report.clockJumps.count}`,
+  `  ticks ${report.ticks.run} (killed ${report.ticks.killed}, failed ${report.ticks.failed}, drain ${report.ticks.drain}, overlapping cron ticks ${report.ticks.overlapping}, busy ${report.ticks.busy}); clock jumps ${report.clockJumps.count}`,
   `  sandbox calls ${report.sandboxCalls.total}: ${JSON.stringify(report.sandboxCalls.byOutcome)}`,
   `  lists checked ${report.listsChecked} (${report.emailsDesired} emails), mismatches ${report.mismatches.length}`,
   `  own 606 ${report.own606}, own 615 ${report.own615}; max calls in a 20 s window ${report.maxCallsIn20s} (allowed ${report.callsPerWindowAllowed})`,

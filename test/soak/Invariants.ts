@@ -33,15 +33,18 @@ export const ownRefusals = (log: ReadonlyArray<CallRecord>) => {
 }
 
 /** The most REST calls (every outcome, identity excluded) that started in any rolling window. */
-export const maxCallsInWindow = (log: ReadonlyArray<CallRecord>, windowMillis: number): { readonly max: number; readonly at: number } => {
-  const times = log.filter((c) => !isIdentity(c)).map((c) => c.at).sort((a, b) => a - b)
-  let best = { max: 0, at: 0 }
+export const maxCallsInWindow = (
+  log: ReadonlyArray<CallRecord>,
+  windowMillis: number
+): { readonly max: number; readonly at: number; readonly calls: ReadonlyArray<CallRecord> } => {
+  const calls = log.filter((c) => !isIdentity(c)).sort((a, b) => a.at - b.at)
+  let best = { max: 0, at: 0, first: 0 }
   let start = 0
-  for (let end = 0; end < times.length; end++) {
-    while (times[end]! - times[start]! >= windowMillis) start++
-    if (end - start + 1 > best.max) best = { max: end - start + 1, at: times[start]! }
+  for (let end = 0; end < calls.length; end++) {
+    while (calls[end]!.at - calls[start]!.at >= windowMillis) start++
+    if (end - start + 1 > best.max) best = { max: end - start + 1, at: calls[start]!.at, first: start }
   }
-  return best
+  return { max: best.max, at: best.at, calls: calls.slice(best.first, best.first + best.max) }
 }
 
 /**

@@ -1,5 +1,5 @@
 // A short fault soak of the real worker in workerd against the sandbox (docs/reliability.md): a
-// fixed seed, about 35 s of faults while events flow, then the drain and every invariant.
+// fixed seed, about 35 s of faults while events flow (storms of one refusal, so that a pause lasts 20 s), then the drain and every invariant.
 import { describe, expect, it } from "vitest"
 import { runSoak } from "./Soak.js"
 
@@ -9,9 +9,9 @@ process.env["WRANGLER_HIDE_BANNER"] = "true"
 
 describe("fault soak", () => {
   it("ends with every list exact, no 606/615 of its own, the budget kept and no call with a token known bad", async () => {
-    const report = await runSoak({ seconds: 35, seed: 11, drainSeconds: 90 })
+    const report = await runSoak({ seconds: 35, seed: 11, drainSeconds: 90, maxStorm: 1 })
     console.log(JSON.stringify(report))
-    expect(report.scenarios).toBeGreaterThan(5)
+    expect(report.scenarios).toBeGreaterThanOrEqual(3)
     expect(report.events.sent).toBeGreaterThan(0)
     expect(report.listsChecked).toBeGreaterThan(0)
     expect(report.mismatches).toEqual([])

@@ -18,6 +18,10 @@ export interface SoakOptions {
   readonly seed: number
   /** Longest time the drain after the faults may take (default 180 s). */
   readonly drainSeconds?: number
+  /** Only these fault kinds (default: all of `faultKinds`, each as often as the plan draws it). */
+  readonly faults?: ReadonlyArray<string>
+  /** The most refusals in one 606/615 storm (default 2). Each one doubles the pause: 1 → 20 s, 2 → 60 s. */
+  readonly maxStorm?: number
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void
 }
@@ -29,7 +33,15 @@ export interface SoakReport {
   readonly scenarios: number
   readonly events: { readonly generated: number; readonly sent: number; readonly batches: number; readonly retried: number }
   readonly faults: Record<string, number>
-  readonly ticks: { readonly run: number; readonly killed: number; readonly failed: number; readonly drain: number; readonly overlapping: number }
+  readonly ticks: {
+    readonly run: number
+    readonly killed: number
+    readonly failed: number
+    readonly drain: number
+    /** Cron ticks fired while a tick had run 61 s, and ticks that found the lease held (busy). */
+    readonly overlapping: number
+    readonly busy: number
+  }
   readonly clockJumps: { readonly count: number; readonly millis: number }
   readonly sandboxCalls: { readonly total: number; readonly byOutcome: Record<string, number> }
   readonly listsChecked: number
@@ -39,6 +51,8 @@ export interface SoakReport {
   readonly own615: number
   readonly callsPerWindowAllowed: number
   readonly maxCallsIn20s: number
+  /** When the busiest window is over the budget: its calls (ms from its first call, endpoint, outcome). */
+  readonly busiestWindow?: ReadonlyArray<string>
   readonly expiredTokenCallsBeyondDiscovery: number
   readonly drained: boolean
   readonly workerErrors: Record<string, number>
@@ -55,11 +69,12 @@ const tokenOrdinal = (authorization: string | undefined) => {
   return hex === undefined ? undefined : Number.parseInt(hex, 16)
 }
 
-type FaultKind =
+export type FaultKind =
   | "none" | "606-storm" | "615-storm" | "604" | "608" | "611" | "502" | "drop" | "revoke" | "latency"
-  | "607-then-reset" | "import-failed" | "kill"
+  | "607-then-reset" | "import-failed" | "kill" | "long-606-storm"
 
-const faultPlan: ReadonlyArray<FaultKind> = [
+/** Drawn uniformly (kill twice as often). `long-606-storm` (3 × 606: 140 s of pauses) is only drawn when asked for. */
+export const faultKinds: ReadonlyArray<FaultKind> = [
   "none", "606-storm", "615-storm", "604", "608", "611", "502", "drop", "revoke", "latency",
   "607-then-reset", "import-failed", "kill", "kill"
 ]
@@ -71,7 +86,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const traffic = new Traffic(random, between(random, 4, 8), between(random, 60, 120))
   const faults: Record<string, number> = {}
   const count = (kind: string) => (faults[kind] = (faults[kind] ?? 0) + 1)
-  const ticks = { run: 0, killed: 0, failed: 0, drain: 0, overlapping: 0 }
+  const ticks = { run: 0, killed: 0, failed: 0, drain: 0, overlapping: 0, busy: 0 }
   const overlapping: Array<Promise<void>> = []
   const events = { generated: 0, sent: 0, batches: 0, retried: 0 }
   const jumps = { count: 0, millis: 0 }
@@ -119,6 +134,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       seed: options.seed,
       onLog: (line) => {
         const level = /"logLevel":"(ERROR|FATAL)"/.exec(line)
+        if (/"message":"sync".*"outcome":"busy"/.test(line)) ticks.busy++
         if (process.env["SOAK_DEBUG"] && /ERROR|"message":"(tick|sync)"/.test(line)) say(`    log ${line.slice(0, 400)}`)
         if (level !== null) {
           const message = /"message":"([^"]*)"/.exec(line)?.[1] ?? "?"
@@ -182,42 +198,52 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   }
 
   /** One tick, by the cron trigger or POST /admin/sync; a tick killed by the soak ends the instance. */
+  // The instance was thrown away: it was down long enough for its lease (60 s) and its permits
+  // (120 s) to lapse, and a new one starts on the same state.
+  const restartAfterKill = async () => {
+    await killed
+    killed = undefined
+    ticks.killed++
+    clockOffset += 125_000
+    sandbox.sandbox.clockOffsetMillis = clockOffset
+    jumps.count++
+    jumps.millis += 125_000
+    await start()
+  }
+
+  /** One tick, by the cron trigger or POST /admin/sync; a tick killed by the soak ends the instance. */
   const tick = async (): Promise<"ok" | "failed" | "killed"> => {
     tickCalls = 0
     ticks.run++
+    let timer: ReturnType<typeof setTimeout> | undefined
     if (killAfterMillis !== undefined) {
       const after = killAfterMillis
       killAfterMillis = undefined
-      setTimeout(() => {
+      timer = setTimeout(() => {
         if (killAt !== undefined && killed === undefined) {
           killAt = undefined
           killed = host.dispose()
         }
       }, after)
     }
+    let outcome: "ok" | "failed"
     try {
       if (random() < 0.5) {
-        const outcome = await host.scheduled()
-        if (killed !== undefined) throw new Error("killed")
-        return outcome === "ok" ? "ok" : "failed"
+        outcome = (await host.scheduled()) === "ok" ? "ok" : "failed"
+      } else {
+        const response = await admin("/admin/sync", { method: "POST" })
+        const text = await response.text()
+        if (process.env["SOAK_DEBUG"]) say(`    sync ${response.status} ${text.replace(/\s+/g, " ").slice(0, 600)}`)
+        outcome = response.status === 200 ? "ok" : "failed"
       }
-      const response = await admin("/admin/sync", { method: "POST" })
-      const text = await response.text()
-      if (process.env["SOAK_DEBUG"]) say(`    sync ${response.status} ${text.replace(/\s+/g, " ").slice(0, 600)}`)
-      return response.status === 200 ? "ok" : "failed"
     } catch {
-      if (killed === undefined) return "failed"
-      await killed
-      killed = undefined
-      ticks.killed++
-      // The worker was down long enough for its lease (60 s) and its permits (120 s) to lapse.
-      clockOffset += 125_000
-      sandbox.sandbox.clockOffsetMillis = clockOffset
-      jumps.count++
-      jumps.millis += 125_000
-      await start()
-      return "killed"
+      outcome = "failed"
     }
+    clearTimeout(timer)
+    // The kill may land as the tick's answer is already on its way: the instance is gone either way.
+    if (killed === undefined) return outcome
+    await restartAfterKill()
+    return "killed"
   }
 
   /** Waits out a pause the worker announces (a 606/615 back-off or the daily quota) by moving time. */
@@ -231,8 +257,15 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     } catch { /* the next tick tells */ }
   }
 
-  const setFaults = async (rules: ReadonlyArray<FaultRule>) => sandbox.sandbox.setFaults(rules)
+  // Counted rules stay until calls have used them up (a scenario whose ticks made no call passes
+  // its faults on to the next); rules by rate last one scenario.
+  const leftover = (): Array<FaultRule> =>
+    sandbox.sandbox.faults.state.rules.flatMap((r) =>
+      r.remaining !== undefined && r.remaining > 0 ? [{ ...r, count: r.remaining }] : []
+    ).map(({ remaining: _remaining, ...rule }) => rule as FaultRule)
+  const setFaults = async (rules: ReadonlyArray<FaultRule>) => sandbox.sandbox.setFaults([...leftover(), ...rules])
 
+  const faultPlan = options.faults === undefined ? faultKinds : options.faults as ReadonlyArray<FaultKind>
   const deadline = started + options.seconds * 1000
   let scenarios = 0
   while (Date.now() < deadline) {
@@ -244,11 +277,16 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     say(`${((Date.now() - started) / 1000).toFixed(1)} s: scenario ${scenarios}: ${fault}, ${traffic.pendingEvents} events to send`)
     const path = pick(random, ["/rest/v1/", "/rest/asset/", "/bulk/", "/rest/v1/leads", "/rest/v1/lists"])
     switch (fault) {
+      case "long-606-storm":
+        await setFaults([{ kind: "606", count: 3 }])
+        break
       case "606-storm":
       case "615-storm":
         // Other integrations use the instance's budget: a run of refusals.
         // Each refusal pauses the instance a window (20 s), doubling on repeats: a short storm.
-        await setFaults([{ kind: fault === "606-storm" ? "606" : "615", count: between(random, 1, 2) }])
+        // A storm replaces one still waiting for calls, so storms never add up beyond `maxStorm`.
+        sandbox.sandbox.setFaults(leftover().filter((r) => r.kind !== "606" && r.kind !== "615"))
+        await setFaults([{ kind: fault === "606-storm" ? "606" : "615", count: between(random, 1, options.maxStorm ?? 2) }])
         break
       case "604":
       case "608":
@@ -300,9 +338,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       say(`  tick ${outcome} in ${Date.now() - tickStarted} ms, ${tickCalls} calls`)
       if (outcome === "killed") break
     }
-    await setFaults([])
+    sandbox.sandbox.setFaults(leftover())
     killAt = undefined
     killAfterMillis = undefined
+    if (killed !== undefined) await restartAfterKill()
     if (fault === "607-then-reset") {
       // The quota is gone until midnight US Central: both clocks move there, and the day turns.
       const now = Date.now() + clockOffset
@@ -311,6 +350,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     await skipPause()
   }
   sandbox.sandbox.failImports(0)
+  sandbox.sandbox.setFaults([])
   await Promise.all(overlapping)
 
   // Drain: everything still pending is sent, then ticks run until every list is exact.
@@ -381,6 +421,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     own615,
     callsPerWindowAllowed: callsPer20s,
     maxCallsIn20s: window.max,
+    ...(window.max > callsPer20s ? { busiestWindow: window.calls.map((c) => `+${c.at - window.at} ${c.endpoint} ${c.outcome}${c.injected ? " (injected)" : ""}`) } : {}),
     expiredTokenCallsBeyondDiscovery: beyond.length,
     drained,
     workerErrors,
