@@ -155,6 +155,7 @@ const main = Effect.gen(function*() {
       // Ours spends at most half the quota: the other half is left to the instance's other integrations.
       const dayBudget = strategy === "ours" ? { ...budget, dailyReserve: 25_000 } : budget
       const result = yield* runScenario({
+        label: strategy,
         world: { start, budget: dayBudget, latencyMillis },
         strategy: make,
         setup: dayScenario.setup,

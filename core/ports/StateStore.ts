@@ -3,7 +3,7 @@
 // value under a new versioned KV key and moves the key's pointer in the instance's Durable Object,
 // so a reader either sees the current version or fails with StateNotVisible and tries again later:
 // it never acts on an older value. `layerMemory` is the in-memory implementation for tests and Node.
-import { Context, Data, Effect, Layer, Option, Ref } from "effect"
+import { Context, Data, Effect, Layer, Option } from "effect"
 
 /** The pointer names a version this reader cannot see yet (KV propagation): retry on a later tick. */
 export class StateNotVisible extends Data.TaggedError("StateNotVisible")<{
@@ -31,26 +31,29 @@ export interface StateStoreService {
 }
 
 export class StateStore extends Context.Tag("marketo-lists/StateStore")<StateStore, StateStoreService>() {
-  /** An in-memory store over a plain Map, for tests and local runs. */
+  /**
+   * An in-memory store over a plain Map, for tests and local runs. Each operation runs whole in one
+   * synchronous step, so a `setMany` is all or nothing to any reader; the Map is changed in place
+   * (copying it per write made a day of simulated ticks spend most of its time copying).
+   */
   static readonly makeMemory = (initial?: ReadonlyMap<string, string>): Effect.Effect<StateStoreService> =>
-    Effect.map(Ref.make(new Map(initial ?? [])), (ref): StateStoreService => ({
-      get: (key) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(key))),
-      getMany: (keys) => Effect.map(Ref.get(ref), (m) => new Map(keys.map((k) => [k, Option.fromNullable(m.get(k))]))),
-      set: (key, value) => Ref.update(ref, (m) => new Map(m).set(key, value)),
-      setMany: (entries) =>
-        Ref.update(ref, (m) => {
-          const next = new Map(m)
-          for (const [k, v] of entries) next.set(k, v)
-          return next
-        }),
-      remove: (keys) =>
-        Ref.update(ref, (m) => {
-          const next = new Map(m)
-          for (const k of keys) next.delete(k)
-          return next
-        }),
-      list: (prefix) => Effect.map(Ref.get(ref), (m) => [...m.keys()].filter((k) => k.startsWith(prefix)).sort())
-    }))
+    Effect.sync((): StateStoreService => {
+      const m = new Map(initial ?? [])
+      return {
+        get: (key) => Effect.sync(() => Option.fromNullable(m.get(key))),
+        getMany: (keys) => Effect.sync(() => new Map(keys.map((k) => [k, Option.fromNullable(m.get(k))]))),
+        set: (key, value) => Effect.sync(() => void m.set(key, value)),
+        setMany: (entries) =>
+          Effect.sync(() => {
+            for (const [k, v] of entries) m.set(k, v)
+          }),
+        remove: (keys) =>
+          Effect.sync(() => {
+            for (const k of keys) m.delete(k)
+          }),
+        list: (prefix) => Effect.sync(() => [...m.keys()].filter((k) => k.startsWith(prefix)).sort())
+      }
+    })
 
   static readonly layerMemory: Layer.Layer<StateStore> = Layer.effect(StateStore, StateStore.makeMemory())
 }

@@ -21,6 +21,8 @@ export interface ScenarioResult {
 }
 
 export interface ScenarioSpec {
+  /** Printed with the progress lines (one per simulated hour) on stderr. */
+  readonly label?: string
   readonly world: WorldOptions
   readonly strategy: (world: World) => Strategy
   /** Synced before the scenario (e.g. the members already on the list); its calls are not counted. */
@@ -56,12 +58,18 @@ const play = (
   probe: LatencyProbe,
   from: number,
   done: (now: number) => boolean,
-  limit: number
+  limit: number,
+  label?: string
 ) =>
   Effect.gen(function*() {
     let next = 0
     let now = from
+    let wall = performance.now()
     for (; now < limit; now += slice) {
+      if (label !== undefined && (now - world.start) % 3_600_000 === 0) {
+        process.stderr.write(`  ${label} ${new Date(now).toISOString().slice(0, 16)}: ${next}/${events.length} events, ${world.counts.counted} calls, ${probe.pending} changes waiting, ${((performance.now() - wall) / 1000).toFixed(1)} s\n`)
+        wall = performance.now()
+      }
       yield* advanceTo(now)
       const batch: Array<SimEvent> = []
       while (next < events.length && deliveredAt(events[next]!) < now) batch.push(events[next++]!)
@@ -94,7 +102,7 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
       const setupTruth = new Truth()
       const setupProbe = new LatencyProbe(setupTruth)
       const setupEvents = spec.setup.map((e) => shift(e, world.start))
-      t = yield* play(world, strategy, setupEvents, setupProbe, world.start, () => setupProbe.pending === 0 && listsExact(setupTruth, world.sandbox), world.start + spec.limitMillis)
+      t = yield* play(world, strategy, setupEvents, setupProbe, world.start, () => setupProbe.pending === 0 && listsExact(setupTruth, world.sandbox), world.start + spec.limitMillis, spec.label === undefined ? undefined : `${spec.label} setup`)
       if (spec.afterSetup !== undefined) yield* spec.afterSetup(world, strategy)
     }
     const begin = Math.ceil(Math.max(t + 1, spec.notBefore ?? 0) / minute) * minute + (spec.offsetMillis ?? 0)
@@ -117,7 +125,7 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
         quietSince = now
       }
       return now - (quietSince ?? now) >= quiet
-    }, begin + spec.limitMillis)
+    }, begin + spec.limitMillis, spec.label)
     const exact = probe.pending === 0 && listsExact(truth, world.sandbox)
     return {
       calls: world.counts.counted,
