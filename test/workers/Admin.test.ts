@@ -100,8 +100,10 @@ describe("admin views", () => {
     expect(JSON.parse(text)).toMatchObject({
       configuration: { ok: true, problems: [] },
       folder: "Engage Audiences",
-      limits: { callsPer20s: 50, maxConcurrency: 5, dailyQuota: 50_000, dailyReserve: 5_000 },
-      budget: { callsPerWindow: 50, maxConcurrency: 5, dailyQuota: 50_000, dailyReserve: 5_000 }
+      limits: { callsPer20s: 50, maxConcurrency: 5, dailyQuota: 50_000, dailyReserve: 5_000, latencyTargetMinutes: 5 },
+      budget: { callsPerWindow: 50, maxConcurrency: 5, dailyQuota: 50_000, dailyReserve: 5_000 },
+      // The quota is untouched: the scheduler can honour its 5-minute target.
+      latency: { targetMinutes: 5, honouredMinutes: 5 }
     })
   })
 

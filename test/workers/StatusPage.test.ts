@@ -38,6 +38,7 @@ describe("status page", () => {
     expect(posted.status).toBe(303)
     expect(posted.headers.get("location")).toBe("/")
     expect(html).toMatch(/Marketo calls today: <b>\d+<\/b> of 45000/)
+    expect(html).toContain("Changes reach their lists within <b>5 min</b> (target 5 min)")
     for (const secret of [env.ADMIN_TOKEN, env.INGEST_TOKEN, env.INGEST_SECRET, env.MARKETO_CLIENT_SECRET]) expect(html).not.toContain(secret)
   })
 
