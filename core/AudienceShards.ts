@@ -9,7 +9,8 @@ import type { MembershipChange } from "./MembershipChange.js"
 import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
 import { StateStore, StateStoreFailure } from "./ports/StateStore.js"
 import { DEFAULT_SHARD_COUNT } from "./Sharding.js"
-import type { ShardSet } from "./ShardEffects.js"
+import { applyEffect, type ShardSet } from "./ShardEffects.js"
+import type { StepEffect } from "./StepEffect.js"
 import { StateKeys } from "./StateKeys.js"
 
 export interface DeltaLimits {
@@ -88,12 +89,27 @@ export const shardsWithWork = (record: AudienceRecord): ReadonlyArray<number> =>
 export const shardsImporting = (record: AudienceRecord): ReadonlyArray<number> =>
   Object.entries(record.shards).filter(([, c]) => c.importing > 0).map(([n]) => Number(n))
 
-/** Load shards with work one at a time until the caps are reached; collect the delta. */
+/** The part of a shard a plan works on: the records of these emails only. */
+const sliceOf = (shard: LedgerShard, emails: ReadonlyArray<string>): LedgerShard => {
+  const records: Record<string, LedgerShard["emails"][string]> = {}
+  for (const e of emails) {
+    const r = shard.emails[e]
+    if (r !== undefined) records[e] = r
+  }
+  return { ...shard, emails: records }
+}
+
+/**
+ * Read shards with work one at a time until the caps are reached and collect the delta. Each
+ * shard read gets the `replayed` effects (a stopped tick's journal) first, and only its slice (the
+ * records of its delta) is kept in `slices`: a tick holds its delta, never the audience.
+ */
 export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
   record: AudienceRecord,
   folderName: string,
   limits: DeltaLimits,
-  shards: ShardSet
+  slices: ShardSet,
+  replayed: ReadonlyArray<StepEffect> = []
 ) {
   const add: Array<PlannedEmail> = []
   const remove: Array<PlannedEmail> = []
@@ -107,8 +123,12 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
     const removesHere = record.removal === "empty" ? (counts?.synced ?? 0) > 0 : (counts?.pendingRemove ?? 0) > 0
     const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
     if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
-    const shard = shards.get(n) ?? (yield* loadShards(record.key, [n])).get(n)!
-    shards.set(n, shard)
+    let shard = slices.get(n)
+    if (shard === undefined) {
+      const whole = yield* loadShards(record.key, [n])
+      for (const effect of replayed) applyEffect(whole, record.shardCount, effect)
+      shard = whole.get(n)!
+    }
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"
       ? { add: [], remove: Object.keys(shard.emails).filter((e) => shard.emails[e]!.synced).sort() }
@@ -117,8 +137,11 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
       const leadIds = shard.emails[email]?.leadIds
       return leadIds === undefined ? { email: email as PlannedEmail["email"] } : { email: email as PlannedEmail["email"], leadIds }
     }
-    if (add.length < limits.maxAdds) for (const e of delta.add) add.push(planned(e))
-    if (remove.length < limits.maxRemoves) for (const e of delta.remove) remove.push(planned(e))
+    const takeAdds = add.length < limits.maxAdds ? delta.add : []
+    const takeRemoves = remove.length < limits.maxRemoves ? delta.remove : []
+    for (const e of takeAdds) add.push(planned(e))
+    for (const e of takeRemoves) remove.push(planned(e))
+    slices.set(n, sliceOf(shard, [...takeAdds, ...takeRemoves]))
   }
   const delta: AudienceDelta = {
     audience: record.key,

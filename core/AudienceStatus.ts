@@ -70,9 +70,9 @@ export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: Audience
   const record = yield* readRecord(key)
   if (Option.isNone(record)) return Option.none()
   // What a stopped tick already did (its journal) is not planned again.
-  const shards: ShardSet = new Map()
-  const { record: current } = yield* pendingJournal(record.value, shards)
-  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, shards))
+  const slices: ShardSet = new Map()
+  const { effects, record: current } = yield* pendingJournal(record.value)
+  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, slices, effects))
   const calls = planCalls(plan)
   return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
 })

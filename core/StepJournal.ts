@@ -1,18 +1,24 @@
 // The per-step checkpoint of one audience's plan. After each step its effects (core/StepEffect.ts)
-// are written alone under the audience's journal and applied to the shards in memory; at the end
-// the shards and the record are written at once, moving the record's journal epoch on, and the
-// journal is deleted. A tick stopped anywhere leaves either journal entries of the current epoch
-// (replayed onto the shards before the next plan) or of an older one (already in the shards:
-// only deleted). Replaying is idempotent, so a crash during replay is harmless too.
+// are written alone under the audience's journal and applied in memory to the slices of the
+// shards the plan works on (only the emails of its delta), which is all the interpreter needs.
+// At the end every effect of the tick is applied again to the whole shards it touches, a few shards
+// at a time (read, apply, write), then the record is written with the next journal epoch and the
+// journal is deleted. Every effect is idempotent, so a tick stopped anywhere leaves either journal
+// entries of the current epoch (applied again before the next plan, whether or not some shards
+// already hold them) or of an older one (already in the shards: only deleted). Memory stays at
+// the delta plus a few shards, whatever the audience's size.
 import { Effect, Option, Schema } from "effect"
-import type { AudienceRecord } from "./AudienceRecord.js"
-import { encodeRecord, encodeShard, loadShards, shardsImporting, withShardCounts } from "./AudienceShards.js"
+import type { AudienceRecord, ShardCounts } from "./AudienceRecord.js"
+import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from "./AudienceShards.js"
 import type { Email } from "./Email.js"
 import { StateStore } from "./ports/StateStore.js"
 import { shardOf } from "./Sharding.js"
 import { applyEffect, type ShardSet } from "./ShardEffects.js"
 import { StateKeys } from "./StateKeys.js"
 import { JournalJson, type StepEffect } from "./StepEffect.js"
+
+/** Whole shards read, changed and written together at the end of a plan. */
+const flushShardsAtOnce = 4
 
 const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecord => {
   switch (effect._tag) {
@@ -44,48 +50,59 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
   }
 }
 
-/** Apply effects to the working shards (loading any not yet loaded) and to the record. */
-export const absorb = Effect.fn("StepJournal.absorb")(function*(record: AudienceRecord, shards: ShardSet, effects: ReadonlyArray<StepEffect>) {
+/** Apply effects to the slices in memory (no read: an email outside them is not the plan's) and the record. */
+export const absorb = (record: AudienceRecord, slices: ShardSet, effects: ReadonlyArray<StepEffect>): AudienceRecord => {
   let next = record
   for (const effect of effects) {
-    const missing = shardsTouchedBy(next, effect).filter((n) => !shards.has(n))
-    if (missing.length > 0) for (const [n, s] of yield* loadShards(next.key, missing)) shards.set(n, s)
-    applyEffect(shards, next.shardCount, effect)
+    applyEffect(slices, next.shardCount, effect)
     next = recordEffect(next, effect)
   }
   return next
-})
+}
 
 export const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
 
 /**
- * Write the shards and the record with the next journal epoch, in one atomic write: from then on
- * the journal entries written so far are stale whether or not deleting them (next) succeeds.
+ * Apply `effects` to every whole shard they touch, a few at a time, then write the record with the
+ * next journal epoch: from then on the journal entries written so far are stale whether or not
+ * deleting them (last) succeeds. A stop between shard writes leaves the epoch as it was, so the
+ * journal is applied again: harmless, every effect being idempotent.
  */
 export const flush = Effect.fn("StepJournal.flush")(function*(
   record: AudienceRecord,
-  shards: ShardSet,
+  effects: ReadonlyArray<StepEffect>,
   journalKeys: ReadonlyArray<string>,
-  asRead: ShardSet = new Map()
+  /** Last touches to the record once its counts are known (before it is written). */
+  finish: (record: AudienceRecord) => AudienceRecord = (r) => r
 ) {
   const store = yield* StateStore
-  const next = { ...withShardCounts(record, shards), journalEpoch: epochOf(record) + 1 }
-  // Shards read for the delta but left as they were (a plan stopped early) need no write.
-  const changed = [...shards.values()].filter((s) => asRead.get(s.shard) !== s)
-  yield* store.setMany([...changed.map((s) => encodeShard(record.key, s)), encodeRecord(next)])
+  const touched = new Set<number>()
+  for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
+  const numbers = [...touched].sort((a, b) => a - b)
+  const counts: Record<string, ShardCounts> = { ...record.shards }
+  for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
+    const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
+    for (const effect of effects) applyEffect(shards, record.shardCount, effect)
+    for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
+    yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
+  }
+  const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
+  const [key, value] = encodeRecord(next)
+  yield* store.set(key, value)
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
   return next
 })
 
 /**
- * Apply the journal entries of the record's current epoch (a tick stopped before writing its
- * shards) to `shards`, loading what they touch. Writes nothing. Returns the record as the entries
- * leave it, and every journal key found (older epochs included, for deletion).
+ * The journal entries of the record's current epoch (a tick stopped before writing its shards):
+ * their effects, to apply to the shards as they are read, and the record as they leave it. Writes
+ * nothing. `keys` is every journal key found (older epochs included, for deletion); `nextStep`
+ * the first free step number of the current epoch.
  */
-export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record: AudienceRecord, shards: ShardSet) {
+export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record: AudienceRecord) {
   const store = yield* StateStore
   const all = yield* store.list(StateKeys.journalPrefix(record.key))
-  if (all.length === 0) return { record, keys: all, steps: 0 }
+  if (all.length === 0) return { record, keys: all, effects: [] as ReadonlyArray<StepEffect>, nextStep: 0 }
   // Entries of an older epoch were already written into the shards; they only need deleting.
   const current = StateKeys.journalEpochPrefix(record.key, epochOf(record))
   const keys = all.filter((k) => k.startsWith(current))
@@ -97,18 +114,13 @@ export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record:
     if (Option.isNone(decoded)) yield* Effect.logError("journal entry does not decode; skipped").pipe(Effect.annotateLogs({ key }))
     else effects.push(...decoded.value)
   }
-  return { record: yield* absorb(record, shards, effects), keys: all, steps: keys.length }
-})
-
-/** A journal left by a stopped tick: fold its effects into the shards before anything else. */
-export const replayJournal = Effect.fn("StepJournal.replay")(function*(record: AudienceRecord) {
-  const shards: ShardSet = new Map()
-  const pending = yield* pendingJournal(record, shards)
-  if (pending.keys.length === 0) return record
-  yield* Effect.logInfo("replayed the journal of a stopped tick").pipe(
-    Effect.annotateLogs({ audience: record.key, steps: pending.steps })
-  )
-  return yield* flush(pending.record, shards, pending.keys)
+  const nextStep = keys.reduce((n, k) => Math.max(n, Number(k.slice(current.length)) + 1), 0)
+  let next = record
+  for (const effect of effects) next = recordEffect(next, effect)
+  if (keys.length > 0) {
+    yield* Effect.logInfo("applying the journal of a stopped tick").pipe(Effect.annotateLogs({ audience: record.key, steps: keys.length }))
+  }
+  return { record: next, keys: all, effects, nextStep }
 })
 
 /** The checkpoint of one applied step: its effects alone, one small write. Returns the key. */

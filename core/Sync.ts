@@ -30,7 +30,8 @@ import type { ShardSet } from "./ShardEffects.js"
 import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
 import { effectsFor, planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
 import { StateKeys } from "./StateKeys.js"
-import { absorb, flush, journalStep, replayJournal } from "./StepJournal.js"
+import type { StepEffect } from "./StepEffect.js"
+import { absorb, flush, journalStep, pendingJournal } from "./StepJournal.js"
 import {
   currentMembers,
   foldWithoutEmail,
@@ -145,6 +146,9 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
   return { entries: entries.length, changes, backlog: all.length > read.length }
 })
 
+/** Ledger shards read, folded and written together. */
+const foldShardsAtOnce = 4
+
 const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   audience: AudienceKey,
   changes: ReadonlyArray<MembershipChange>,
@@ -157,12 +161,20 @@ const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   let record = Option.getOrElse(yield* readRecord(audience), () => newRecord(audience, first?.audienceClass ?? "audience"))
   if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
   if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
-  const groups = groupByShard(changes, record.shardCount)
-  const shards = yield* loadShards(audience, [...groups.keys()])
-  // The shards were decoded just now for this fold: folding in place saves copying every record.
-  for (const [n, group] of groups) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
-  record = withPendingSince(withShardCounts(record, shards), receivedAt)
-  const writes: Array<readonly [string, string]> = [...shards.values()].map((s) => encodeShard(audience, s))
+  const groups = [...groupByShard(changes, record.shardCount)]
+  // A few shards at a time (read, fold, write), so a fold touching every shard of a million-member
+  // audience never holds it whole. The record, with the counts, is written last: a stop in between
+  // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
+  for (let i = 0; i < groups.length; i += foldShardsAtOnce) {
+    const part = groups.slice(i, i + foldShardsAtOnce)
+    const shards = yield* loadShards(audience, part.map(([n]) => n))
+    // The shards were decoded just now for this fold: folding in place saves copying every record.
+    for (const [n, group] of part) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
+    record = withShardCounts(record, shards)
+    yield* store.setMany([...shards.values()].map((s) => encodeShard(audience, s)))
+  }
+  record = withPendingSince(record, receivedAt)
+  const writes: Array<readonly [string, string]> = []
   const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
   if (noEmail !== undefined) {
     record = { ...record, withoutEmail: Math.max(0, record.withoutEmail + noEmail.countChange) }
@@ -261,18 +273,24 @@ const countingCalls = (api: MarketoApi["Type"], counter: { calls: number }): Mar
 /** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
 const isFolderMissing = (failure: SyncError) => failure.tag === "MarketoRejected" && failure.code === "710"
 
-/** An audience read ahead of the shared lead calls: its journal replayed, its delta collected. */
+/**
+ * An audience read ahead of the shared lead calls: a stopped tick's journal read (its effects
+ * applied to each shard as it is read), its delta collected, the slices of its shards in memory.
+ */
 interface Prepared {
   readonly record: AudienceRecord
-  readonly shards: ShardSet
+  readonly slices: ShardSet
   readonly delta: AudienceDelta
+  readonly replayed: ReadonlyArray<StepEffect>
+  readonly journalKeys: ReadonlyArray<string>
+  readonly nextStep: number
 }
 
 const prepare = Effect.fn("Sync.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
-  const record = yield* replayJournal(initial)
-  const shards: ShardSet = new Map()
-  const delta = yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
-  return { record, shards, delta } satisfies Prepared
+  const pending = yield* pendingJournal(initial)
+  const slices: ShardSet = new Map()
+  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects)
+  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep } satisfies Prepared
 })
 
 const syncAudience = Effect.fn("Sync.audience")(function*(
@@ -285,18 +303,25 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
   const counter = { calls: 0 }
   const api = countingCalls(yield* MarketoApi, counter)
   const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
-  const { shards } = prepared
-  const asRead: ShardSet = new Map(shards)
+  const { slices } = prepared
+  // Every effect of this tick, the replayed journal's first: applied to the whole shards at the end.
+  const tickEffects: Array<StepEffect> = [...prepared.replayed]
+  const journal: Array<string> = [...prepared.journalKeys]
+  let nextStep = prepared.nextStep
+  const checkpoint = (at: AudienceRecord, effects: ReadonlyArray<StepEffect>) =>
+    Effect.map(journalStep(at, nextStep++, effects), (key) => {
+      journal.push(key)
+      tickEffects.push(...effects)
+    })
   // What the tick's shared upserts and lookups learned for this audience, then its delta again:
   // the emails they resolved now have lead ids (or are refused, or have no lead to remove).
   // Journaled like a step, so a tick stopped later does not make those calls again.
   const learned = effectsFor(prepared.delta, shared)
-  const journal: Array<string> = []
-  if (learned.length > 0) journal.push(yield* journalStep(prepared.record, 0, learned))
-  let record = learned.length === 0 ? prepared.record : yield* absorb(prepared.record, shards, learned)
+  if (learned.length > 0) yield* checkpoint(prepared.record, learned)
+  let record = learned.length === 0 ? prepared.record : absorb(prepared.record, slices, learned)
   const delta = learned.length === 0
     ? prepared.delta
-    : yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, shards)
+    : yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, prepared.replayed)
   const plan = planAudience(delta)
   let stepsDone = 0
   let added = 0
@@ -315,7 +340,7 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
     }
     const context = {
       listId: Option.fromNullable(record.listId),
-      recordOf: (email: Email) => shards.get(shardOf(email, record.shardCount))?.emails[email]
+      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email]
     }
     const before = counter.calls
     const outcome = yield* Effect.either(
@@ -332,8 +357,8 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
     }
     const effects = outcome.right
     // The checkpoint: this step's effects alone, one small write, before anything else uses them.
-    if (effects.length > 0) journal.push(yield* journalStep(record, journal.length, effects))
-    record = yield* absorb(record, shards, effects)
+    if (effects.length > 0) yield* checkpoint(record, effects)
+    record = absorb(record, slices, effects)
     stepsDone++
     record = { ...record, progress: { stepsDone, stepsTotal: plan.steps.length } }
     for (const e of effects) {
@@ -352,18 +377,12 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
     ...(failure !== undefined ? { lastError: failure } : {})
   }
   const flushed = yield* flush(
-    withPendingSince(
-      withShardCounts(
-        failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
-          ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
-          : finished,
-        shards
-      ),
-      now
-    ),
-    shards,
+    failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
+      ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
+      : finished,
+    tickEffects,
     journal,
-    asRead
+    (counted) => withPendingSince(counted, now)
   )
   const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
   const tick: AudienceTick = {
