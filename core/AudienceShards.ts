@@ -18,7 +18,7 @@ export interface DeltaLimits {
   readonly maxAdds: number
   readonly maxRemoves: number
 }
-export const defaultDeltaLimits: DeltaLimits = { maxAdds: 60_000, maxRemoves: 30_000 }
+export const defaultDeltaLimits: DeltaLimits = { maxAdds: 100_000, maxRemoves: 30_000 }
 
 const corrupt = (key: string) => (error: unknown) =>
   new StateStoreFailure({ key, message: `stored value does not decode: ${String(error).slice(0, 200)}` })
@@ -89,12 +89,16 @@ export const shardsWithWork = (record: AudienceRecord): ReadonlyArray<number> =>
 export const shardsImporting = (record: AudienceRecord): ReadonlyArray<number> =>
   Object.entries(record.shards).filter(([, c]) => c.importing > 0).map(([n]) => Number(n))
 
-/** The part of a shard a plan works on: the records of these emails only. */
+/**
+ * The part of a shard a plan works on: the records of these emails only, without their holders
+ * (what the steps read is the list side: synced, lead ids, import, refusal), so a tick's memory
+ * is a small record per email of its delta.
+ */
 const sliceOf = (shard: LedgerShard, emails: ReadonlyArray<string>): LedgerShard => {
   const records: Record<string, LedgerShard["emails"][string]> = {}
   for (const e of emails) {
     const r = shard.emails[e]
-    if (r !== undefined) records[e] = r
+    if (r !== undefined) records[e] = { ...r, holders: [] }
   }
   return { ...shard, emails: records }
 }
@@ -102,7 +106,8 @@ const sliceOf = (shard: LedgerShard, emails: ReadonlyArray<string>): LedgerShard
 /**
  * Read shards with work one at a time until the caps are reached and collect the delta. Each
  * shard read gets the `replayed` effects (a stopped tick's journal) first, and only its slice (the
- * records of its delta) is kept in `slices`: a tick holds its delta, never the audience.
+ * records of its delta) is kept in `slices`: a tick holds its delta, never the audience. A shard
+ * already in `slices` is not read again (a slice has no holders to compute a delta from).
  */
 export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
   record: AudienceRecord,
@@ -123,12 +128,10 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
     const removesHere = record.removal === "empty" ? (counts?.synced ?? 0) > 0 : (counts?.pendingRemove ?? 0) > 0
     const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
     if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
-    let shard = slices.get(n)
-    if (shard === undefined) {
-      const whole = yield* loadShards(record.key, [n])
-      for (const effect of replayed) applyEffect(whole, record.shardCount, effect)
-      shard = whole.get(n)!
-    }
+    if (slices.has(n)) continue
+    const whole = yield* loadShards(record.key, [n])
+    for (const effect of replayed) applyEffect(whole, record.shardCount, effect)
+    const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"
       ? { add: [], remove: Object.keys(shard.emails).filter((e) => shard.emails[e]!.synced).sort() }

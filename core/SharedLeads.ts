@@ -110,3 +110,23 @@ export const effectsFor = (delta: AudienceDelta, shared: SharedLeads): ReadonlyA
   if (noLead.length > 0) effects.push({ _tag: "MembershipConfirmed", emails: noLead, synced: false })
   return effects
 }
+
+/** The delta once the shared calls' effects are in: lead ids added, refused adds and removals of absent leads dropped. */
+export const withLearned = (delta: AudienceDelta, effects: ReadonlyArray<StepEffect>): AudienceDelta => {
+  const ids = new Map<Email, ReadonlyArray<LeadId>>()
+  const dropped = new Set<Email>()
+  for (const effect of effects) {
+    if (effect._tag === "LeadIdsLearned") for (const found of effect.ids) ids.set(found.email, found.leadIds)
+    else if (effect._tag === "EmailsRefused") for (const r of effect.refused) dropped.add(r.email)
+    else if (effect._tag === "MembershipConfirmed") for (const e of effect.emails) dropped.add(e)
+  }
+  const update = (e: PlannedEmail): PlannedEmail => {
+    const known = ids.get(e.email)
+    return known === undefined || known.length === 0 ? e : { ...e, leadIds: known }
+  }
+  return {
+    ...delta,
+    add: delta.add.filter((e) => !dropped.has(e.email)).map(update),
+    remove: delta.remove.filter((e) => !dropped.has(e.email)).map(update)
+  }
+}

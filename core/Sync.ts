@@ -28,7 +28,7 @@ import { StateStore } from "./ports/StateStore.js"
 import { groupByShard, shardOf } from "./Sharding.js"
 import type { ShardSet } from "./ShardEffects.js"
 import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
-import { effectsFor, planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
+import { effectsFor, planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads, withLearned } from "./SharedLeads.js"
 import { StateKeys } from "./StateKeys.js"
 import type { StepEffect } from "./StepEffect.js"
 import { absorb, flush, journalStep, pendingJournal } from "./StepJournal.js"
@@ -313,15 +313,13 @@ const syncAudience = Effect.fn("Sync.audience")(function*(
       journal.push(key)
       tickEffects.push(...effects)
     })
-  // What the tick's shared upserts and lookups learned for this audience, then its delta again:
+  // What the tick's shared upserts and lookups learned for this audience, and its delta with it:
   // the emails they resolved now have lead ids (or are refused, or have no lead to remove).
   // Journaled like a step, so a tick stopped later does not make those calls again.
   const learned = effectsFor(prepared.delta, shared)
   if (learned.length > 0) yield* checkpoint(prepared.record, learned)
   let record = learned.length === 0 ? prepared.record : absorb(prepared.record, slices, learned)
-  const delta = learned.length === 0
-    ? prepared.delta
-    : yield* collectDelta(record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, prepared.replayed)
+  const delta = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
   const plan = planAudience(delta)
   let stepsDone = 0
   let added = 0
