@@ -4,7 +4,7 @@ import { Effect, Option, Schema } from "effect"
 import { AudienceRecord, AudienceRecordJson, type ShardCounts } from "./AudienceRecord.js"
 import type { AudienceClass, AudienceKey, ListId } from "./Ids.js"
 import { emptyShard, shardCounts, shardDelta } from "./Ledger.js"
-import { type LedgerShard, LedgerShardJson } from "./LedgerShard.js"
+import type { LedgerShard } from "./LedgerShard.js"
 import type { MembershipChange } from "./MembershipChange.js"
 import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
 import { StateStore, StateStoreFailure } from "./ports/StateStore.js"
@@ -53,6 +53,26 @@ export const encodeRecord = (record: AudienceRecord): readonly [string, string] 
 export const encodeShard = (key: AudienceKey, shard: LedgerShard): readonly [string, string] =>
   [StateKeys.shard(key, shard.shard), JSON.stringify(shard)]
 
+/**
+ * A stored shard, read back. Shards are only ever written by `encodeShard` from values the
+ * LedgerShard schema describes, so reading checks the frame (JSON, audience, shard number, an
+ * emails object) and trusts the records: validating every record through the schema was most of
+ * a large tick's CPU (6.5 s against 1.7 s per million records, measured).
+ */
+export const decodeStoredShard = (json: string, key: string): Effect.Effect<LedgerShard, StateStoreFailure> =>
+  Effect.try({
+    try: () => {
+      const value: unknown = JSON.parse(json)
+      const frame = value as Partial<LedgerShard> | null
+      if (
+        typeof frame !== "object" || frame === null || typeof frame.audience !== "string" || !Number.isInteger(frame.shard) ||
+        typeof frame.emails !== "object" || frame.emails === null || Array.isArray(frame.emails)
+      ) throw new Error("not a ledger shard")
+      return value as LedgerShard
+    },
+    catch: corrupt(key)
+  })
+
 export const loadShards = Effect.fn("AudienceShards.load")(function*(key: AudienceKey, numbers: ReadonlyArray<number>) {
   const store = yield* StateStore
   const keys = numbers.map((n) => StateKeys.shard(key, n))
@@ -60,12 +80,7 @@ export const loadShards = Effect.fn("AudienceShards.load")(function*(key: Audien
   const shards: ShardSet = new Map()
   for (const [i, n] of numbers.entries()) {
     const json = values.get(keys[i]!) ?? Option.none()
-    shards.set(
-      n,
-      Option.isNone(json)
-        ? emptyShard(key, n)
-        : yield* Schema.decodeUnknown(LedgerShardJson)(json.value).pipe(Effect.mapError(corrupt(keys[i]!)))
-    )
+    shards.set(n, Option.isNone(json) ? emptyShard(key, n) : yield* decodeStoredShard(json.value, keys[i]!))
   }
   return shards
 })

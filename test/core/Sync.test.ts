@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { Clock, Effect, Either, Exit, Fiber, Option, Schema, TestClock } from "effect"
-import { encodeShard } from "../../core/AudienceShards.js"
+import { decodeStoredShard, encodeShard } from "../../core/AudienceShards.js"
 import { LedgerShardJson } from "../../core/LedgerShard.js"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../../core/AudienceStatus.js"
 import { decodeEvents } from "../../core/EventDecoder.js"
@@ -657,7 +657,7 @@ describe("Sync", () => {
       const summary = yield* h.tick()
       expect(summary.audiences[0]).toMatchObject({ stepsDone: 1, calls: 1, added: 10 })
     }))
-  it.effect("shards are written as plain JSON exactly as their schema encodes them", () =>
+  it.effect("shards are written as plain JSON exactly as their schema encodes them, and read back as the schema would", () =>
     Effect.gen(function*() {
       const h = yield* harness({ refuse: new Map([["bad@example.com", "1003"]]), pollsUntilComplete: 5 })
       yield* h.control.addLead("dup@example.com")
@@ -675,6 +675,13 @@ describe("Sync", () => {
       expect(all.some((r) => r.refused !== undefined)).toBe(true)
       expect(all.some((r) => r.importing !== undefined)).toBe(true)
       for (const shard of shards) expect(encodeShard(shard.audience, shard)[1]).toBe(Schema.encodeSync(LedgerShardJson)(shard))
+      // Reading trusts the records of what was written so, and refuses anything else, naming the key.
+      for (const [i, v] of values.entries()) expect(yield* decodeStoredShard(v, keys[i]!)).toEqual(shards[i])
+      for (const bad of ["{", "[]", "null", JSON.stringify({ audience: "vip", shard: 1 }), JSON.stringify({ audience: "vip", shard: "1", emails: {} })]) {
+        const error = yield* Effect.flip(decodeStoredShard(bad, "aud/vip/shard/0001"))
+        expect(error).toMatchObject({ _tag: "StateStoreFailure", key: "aud/vip/shard/0001" })
+        expect(error.message).toMatch(/^stored value does not decode/)
+      }
     }))
 })
 
