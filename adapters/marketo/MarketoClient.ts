@@ -48,9 +48,25 @@ export const make = Effect.gen(function*() {
   const tokens = yield* makeAccessTokens
   const timeoutMillis = config.requestTimeoutMillis ?? defaultRequestTimeoutMillis
 
-  /** One HTTP exchange under a permit, with the current token; the envelope decoded. */
-  const exchange = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
-    limiter.withPermit(Effect.gen(function*() {
+  /**
+   * One HTTP exchange under a permit. The token is fetched before the permit (an identity call
+   * spends no permit) and read again once the permit is granted, so a call that waited for its
+   * permit never sends a token another call has found bad meanwhile (that read is the shared
+   * token, an identity call only if it was dropped). A 601/602 drops the token it was sent with.
+   */
+  const exchange = (build: () => HttpClientRequest.HttpClientRequest) =>
+    Effect.zipRight(
+      tokens.current,
+      limiter.withPermit(Effect.flatMap(tokens.current, (token) =>
+        send(build, token).pipe(
+          Effect.tapError((e) => (isStaleToken(e) ? tokens.invalidate(token) : Effect.void))
+        )))
+    )
+
+  const isStaleToken = (e: MarketoError) => e._tag === "MarketoAuthError" && (e.code === "601" || e.code === "602")
+
+  const send = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
+    Effect.gen(function*() {
       const request = build().pipe(HttpClientRequest.bearerToken(token))
       // A hung answer would hold a permit forever: past the timeout it counts as transient.
       const [response, text] = yield* http.execute(request).pipe(
@@ -74,7 +90,7 @@ export const make = Effect.gen(function*() {
         return yield* Effect.fail(classify(issue?.code ?? "unknown", issue?.message ?? "no message"))
       }
       return { _tag: "Envelope", envelope } as Answer
-    }))
+    })
 
   const signalled = (error: MarketoError): Effect.Effect<never, MarketoError> =>
     error._tag === "MarketoRateLimited" || error._tag === "MarketoQuotaExhausted"
@@ -83,13 +99,8 @@ export const make = Effect.gen(function*() {
 
   /** With one refresh on 601/602, signals for 606/615/607, and retries where the table allows. */
   const call = (build: () => HttpClientRequest.HttpClientRequest) =>
-    Effect.gen(function*() {
-      const token = yield* tokens.current
-      return yield* exchange(build, token).pipe(
-        Effect.catchIf((e) => e._tag === "MarketoAuthError" && (e.code === "601" || e.code === "602"), () =>
-          Effect.zipRight(tokens.invalidate(token), Effect.flatMap(tokens.current, (fresh) => exchange(build, fresh))))
-      )
-    }).pipe(
+    exchange(build).pipe(
+      Effect.catchIf(isStaleToken, () => exchange(build)),
       Effect.catchAll(signalled),
       Effect.retry({ schedule: retrySchedule(config.retryBaseMillis), while: (e) => e._tag !== "BudgetExhausted" && isRetryable(e) })
     )

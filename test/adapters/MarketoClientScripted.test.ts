@@ -42,9 +42,12 @@ const producedErrors: Array<unknown> = []
 
 const harness = (
   script: (seen: Seen, apiCallNumber: number) => Answer | Effect.Effect<Answer>,
-  overrides: Partial<MarketoConfigValues> = {}
+  overrides: Partial<MarketoConfigValues> = {},
+  /** Permits one at a time: a second call waits for the first to end. */
+  serial = false
 ) =>
   Effect.gen(function*() {
+    const one = yield* Effect.makeSemaphore(1)
     const seen: Array<Seen> = []
     const signals: Array<string> = []
     let permits = 0
@@ -69,8 +72,10 @@ const harness = (
       })
     )
     const limiter = RateLimiter.of({
-      withPermit: (self) =>
-        Effect.acquireUseRelease(Effect.sync(() => (permits++, held++)), () => self, () => Effect.sync(() => held--)),
+      withPermit: (self) => {
+        const permitted = Effect.acquireUseRelease(Effect.sync(() => (permits++, held++)), () => self, () => Effect.sync(() => held--))
+        return serial ? one.withPermits(1)(permitted) : permitted
+      },
       signal: (s) => Effect.sync(() => void signals.push(s.code)),
       status: Effect.die("not used")
     })
@@ -296,6 +301,33 @@ describe("tokens", () => {
       yield* h.api.findFolders("x")
       expect(h.identityCalls()).toBe(2)
       expect(h.apiCalls().map((c) => c.headers["authorization"])).toEqual(["Bearer token-1", "Bearer token-1", "Bearer token-2"])
+    }))
+
+  it.effect("a call that waited for its permit sends the token current then, not one another call has just found bad", () =>
+    Effect.gen(function*() {
+      let issued = 0
+      const h = yield* harness(
+        (s, n) => (isIdentity(s) ? tokenAnswer(3600, `token-${++issued}`) : n === 1 ? fail("601", "Access token invalid") : folders),
+        {},
+        true
+      )
+      yield* h.api.findFolders("warm") // token-1 is cached; the script answers this one 601
+        .pipe(Effect.either)
+      const tokensSent = () => h.apiCalls().map((c) => c.headers["authorization"])
+      expect(tokensSent()).toEqual(["Bearer token-1", "Bearer token-2"])
+      issued = 10
+      // Two calls at once: the second waits for the first's permit. The first is refused 601.
+      const h2 = yield* harness(
+        (s, n) => (isIdentity(s) ? tokenAnswer(3600, `token-${++issued}`) : n === 2 ? fail("601", "Access token invalid") : folders),
+        {},
+        true
+      )
+      yield* h2.api.findFolders("warm")
+      yield* Effect.all([h2.api.findFolders("a"), h2.api.findFolders("b")], { concurrency: "unbounded" })
+      const sent = h2.apiCalls().map((c) => c.headers["authorization"])
+      // token-11 warms up, is refused on the 2nd call; every call after carries token-12.
+      expect(sent).toEqual(["Bearer token-11", "Bearer token-11", "Bearer token-12", "Bearer token-12"])
+      expect(h2.identityCalls()).toBe(2)
     }))
 
   it.effect("on 601/602: drops the token, refreshes once and retries once; a second refusal is an auth error", () =>
