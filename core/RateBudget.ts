@@ -3,7 +3,8 @@
 // current time as an argument and returns a new state: no clock, no I/O, easy to test by property.
 //
 // Limits enforced on every grant:
-// - rolling window: at most `callsPerWindow` call starts in any `windowMillis` span;
+// - rolling window: at most `callsPerWindow` call starts in any `windowMillis` span (plus a margin
+//   for the time a call takes to reach Marketo);
 // - concurrency: at most `maxConcurrency` permits held at once (a permit expires after
 //   `permitTtlMillis`, so a holder that crashed cannot block the instance for ever);
 // - daily quota: at most `dailyQuota - dailyReserve` calls per US Central day (Marketo resets the
@@ -133,9 +134,19 @@ export const nextChicagoMidnight = (epochMillis: number): number => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Calls are granted here and counted by Marketo when they arrive, a network hop later, and hops
+ * vary: a call granted just as the window frees can land inside the window Marketo sees (a soak
+ * measured 51 of 50). So a grant waits until its window plus this margin holds no more than the
+ * budget.
+ */
+export const arrivalMarginMillis = 1_000
+
+const spanOf = (config: RateBudgetConfig) => config.windowMillis + arrivalMarginMillis
+
 /** Drop what time has made irrelevant: calls out of the window, expired permits, a past day. */
 export const normalise = (config: RateBudgetConfig, state: RateBudgetState, now: number): RateBudgetState => {
-  const since = now - config.windowMillis
+  const since = now - spanOf(config)
   const recent = state.recent.filter((t) => t > since)
   const inFlight = state.inFlight.filter((p) => p.expiresAt > now)
   const day = chicagoDate(now)
@@ -173,7 +184,7 @@ export const acquire = (
   if (state.recent.length >= config.callsPerWindow) {
     // The oldest call that keeps the window full leaves it at this instant.
     const oldest = state.recent[state.recent.length - config.callsPerWindow] ?? now
-    return { _tag: "Wait", state, retryAfterMillis: Math.max(1, oldest + config.windowMillis - now) }
+    return { _tag: "Wait", state, retryAfterMillis: Math.max(1, oldest + spanOf(config) - now) }
   }
   if (state.inFlight.length >= config.maxConcurrency) {
     const firstExpiry = Math.min(...state.inFlight.map((p) => p.expiresAt))
