@@ -89,6 +89,7 @@ interface Row {
   refused: number
   exact: boolean
   wall_seconds: number
+  failed_batches: number
   lower_bound?: number
   ratio?: number
   latency_p50_s?: number
@@ -103,18 +104,19 @@ const rowOf = (r: ScenarioResult, bound?: number, latency = false): Row => ({
   refused: r.refused,
   exact: r.exact,
   wall_seconds: r.wall_seconds,
+  failed_batches: r.failed_batches,
   ...(bound === undefined ? {} : { lower_bound: bound, ratio: bound === 0 ? (r.calls === 0 ? 1 : Number.POSITIVE_INFINITY) : Math.round((r.calls / bound) * 100) / 100 }),
   ...(latency ? { latency_p50_s: r.latency.p50_s, latency_p95_s: r.latency.p95_s, latency_max_s: r.latency.max_s, changes: r.latency.changes } : {})
 })
 
 const print = (name: string, rows: Partial<Record<StrategyName, Row>>) => {
   console.log(`\n${name}`)
-  console.log("  strategy         calls  bound  ratio  sim time   refused  exact  p50 / p95 latency   wall")
+  console.log("  strategy         calls  bound  ratio  sim time   refused  exact  p50 / p95 latency   failed   wall")
   for (const [strategy, r] of Object.entries(rows)) {
     if (r === undefined) continue
     const lat = r.latency_p50_s === undefined ? "" : `${r.latency_p50_s} s / ${r.latency_p95_s} s`
     console.log(
-      `  ${strategy.padEnd(15)} ${String(r.calls).padStart(6)} ${String(r.lower_bound ?? "").padStart(6)} ${String(r.ratio ?? "").padStart(6)}  ${`${r.sim_seconds} s`.padStart(9)}  ${String(r.refused).padStart(7)}  ${String(r.exact).padStart(5)}  ${lat.padStart(17)}  ${r.wall_seconds} s`
+      `  ${strategy.padEnd(15)} ${String(r.calls).padStart(6)} ${String(r.lower_bound ?? "").padStart(6)} ${String(r.ratio ?? "").padStart(6)}  ${`${r.sim_seconds} s`.padStart(9)}  ${String(r.refused).padStart(7)}  ${String(r.exact).padStart(5)}  ${lat.padStart(17)}  ${String(r.failed_batches).padStart(6)}   ${r.wall_seconds} s`
     )
   }
 }

@@ -105,9 +105,12 @@ const inspectIsolate = async (workerName: string) => {
   let id = 0
   const pending = new Map<number, (result: { usedSize: number; totalSize: number }) => void>()
   ws.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; totalSize: number } }
-    if (message.id !== undefined && message.result !== undefined) pending.get(message.id)?.(message.result)
-    if (message.id !== undefined) pending.delete(message.id)
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; totalSize: number }; error?: { message: string } }
+    if (message.id === undefined) return
+    // Every answer settles its request (an error answer too, or a sampler would wait for ever).
+    if (message.error !== undefined) process.stderr.write(`inspector: ${message.error.message}\n`)
+    pending.get(message.id)?.(message.result ?? { usedSize: 0, totalSize: 0 })
+    pending.delete(message.id)
   })
   const command = (method: string) =>
     new Promise<{ usedSize: number; totalSize: number }>((resolve) => {
@@ -115,6 +118,7 @@ const inspectIsolate = async (workerName: string) => {
       ws.send(JSON.stringify({ id, method }))
     })
   const heap = () => command("Runtime.getHeapUsage")
+  await command("HeapProfiler.enable")
   /**
    * Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. With
    * `live`, each sample first forces a full collection (HeapProfiler.collectGarbage), so the peak

@@ -18,6 +18,8 @@ export interface ScenarioResult {
   readonly callsPerHour: ReadonlyArray<number>
   /** Wall time the simulation took on this machine. */
   readonly wall_seconds: number
+  /** A baseline's batches that failed and were sent again later (e.g. past the daily quota). */
+  readonly failed_batches: number
 }
 
 export interface ScenarioSpec {
@@ -134,7 +136,8 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
       exact,
       latency: probe.summary(),
       callsPerHour: [...world.counts.perHour].map((n) => n ?? 0),
-      wall_seconds: Math.round((performance.now() - wallStart) / 100) / 10
+      wall_seconds: Math.round((performance.now() - wallStart) / 100) / 10,
+      failed_batches: strategy.failures?.count ?? 0
     } satisfies ScenarioResult
   }).pipe(Effect.scoped, Effect.provide(TestContext.TestContext)) as Effect.Effect<ScenarioResult, unknown, never>
 

@@ -22,6 +22,8 @@ export interface Strategy {
   readonly deliver: (events: ReadonlyArray<SimEvent>) => Effect.Effect<void, unknown>
   /** Called at every minute; does the strategy's work when it is due. */
   readonly everyMinute: (now: number) => Effect.Effect<void, unknown>
+  /** Batches that failed (a spent quota, an error) and were left to be sent again. */
+  readonly failures?: { readonly count: number }
 }
 
 const folderName = "Engage Audiences"
@@ -73,31 +75,50 @@ const diffing = () => {
         for (const email of e.emails) d.add(email.toLowerCase())
       }
     },
-    /** Per audience: emails to add and to remove since the last batch (then counted as sent). */
+    /** Per audience: emails to add and to remove since the last batch. */
     batch: () => {
       const out: Array<{ audience: string; add: Array<Email>; remove: Array<Email> }> = []
       for (const [audience, emails] of dirty) {
         const had = sent.get(audience) ?? new Set<string>()
-        sent.set(audience, had)
         const add: Array<Email> = []
         const remove: Array<Email> = []
         for (const email of emails) {
           const want = truth.wants(audience, email)
-          if (want && !had.has(email)) {
-            add.push(email as Email)
-            had.add(email)
-          } else if (!want && had.has(email)) {
-            remove.push(email as Email)
-            had.delete(email)
-          }
+          if (want && !had.has(email)) add.push(email as Email)
+          else if (!want && had.has(email)) remove.push(email as Email)
         }
         if (add.length + remove.length > 0) out.push({ audience, add, remove })
+        else dirty.delete(audience)
       }
-      dirty.clear()
       return out
+    },
+    /** The audience's batch went through: counted as sent. A failed one stays to be sent again. */
+    commit: (audience: string, add: ReadonlyArray<Email>, remove: ReadonlyArray<Email>) => {
+      const had = sent.get(audience) ?? new Set<string>()
+      sent.set(audience, had)
+      for (const e of add) had.add(e)
+      for (const e of remove) had.delete(e)
+      dirty.delete(audience)
     }
   }
 }
+
+/** The batches of one run, each audience committed when its calls succeed; failures are counted and retried later. */
+const sendBatches = (
+  state: ReturnType<typeof diffing>,
+  failures: { count: number },
+  send: (listId: ListId, add: ReadonlyArray<Email>, remove: ReadonlyArray<Email>) => Effect.Effect<void, unknown, MarketoApi>
+) =>
+  Effect.gen(function*() {
+    for (const { add, audience, remove } of state.batch()) {
+      const ok = yield* ensureList(state.listIds, audience).pipe(
+        Effect.flatMap((listId) => send(listId, add, remove)),
+        Effect.as(true),
+        Effect.catchAll(() => Effect.sync(() => failures.count++).pipe(Effect.as(false)))
+      )
+      if (ok) state.commit(audience, add, remove)
+    }
+  })
 
 const chunks = <A>(items: ReadonlyArray<A>, size = 300): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
@@ -131,41 +152,41 @@ const removeByLookup = (listId: ListId, emails: ReadonlyArray<Email>) =>
   })
 
 /** Segment's hosted destination: hourly, import without polling, exits by lookup + delete. */
-export const segmentHourly = (world: World): Strategy => {
+export const segmentHourly = (world: World): Strategy & { readonly failures: { count: number } } => {
   const state = diffing()
+  const failures = { count: 0 }
   return {
     name: "segment_hourly",
+    failures,
     deliver: (events) => Effect.sync(() => state.take(events)),
     everyMinute: (now) =>
-      (now - world.start) % hour !== 0 ? Effect.void : drive(Effect.gen(function*() {
-        const api = yield* MarketoApi
-        for (const { add, audience, remove } of state.batch()) {
-          const listId = yield* ensureList(state.listIds, audience)
+      (now - world.start) % hour !== 0 ? Effect.void : drive(sendBatches(state, failures, (listId, add, remove) =>
+        Effect.gen(function*() {
+          const api = yield* MarketoApi
           if (add.length > 0) yield* api.importLeads(listId, add)
           yield* removeByLookup(listId, remove)
-        }
-      }).pipe(Effect.provide(world.services)))
+        })).pipe(Effect.provide(world.services)))
   }
 }
 
 /** Simpler tools: every minute, upsert then add (300 at a time); exits by lookup + remove. */
-export const perRecord = (world: World): Strategy => {
+export const perRecord = (world: World): Strategy & { readonly failures: { count: number } } => {
   const state = diffing()
+  const failures = { count: 0 }
   return {
     name: "per_record",
+    failures,
     deliver: (events) => Effect.sync(() => state.take(events)),
     everyMinute: () =>
-      drive(Effect.gen(function*() {
-        const api = yield* MarketoApi
-        for (const { add, audience, remove } of state.batch()) {
-          const listId = yield* ensureList(state.listIds, audience)
+      drive(sendBatches(state, failures, (listId, add, remove) =>
+        Effect.gen(function*() {
+          const api = yield* MarketoApi
           for (const batch of chunks(add)) {
             const outcomes = yield* api.upsertLeads(batch)
             const ids = outcomes.flatMap((o) => (o.status === "skipped" ? [] : [o.leadId]))
             if (ids.length > 0) yield* api.addToList(listId, ids)
           }
           yield* removeByLookup(listId, remove)
-        }
-      }).pipe(Effect.provide(world.services)))
+        })).pipe(Effect.provide(world.services)))
   }
 }
