@@ -19,14 +19,13 @@
 //   - wall time, Marketo calls (the tick's summary and the sandbox's log), and whether the list is
 //     exact afterwards (more ticks run until it is, counted).
 // Ends with one JSON line (medians over the rounds).
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import type { Readable } from "node:stream"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { fetch as miniflareFetch, Miniflare } from "miniflare"
 import { startSandboxServer } from "../test/sandbox/server.js"
+import { bundleWorker } from "../test/soak/WorkerHost.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
@@ -41,20 +40,6 @@ const cpuLimitMs = 30_000 // Workers' default CPU limit per invocation (wrangler
 const memoryLimitMb = 128
 const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
-
-const bundleWorker = (): string => {
-  const outdir = mkdtempSync(join(tmpdir(), "bench-tick-bundle-"))
-  try {
-    execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" }
-    })
-    return readFileSync(join(outdir, "index.js"), "utf8")
-  } finally {
-    rmSync(outdir, { recursive: true, force: true })
-  }
-}
 
 // ---------------------------------------------------------------- /proc
 
@@ -138,7 +123,7 @@ const inspectIsolate = async (workerName: string) => {
         samples++
         peakUsed = Math.max(peakUsed, h.usedSize)
         peakTotal = Math.max(peakTotal, h.totalSize)
-        await sleep(live ? 100 : 20)
+        await sleep(live ? 1_000 : 20)
       }
     })()
     const result = await work()
