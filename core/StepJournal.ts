@@ -18,7 +18,7 @@ import { StateKeys } from "./StateKeys.js"
 import { JournalJson, type StepEffect } from "./StepEffect.js"
 
 /** Whole shards read, changed and written together at the end of a plan. */
-const flushShardsAtOnce = 4
+const flushShardsAtOnce = 2
 
 const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecord => {
   switch (effect._tag) {

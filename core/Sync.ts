@@ -147,7 +147,7 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
 })
 
 /** Ledger shards read, folded and written together. */
-const foldShardsAtOnce = 4
+const foldShardsAtOnce = 2
 
 const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   audience: AudienceKey,
@@ -162,7 +162,7 @@ const foldAudience = Effect.fn("Sync.foldAudience")(function*(
   if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
   if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
   const groups = [...groupByShard(changes, record.shardCount)]
-  // A few shards at a time (read, fold, write), so a fold touching every shard of a million-member
+  // Two shards at a time (read, fold, write), so a fold touching every shard of a million-member
   // audience never holds it whole. The record, with the counts, is written last: a stop in between
   // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
   for (let i = 0; i < groups.length; i += foldShardsAtOnce) {

@@ -103,14 +103,13 @@ const inspectIsolate = async (workerName: string) => {
       ws.send(JSON.stringify({ id, method }))
     })
   const heap = () => command("Runtime.getHeapUsage")
-  await command("HeapProfiler.enable")
   /**
-   * Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. With
-   * `live`, each sample first forces a full collection (HeapProfiler.collectGarbage), so the peak
-   * is of what the tick really holds rather than of garbage a lazy local V8 has not collected
-   * (the forced collections cost CPU: such a round's CPU figure is not used).
+   * Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. Locally
+   * V8 is not held to 128 MB and collects lazily, so the used peak includes garbage: it is an upper
+   * bound of what the tick holds. (Forcing collections through the inspector while a tick runs
+   * stalled the isolate, so the live set is not sampled.)
    */
-  const during = async <A>(work: () => Promise<A>, live = false) => {
+  const during = async <A>(work: () => Promise<A>) => {
     const before = await heap()
     let peakUsed = before.usedSize
     let peakTotal = before.totalSize
@@ -118,12 +117,11 @@ const inspectIsolate = async (workerName: string) => {
     let running = true
     const sampler = (async () => {
       while (running) {
-        if (live) await command("HeapProfiler.collectGarbage")
         const h = await heap()
         samples++
         peakUsed = Math.max(peakUsed, h.usedSize)
         peakTotal = Math.max(peakTotal, h.totalSize)
-        await sleep(live ? 1_000 : 20)
+        await sleep(20)
       }
     })()
     const result = await work()
@@ -318,9 +316,7 @@ const main = async () => {
       const callsBefore = sandboxCalls()
       const cpuBefore = statOf(workerd).cpuTicks
       const started = performance.now()
-      // Even rounds sample the live heap (a full collection before each sample).
-      const live = round % 2 === 0
-      const sampled = await isolate.during(tick, live)
+      const sampled = await isolate.during(tick)
       const summary = sampled.result
       const wallMs = performance.now() - started
       const cpuTicks = statOf(workerd).cpuTicks - cpuBefore
@@ -331,7 +327,6 @@ const main = async () => {
       const exactAfterTick = diff.lists === 1 && diff.missing === 0 && diff.extra === 0
       const row = {
         round,
-        live_heap_sampling: live,
         wall_ms: Math.round(wallMs),
         cpu_ms: Math.round(cpuMs),
         heap_used_before_mb: mb(sampled.before.usedSize),
@@ -358,9 +353,7 @@ const main = async () => {
       rows.push(row)
     }
 
-    const plain = rows.filter((r) => !r.live_heap_sampling)
-    const liveRows = rows.filter((r) => r.live_heap_sampling)
-    const med = (k: string) => median(plain.map((r) => Number(r[k])))
+    const med = (k: string) => median(rows.map((r) => Number(r[k])))
     const figures = {
       members: MEMBERS,
       churn: CHURN,
@@ -371,7 +364,6 @@ const main = async () => {
       tick_wall_ms: med("wall_ms"),
       tick_cpu_ms: med("cpu_ms"),
       tick_heap_peak_used_mb: med("heap_peak_used_mb"),
-      tick_heap_peak_live_mb: liveRows.length === 0 ? null : median(liveRows.map((r) => Number(r.heap_peak_used_mb))),
       tick_heap_peak_total_mb: med("heap_peak_total_mb"),
       heap_used_before_mb: med("heap_used_before_mb"),
       tick_peak_rss_growth_mb: med("peak_growth_mb"),

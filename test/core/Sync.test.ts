@@ -504,10 +504,10 @@ describe("Sync", () => {
       const record = StateKeys.audience("vip" as AudienceKey)
       const inbox = written.findIndex((keys) => keys.some((k) => k.startsWith(StateKeys.inboxPrefix)))
       const writes = written.slice(inbox + 1)
-      // The fold wrote the shards the 50 emails fall in, at most four per write, then the record...
+      // The fold wrote the shards the 50 emails fall in, at most two per write, then the record...
       const foldEnd = writes.findIndex((keys) => keys.includes(record))
       expect(writes.slice(0, foldEnd).flat().filter((k) => k.includes("/shard/")).length).toBeGreaterThan(10)
-      for (const keys of writes.slice(0, foldEnd)) expect(keys.length).toBeLessThanOrEqual(4)
+      for (const keys of writes.slice(0, foldEnd)) expect(keys.length).toBeLessThanOrEqual(2)
       // ...and the stopped plan only the folder id its one step learned, and the record.
       expect(writes.slice(foldEnd + 1)).toEqual([[StateKeys.folder], [record]])
     }))
