@@ -93,32 +93,32 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
   const store = yield* StateStore
   const all = yield* store.list(StateKeys.inboxPrefix)
   const keys = all.slice(0, maxEntries)
-  const read: Array<readonly [string, Option.Option<string>]> = []
+  const entries: Array<readonly [string, InboxEntry]> = []
+  let asked = 0
   let bytes = 0
   // Entries hold up to an ingest body each: stop reading past the byte cap (the first group is
   // always read), so a backlog of large batches is folded over several ticks, never all at once.
+  // Each group is decoded as it arrives, so no more than a group's JSON text is held at once.
   for (let i = 0; i < keys.length && bytes < maxBytes; i += inboxReadConcurrency) {
-    const group = yield* Effect.forEach(keys.slice(i, i + inboxReadConcurrency), (key) =>
+    const group = keys.slice(i, i + inboxReadConcurrency)
+    asked += group.length
+    const texts = yield* Effect.forEach(group, (key) =>
       store.get(key).pipe(
         // Not visible here yet: it waits for a later tick. The others go ahead: folding is
         // last-writer-wins by event time, so the order in which entries are folded does not matter.
         Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
         Effect.map((json) => [key, json] as const)
       ), { concurrency: inboxReadConcurrency })
-    for (const [key, json] of group) {
-      read.push([key, json])
-      if (Option.isSome(json)) bytes += json.value.length
+    for (const [key, json] of texts) {
+      if (Option.isNone(json)) continue
+      bytes += json.value.length
+      const entry = Schema.decodeUnknownOption(InboxEntryJson)(json.value)
+      if (Option.isNone(entry)) {
+        yield* Effect.logError("inbox entry does not decode; left in place").pipe(Effect.annotateLogs({ key }))
+        continue
+      }
+      entries.push([key, entry.value])
     }
-  }
-  const entries: Array<readonly [string, InboxEntry]> = []
-  for (const [key, json] of read) {
-    if (Option.isNone(json)) continue
-    const entry = Schema.decodeUnknownOption(InboxEntryJson)(json.value)
-    if (Option.isNone(entry)) {
-      yield* Effect.logError("inbox entry does not decode; left in place").pipe(Effect.annotateLogs({ key }))
-      continue
-    }
-    entries.push([key, entry.value])
   }
   const byAudience = new Map<AudienceKey, { changes: Array<MembershipChange>; withoutEmail: Array<InboxEntry["withoutEmail"][number]>; receivedAt: number }>()
   const slot = (audience: AudienceKey, receivedAt: number) => {
@@ -143,7 +143,7 @@ const foldInbox = Effect.fn("Sync.foldInbox")(function*(maxEntries: number, maxB
   // Only now, with every fold written, may the entries go: a crash before this re-folds them, harmlessly.
   yield* store.remove(entries.map(([key]) => key))
   // Entries left unread by the caps: more of the changes are still to come.
-  return { entries: entries.length, changes, backlog: all.length > read.length }
+  return { entries: entries.length, changes, backlog: all.length > asked }
 })
 
 /** Ledger shards read, folded and written together. */
