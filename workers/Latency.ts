@@ -7,7 +7,7 @@ import { quotaOf } from "../core/Scheduler.js"
 import { currentSchedule } from "../core/Sync.js"
 import { run, stateLayer } from "./Layers.js"
 import type { MarketoSettings, WorkerEnv } from "./Settings.js"
-import { schedulerSettings } from "./SyncRun.js"
+import { schedulerSettings } from "./SyncTick.js"
 
 export interface LatencyView {
   readonly targetMinutes: number

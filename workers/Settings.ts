@@ -3,6 +3,7 @@
 // secret) and only the parts that need it stop: the admin API and the cron tick report it.
 import { Config, ConfigError, ConfigProvider, Effect, Either, Redacted, Schema } from "effect"
 import { endpointConfig } from "../adapters/marketo/MarketoConfig.js"
+import { defaults } from "./Defaults.js"
 
 /** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
 export type WorkerEnv = Env & {
@@ -30,16 +31,7 @@ export interface MarketoSettings {
   readonly latencyTargetMinutes: number
 }
 
-/** The documented defaults (wrangler.toml sets the same values as vars). */
-export const defaults = {
-  folder: "Engage Audiences",
-  callsPer20s: 50,
-  maxConcurrency: 5,
-  dailyQuota: 50_000,
-  /** 10% of the default quota, left for the instance's other integrations. */
-  dailyReserve: 5_000,
-  latencyTargetMinutes: 5
-} as const
+export { defaults } from "./Defaults.js"
 
 /** Env values as a ConfigProvider; blank values count as not set. Bindings (KV, DO) are skipped. */
 const providerOf = (env: WorkerEnv) =>

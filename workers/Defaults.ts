@@ -1,0 +1,12 @@
+// The settings' documented defaults (wrangler.toml sets the same values as vars), apart from the
+// reading of env so that tools outside the Workers runtime can use them.
+/** The documented defaults (wrangler.toml sets the same values as vars). */
+export const defaults = {
+  folder: "Engage Audiences",
+  callsPer20s: 50,
+  maxConcurrency: 5,
+  dailyQuota: 50_000,
+  /** 10% of the default quota, left for the instance's other integrations. */
+  dailyReserve: 5_000,
+  latencyTargetMinutes: 5
+} as const
