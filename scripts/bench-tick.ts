@@ -26,20 +26,20 @@ import { fileURLToPath } from "node:url"
 import { fetch as miniflareFetch, Miniflare } from "miniflare"
 import { startSandboxServer } from "../test/sandbox/server.js"
 import { bundleWorker } from "../test/soak/WorkerHost.js"
+import { clockLog, makeAudience, mb, median, sleep, type TickAnswer } from "./bench/TickAudience.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
 const CHURN = Math.round(MEMBERS * 0.02)
 const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3))
 const BATCH = 10_000
-const audienceKey = "bench_vip"
 const ingestToken = "bench-ingest-token"
 const adminToken = "bench-admin-token"
 const clockTicks = 100 // USER_HZ on Linux
 const cpuLimitMs = 30_000 // Workers' default CPU limit per invocation (wrangler.toml sets no [limits])
 const memoryLimitMb = 128
 const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
-const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
+const log = clockLog
 
 // ---------------------------------------------------------------- /proc
 
@@ -132,27 +132,6 @@ const inspectIsolate = async (workerName: string) => {
   }
   return { heap, during, close: () => ws.close() }
 }
-const mb = (bytes: number) => Math.round(bytes / 1048576 * 10) / 10
-
-// ---------------------------------------------------------------- events
-
-const T0 = Date.now() - 2 * 86_400_000
-const email = (user: number) => `member${user}@example.com`
-const event = (user: number, member: boolean, timestamp: number) => ({
-  type: "identify",
-  userId: `u${user}`,
-  messageId: `m-${timestamp}-${user}`,
-  timestamp: new Date(timestamp).toISOString(),
-  traits: { email: email(user), [audienceKey]: member },
-  context: { personas: { computation_key: audienceKey, computation_class: "audience" } }
-})
-
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 const main = async () => {
   const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
   let mf: Miniflare | undefined
@@ -217,8 +196,7 @@ const main = async () => {
         if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${r.text.slice(0, 300)}`)
       }
     }
-    type Summary = { inboxFolded: number; changesFolded: number; calls: number; stoppedBy?: string; audiences: ReadonlyArray<unknown> }
-    const tick = async (): Promise<Summary> => {
+    const tick = async (): Promise<TickAnswer> => {
       for (;;) {
         const r = await fetchWorker("/admin/sync", { method: "POST", headers: { authorization: `Bearer ${adminToken}` } })
         if (r.status === 409) {
@@ -226,56 +204,19 @@ const main = async () => {
           continue
         }
         if (r.status !== 200) throw new Error(`sync answered ${r.status}: ${r.text.slice(0, 300)}`)
-        return JSON.parse(r.text) as Summary
+        return JSON.parse(r.text) as TickAnswer
       }
     }
 
-    // Expected membership by user (each user holds one email).
-    const capacity = MEMBERS + CHURN * rounds
-    const member = new Uint8Array(capacity)
+    const audience = makeAudience(MEMBERS, CHURN, rounds)
     const sandboxCalls = () => sandbox.sandbox.state.log.length
-    /** Differences between the sandbox list (the only list in the folder) and the expected members. */
-    const listDiff = () => {
-      const lists = [...sandbox.sandbox.state.lists.values()]
-      if (lists.length !== 1) return { lists: lists.length, size: 0, missing: -1, extra: -1 }
-      const list = lists[0]!
-      const leads = sandbox.sandbox.state.leads
-      let extra = 0
-      let present = 0
-      for (const id of list.members) {
-        const e = leads.get(id)?.email ?? ""
-        const user = Number(/^member(\d+)@/.exec(e)?.[1] ?? -1)
-        if (user >= 0 && member[user] === 1) present++
-        else extra++
-      }
-      let expected = 0
-      for (let u = 0; u < capacity; u++) expected += member[u]!
-      return { lists: 1, size: list.members.size, missing: expected - present, extra }
-    }
-    /** Ticks until the list is exact; how many it took. */
-    const tickUntilExact = async (limit: number, label: string) => {
-      for (let n = 1; n <= limit; n++) {
-        const s = await tick()
-        const d = listDiff()
-        log(`${label} tick ${n}: folded ${s.inboxFolded} entries / ${s.changesFolded} changes, ${s.calls} calls, stopped by ${s.stoppedBy ?? "done"}; list ${d.size} (missing ${d.missing}, extra ${d.extra})`)
-        if (d.lists === 1 && d.missing === 0 && d.extra === 0) return n
-        // Nothing new but a status poll: an import is still running in the sandbox (7 s by default).
-        if (s.inboxFolded === 0 && s.calls <= 2) await sleep(1000)
-      }
-      throw new Error(`${label}: the list is not exact after ${limit} ticks: ${JSON.stringify(listDiff())}`)
-    }
+    const listDiff = () => audience.listDiff(sandbox)
+    const tickUntilExact = (limit: number, label: string) => audience.tickUntilExact(sandbox, tick, limit, label, log)
 
     // ------------------------------------------------------------ setup: the initial load
     const setupStarted = Date.now()
     log(`sending ${MEMBERS} members through /v1/batch in batches of ${BATCH}`)
-    for (let from = 0; from < MEMBERS; from += 100_000) {
-      const events = []
-      for (let u = from; u < Math.min(MEMBERS, from + 100_000); u++) {
-        events.push(event(u, true, T0 + u))
-        member[u] = 1
-      }
-      await ingest(events)
-    }
+    for (let from = 0; from < MEMBERS; from += 100_000) await ingest(audience.initialEvents(from, from + 100_000))
     const ingestSeconds = (Date.now() - setupStarted) / 1000
     log(`ingested in ${ingestSeconds.toFixed(1)} s; ticking until the list holds them all`)
     const initialTicks = await tickUntilExact(400, "initial")
@@ -284,25 +225,8 @@ const main = async () => {
 
     // ------------------------------------------------------------ measured rounds
     const rows: Array<Record<string, number | boolean | string>> = []
-    let nextUser = MEMBERS
-    let seed = 12345
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed / 0x80000000
-    }
     for (let round = 1; round <= rounds; round++) {
-      const at = T0 + 86_400_000 + round * 60_000
-      const events = []
-      for (let exits = 0; exits < CHURN / 2;) {
-        const u = Math.floor(random() * nextUser)
-        if (member[u] !== 1) continue
-        member[u] = 0
-        events.push(event(u, false, at + exits++))
-      }
-      for (let i = 0; i < CHURN / 2; i++) {
-        member[nextUser] = 1
-        events.push(event(nextUser++, true, at + i))
-      }
+      const events = audience.churnEvents(round)
       await ingest(events)
       await sleep(500)
 

@@ -1,0 +1,195 @@
+// npm run bench:tick-heap [-- --heap-mb 64 --setup-heap-mb 128] — the memory target of one sync
+// tick, demonstrated: the same tick as bench:tick (a 1,000,000-member audience, then 2% churn) in
+// a Node process whose V8 heap is capped (--max-old-space-size, and a 1 MB young generation
+// semi-space). If a tick needed more live memory than the cap, V8 would stop the process with
+// "JavaScript heap out of memory"; a run that ends exact is the proof that the ticks' live heap
+// stays under the cap. The initial load runs in a process capped at --setup-heap-mb (default 128,
+// the Workers limit: its ticks fold 80,000 changes each into shards of up to 15,600 emails), the
+// churn rounds in a fresh one capped at --heap-mb (default 64, the target).
+//
+// Why not in workerd: bench:tick measures there, but Miniflare passes no V8 flags to workerd and
+// forcing collections through its inspector stalled the isolate, so workerd's figure includes
+// garbage. Here the cap makes V8 collect as it would have to in a 128 MB isolate.
+//
+// The measured process (scripts/bench/TickHeapChild.ts, bundled by esbuild) holds the product's
+// tick with its state in files (as KV holds it outside the isolate); this process holds the Marketo
+// sandbox and the expected membership, and checks the sandbox's list after every tick. Setup, as
+// in bench:tick: 1,000,000 identify events into the inbox (batches of 10,000), ticks until the list
+// is exact; then BENCH_ROUNDS (default 3) rounds of 10,000 exits and 10,000 new members and one
+// measured tick: CPU time (process.cpuUsage), wall time, and the heap sampled every 10 ms (used,
+// committed, external), with the cap V8 reports. Ends with one JSON line (medians over the rounds).
+import { buildSync } from "esbuild"
+import { type ChildProcess, fork } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { startSandboxServer } from "../test/sandbox/server.js"
+import { clockLog as log, makeAudience, mb, median, type TickAnswer } from "./bench/TickAudience.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const { values: args } = parseArgs({
+  options: { "heap-mb": { type: "string", default: "64" }, "setup-heap-mb": { type: "string", default: "128" } }
+})
+const megabytes = (name: "heap-mb" | "setup-heap-mb") => {
+  const value = Number(args[name])
+  if (!Number.isInteger(value) || value < 8) throw new Error(`--${name} must be a whole number of megabytes, at least 8 (got ${args[name]})`)
+  return value
+}
+const heapMb = megabytes("heap-mb")
+const setupHeapMb = megabytes("setup-heap-mb")
+const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
+const CHURN = Math.round(MEMBERS * 0.02)
+const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3))
+const BATCH = 10_000
+const cpuLimitMs = 30_000
+
+interface Measured {
+  readonly result: TickAnswer
+  readonly wallMs: number
+  readonly cpuMs: number
+  readonly heapUsedBefore: number
+  readonly peakUsed: number
+  readonly peakTotal: number
+  readonly peakExternal: number
+  readonly heapLimit: number
+  readonly samples: number
+}
+
+/** The measured process and a promise per request; it dying (out of memory) fails every request. */
+const bundleChild = (directory: string) => {
+  const file = join(directory, "tick-child.mjs")
+  buildSync({
+    entryPoints: [join(root, "scripts/bench/TickHeapChild.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: file,
+    logLevel: "warning"
+  })
+  return file
+}
+
+const startChild = (file: string, heapMb: number, endpoint: string, stateDirectory: string) => {
+  const child: ChildProcess = fork(file, [], {
+    execArgv: [`--max-old-space-size=${heapMb}`, "--max-semi-space-size=1"],
+    env: { ...process.env, BENCH_ENDPOINT: endpoint, BENCH_STATE_DIR: stateDirectory },
+    stdio: ["ignore", "inherit", "pipe", "ipc"]
+  })
+  // V8's own message comes first, its stack trace after: keep the beginning.
+  let stderr = ""
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(0, 2000)
+  })
+  let id = 0
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  child.on("message", (m: { id: number; result?: unknown; error?: string }) => {
+    const p = pending.get(m.id)
+    pending.delete(m.id)
+    if (m.error !== undefined) p?.reject(new Error(m.error))
+    else p?.resolve(m.result)
+  })
+  child.on("exit", (code, signal) => {
+    const outOfMemory = /heap out of memory|Allocation failed|OOM/i.test(stderr)
+    const error = new Error(
+      outOfMemory
+        ? `the tick process ran out of its ${heapMb} MB heap:\n${stderr}`
+        : `the tick process ended (code ${code}, signal ${signal}):\n${stderr}`
+    )
+    for (const p of pending.values()) p.reject(error)
+    pending.clear()
+  })
+  const request = <A>(message: object) =>
+    new Promise<A>((resolve, reject) => {
+      pending.set(++id, { resolve: resolve as (v: unknown) => void, reject })
+      child.send({ id, ...message })
+    })
+  return {
+    ingest: async (events: ReadonlyArray<object>) => {
+      for (let i = 0; i < events.length; i += BATCH) await request({ op: "ingest", events: events.slice(i, i + BATCH) })
+    },
+    tick: () => request<TickAnswer>({ op: "tick" }),
+    measuredTick: () => request<Measured>({ op: "measuredTick" }),
+    stop: () => child.connected ? child.disconnect() : undefined
+  }
+}
+
+const main = async () => {
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
+  const directory = mkdtempSync(join(tmpdir(), "bench-tick-heap-"))
+  const file = bundleChild(directory)
+  const stateDirectory = join(directory, "state")
+  let child = startChild(file, setupHeapMb, sandbox.url, stateDirectory)
+  try {
+    log(`setup process: --max-old-space-size=${setupHeapMb} --max-semi-space-size=1, state in ${directory}`)
+    const audience = makeAudience(MEMBERS, CHURN, rounds)
+    const tickUntilExact = (limit: number, label: string) => audience.tickUntilExact(sandbox, child.tick, limit, label, log)
+
+    const setupStarted = Date.now()
+    for (let from = 0; from < MEMBERS; from += 100_000) await child.ingest(audience.initialEvents(from, from + 100_000))
+    log(`${MEMBERS} members in the inbox in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s; ticking until the list holds them all`)
+    const setupTicks = await tickUntilExact(400, "initial")
+    const setupSeconds = (Date.now() - setupStarted) / 1000
+    child.stop()
+    child = startChild(file, heapMb, sandbox.url, stateDirectory)
+    log(`measured process: --max-old-space-size=${heapMb} --max-semi-space-size=1`)
+
+    const rows: Array<Record<string, number | boolean | string>> = []
+    for (let round = 1; round <= rounds; round++) {
+      await child.ingest(audience.churnEvents(round))
+      const m = await child.measuredTick()
+      const diff = audience.listDiff(sandbox)
+      const row = {
+        round,
+        wall_ms: Math.round(m.wallMs),
+        cpu_ms: Math.round(m.cpuMs),
+        heap_used_before_mb: mb(m.heapUsedBefore),
+        heap_peak_used_mb: mb(m.peakUsed),
+        heap_peak_total_mb: mb(m.peakTotal),
+        external_peak_mb: mb(m.peakExternal),
+        heap_limit_mb: mb(m.heapLimit),
+        heap_samples: m.samples,
+        calls: m.result.calls,
+        changes_folded: m.result.changesFolded,
+        stopped_by: m.result.stoppedBy ?? "done",
+        exact_after_tick: diff.lists === 1 && diff.missing === 0 && diff.extra === 0,
+        more_ticks_to_exact: 0
+      }
+      log(`round ${round}: ${JSON.stringify(row)}`)
+      if (!row.exact_after_tick) row.more_ticks_to_exact = await tickUntilExact(60, `round ${round}`)
+      rows.push(row)
+    }
+    const med = (k: string) => median(rows.map((r) => Number(r[k])))
+    console.log(JSON.stringify({
+      members: MEMBERS,
+      churn: CHURN,
+      rounds,
+      heap_cap_mb: heapMb,
+      setup_heap_cap_mb: setupHeapMb,
+      setup_s: Math.round(setupSeconds),
+      setup_ticks: setupTicks,
+      tick_wall_ms: med("wall_ms"),
+      tick_cpu_ms: med("cpu_ms"),
+      tick_heap_peak_used_mb: med("heap_peak_used_mb"),
+      tick_heap_peak_total_mb: med("heap_peak_total_mb"),
+      tick_external_peak_mb: med("external_peak_mb"),
+      heap_limit_mb: med("heap_limit_mb"),
+      tick_calls: med("calls"),
+      exact_after_tick: rows.every((r) => r["exact_after_tick"] === true),
+      more_ticks_to_exact: med("more_ticks_to_exact"),
+      out_of_memory: false,
+      cpu_limit_ms: cpuLimitMs
+    }))
+  } finally {
+    child.stop()
+    await sandbox.close()
+    rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exitCode = 1
+})

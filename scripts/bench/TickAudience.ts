@@ -1,0 +1,112 @@
+// The audience of the tick benchmarks (bench:tick in workerd, bench:tick-heap in a capped Node
+// process): users numbered from 0, one email each, entering and leaving one audience through
+// Segment identify events; what its list should hold, and how the sandbox's list differs from it.
+import type { SandboxServer } from "../../test/sandbox/server.js"
+
+export const audienceKey = "bench_vip"
+export const T0 = Date.now() - 2 * 86_400_000
+
+const email = (user: number) => `member${user}@example.com`
+
+export const event = (user: number, member: boolean, timestamp: number) => ({
+  type: "identify",
+  userId: `u${user}`,
+  messageId: `m-${timestamp}-${user}`,
+  timestamp: new Date(timestamp).toISOString(),
+  traits: { email: email(user), [audienceKey]: member },
+  context: { personas: { computation_key: audienceKey, computation_class: "audience" } }
+})
+
+/** What a tick answered (the part the benchmarks read). */
+export interface TickAnswer {
+  readonly inboxFolded: number
+  readonly changesFolded: number
+  readonly calls: number
+  readonly stoppedBy?: string | undefined
+}
+
+export const makeAudience = (members: number, churn: number, rounds: number) => {
+  const capacity = members + churn * rounds
+  const member = new Uint8Array(capacity)
+  let nextUser = members
+  let seed = 12345
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x80000000
+  }
+
+  /** The initial members `from` to `to` (excluded), entering. */
+  const initialEvents = (from: number, to: number) => {
+    const events = []
+    for (let u = from; u < Math.min(members, to); u++) {
+      events.push(event(u, true, T0 + u))
+      member[u] = 1
+    }
+    return events
+  }
+
+  /** One round of churn: half of it random members leaving, half new members entering. */
+  const churnEvents = (round: number) => {
+    const at = T0 + 86_400_000 + round * 60_000
+    const events = []
+    for (let exits = 0; exits < churn / 2;) {
+      const u = Math.floor(random() * nextUser)
+      if (member[u] !== 1) continue
+      member[u] = 0
+      events.push(event(u, false, at + exits++))
+    }
+    for (let i = 0; i < churn / 2; i++) {
+      member[nextUser] = 1
+      events.push(event(nextUser++, true, at + i))
+    }
+    return events
+  }
+
+  /** Differences between the sandbox's list (the only list in the folder) and the expected members. */
+  const listDiff = (sandbox: SandboxServer) => {
+    const lists = [...sandbox.sandbox.state.lists.values()]
+    if (lists.length !== 1) return { lists: lists.length, size: 0, missing: -1, extra: -1 }
+    const list = lists[0]!
+    const leads = sandbox.sandbox.state.leads
+    let extra = 0
+    let present = 0
+    for (const id of list.members) {
+      const e = leads.get(id)?.email ?? ""
+      const user = Number(/^member(\d+)@/.exec(e)?.[1] ?? -1)
+      if (user >= 0 && member[user] === 1) present++
+      else extra++
+    }
+    let expected = 0
+    for (let u = 0; u < capacity; u++) expected += member[u]!
+    return { lists: 1, size: list.members.size, missing: expected - present, extra }
+  }
+
+  /** Ticks until the sandbox's list is exact; how many it took. */
+  const tickUntilExact = async (
+    sandbox: SandboxServer,
+    tick: () => Promise<TickAnswer>,
+    limit: number,
+    label: string,
+    log: (line: string) => void
+  ) => {
+    for (let n = 1; n <= limit; n++) {
+      const s = await tick()
+      const d = listDiff(sandbox)
+      log(`${label} tick ${n}: folded ${s.inboxFolded} entries / ${s.changesFolded} changes, ${s.calls} calls, stopped by ${s.stoppedBy ?? "done"}; list ${d.size} (missing ${d.missing}, extra ${d.extra})`)
+      if (d.lists === 1 && d.missing === 0 && d.extra === 0) return n
+      // Nothing new but a status poll: an import is still running in the sandbox (7 s by default).
+      if (s.inboxFolded === 0 && s.calls <= 2) await sleep(1000)
+    }
+    throw new Error(`${label}: the list is not exact after ${limit} ticks: ${JSON.stringify(listDiff(sandbox))}`)
+  }
+
+  return { initialEvents, churnEvents, listDiff, tickUntilExact }
+}
+
+export const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+export const mb = (bytes: number) => Math.round(bytes / 1048576 * 10) / 10
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export const clockLog = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`)
