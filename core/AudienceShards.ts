@@ -145,7 +145,7 @@ export const collectDelta = Effect.fn("AudienceShards.collectDelta")(function*(
     if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
     if (slices.has(n)) continue
     const whole = yield* loadShards(record.key, [n])
-    for (const effect of replayed) applyEffect(whole, record.shardCount, effect)
+    for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
     const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"

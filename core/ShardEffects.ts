@@ -1,7 +1,7 @@
 // Applying step effects to in-memory ledger shards: the pure half of checkpointing.
 import type { Email } from "./Email.js"
 import type { ImportBatchId } from "./Ids.js"
-import { markSynced, rememberLeadIds } from "./Ledger.js"
+import { markSynced, rememberLeadIds, type UpdateOptions } from "./Ledger.js"
 import type { EmailRecord, LedgerShard } from "./LedgerShard.js"
 import { shardOf } from "./Sharding.js"
 import type { StepEffect } from "./StepEffect.js"
@@ -27,7 +27,17 @@ const updateEach = (shards: ShardSet, shardCount: number, emails: ReadonlyArray<
   }
 }
 
-const mapRecords = (shard: LedgerShard, f: (record: EmailRecord, email: string) => EmailRecord): LedgerShard => {
+/** Every record through `f`: into a copy of the shard, or into the shard itself when the caller owns it. */
+const mapRecords = (shard: LedgerShard, f: (record: EmailRecord, email: string) => EmailRecord, options: UpdateOptions): LedgerShard => {
+  if (options.inPlace === true) {
+    const emails = shard.emails as Record<string, EmailRecord>
+    for (const email of Object.keys(emails)) {
+      const before = emails[email]!
+      const after = f(before, email)
+      if (after !== before) emails[email] = after
+    }
+    return shard
+  }
   let changed = false
   const emails: Record<string, EmailRecord> = {}
   for (const email of Object.keys(shard.emails)) {
@@ -39,9 +49,9 @@ const mapRecords = (shard: LedgerShard, f: (record: EmailRecord, email: string) 
   return changed ? { ...shard, emails } : shard
 }
 
-const withRecords = (emails: ReadonlyArray<Email>, f: (record: EmailRecord) => EmailRecord) => (shard: LedgerShard) => {
+const withRecords = (emails: ReadonlyArray<Email>, f: (record: EmailRecord) => EmailRecord, options: UpdateOptions) => (shard: LedgerShard) => {
   const wanted = new Set<string>(emails)
-  return mapRecords(shard, (record, email) => (wanted.has(email) ? f(record) : record))
+  return mapRecords(shard, (record, email) => (wanted.has(email) ? f(record) : record), options)
 }
 
 const clearImport = (record: EmailRecord): EmailRecord => {
@@ -49,15 +59,19 @@ const clearImport = (record: EmailRecord): EmailRecord => {
   return rest
 }
 
-/** Mutates `shards` (a working copy owned by the caller) so each effect is reflected. */
-export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEffect): void => {
+/**
+ * Mutates `shards` (a working copy owned by the caller) so each effect is reflected. With
+ * `inPlace`, the caller owns the shards themselves too (just decoded) and they are changed rather
+ * than replaced by copies.
+ */
+export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEffect, options: UpdateOptions = {}): void => {
   switch (effect._tag) {
     case "ListEnsured":
       return
     case "LeadIdsLearned":
       for (const [n, group] of byShard(effect.ids, (i) => i.email, shardCount)) {
         const shard = shards.get(n)
-        if (shard !== undefined) shards.set(n, rememberLeadIds(shard, group))
+        if (shard !== undefined) shards.set(n, rememberLeadIds(shard, group, options))
       }
       return
     case "EmailsRefused":
@@ -68,15 +82,15 @@ export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEf
         shards.set(n, mapRecords(shard, (record, email) => {
           const code = codes.get(email)
           return code === undefined ? record : { ...clearImport(record), refused: code }
-        }))
+        }, options))
       }
       return
     case "MembershipConfirmed":
-      return updateEach(shards, shardCount, effect.emails, (shard, emails) => markSynced(shard, emails, effect.synced))
+      return updateEach(shards, shardCount, effect.emails, (shard, emails) => markSynced(shard, emails, effect.synced, options))
     case "ImportStarted": {
       const batchId = effect.batchIds[0]
       if (batchId === undefined) return
-      return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: batchId }))(shard))
+      return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: batchId }), options)(shard))
     }
     case "ImportEnded": {
       const failed = new Map(effect.failed.map((f) => [f.email as string, f.code]))
@@ -86,7 +100,7 @@ export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEf
         const code = failed.get(email)
         return code === undefined ? { ...clearImport(record), synced: true } : { ...clearImport(record), refused: code }
       }
-      for (const [n, shard] of shards) shards.set(n, mapRecords(shard, ended))
+      for (const [n, shard] of shards) shards.set(n, mapRecords(shard, ended, options))
       return
     }
   }

@@ -82,7 +82,8 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
   const counts: Record<string, ShardCounts> = { ...record.shards }
   for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
     const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
-    for (const effect of effects) applyEffect(shards, record.shardCount, effect)
+    // Just decoded for this flush: the effects may change the shards themselves.
+    for (const effect of effects) applyEffect(shards, record.shardCount, effect, { inPlace: true })
     for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
     yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
   }

@@ -74,7 +74,8 @@ const bundleChild = (directory: string) => {
 
 const startChild = (file: string, heapMb: number, endpoint: string, stateDirectory: string) => {
   const child: ChildProcess = fork(file, [], {
-    execArgv: [`--max-old-space-size=${heapMb}`, "--max-semi-space-size=1"],
+    // BENCH_NODE_FLAGS: more flags for the tick processes (e.g. "--cpu-prof --cpu-prof-dir=prof").
+    execArgv: [`--max-old-space-size=${heapMb}`, "--max-semi-space-size=1", ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean)],
     env: { ...process.env, BENCH_ENDPOINT: endpoint, BENCH_STATE_DIR: stateDirectory },
     stdio: ["ignore", "inherit", "pipe", "ipc"]
   })
