@@ -31,6 +31,7 @@ console.log([
   `  own 606 ${report.own606}, own 615 ${report.own615}; max calls in a 20 s window ${report.maxCallsIn20s} (allowed ${report.callsPerWindowAllowed})`,
   `  calls with a token after it was known bad: ${report.expiredTokenCallsBeyondDiscovery}`,
   `  worker errors logged: ${JSON.stringify(report.workerErrors)}`,
+  `  outputs searched for secrets ${report.outputsScanned}, holding one: ${report.secretsInOutputs.length}`,
   report.ok ? "  every invariant holds" : `  FAILED: ${report.failures.join("; ")}`
 ].join("\n"))
 console.log(JSON.stringify(report))

@@ -8,7 +8,7 @@ process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
 process.env["WRANGLER_HIDE_BANNER"] = "true"
 
 describe("fault soak", () => {
-  it("ends with every list exact, no 606/615 of its own, the budget kept and no call with a token known bad", async () => {
+  it("ends with every list exact, no 606/615 of its own, the budget kept, no call with a token known bad and no secret in any output", async () => {
     const report = await runSoak({ seconds: 35, seed: 11, drainSeconds: 90, maxStorm: 1 })
     console.log(JSON.stringify(report))
     expect(report.scenarios).toBeGreaterThanOrEqual(3)
@@ -20,6 +20,8 @@ describe("fault soak", () => {
     expect(report.maxCallsIn20s).toBeLessThanOrEqual(report.callsPerWindowAllowed)
     expect(report.expiredTokenCallsBeyondDiscovery).toBe(0)
     expect(report.drained).toBe(true)
+    expect(report.outputsScanned).toBeGreaterThan(100)
+    expect(report.secretsInOutputs).toEqual([])
     expect(report.failures).toEqual([])
     expect(report.ok).toBe(true)
   }, 240_000)

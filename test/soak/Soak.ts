@@ -11,7 +11,7 @@ import { seededRandom } from "../sandbox/SandboxFaults.js"
 import { nextCentralMidnight } from "../sandbox/CentralTime.js"
 import { callsBeyondDiscovery, type ListMismatch, listMismatches, maxCallsInWindow, ownRefusals } from "./Invariants.js"
 import { between, pick, Traffic } from "./Scenario.js"
-import { bundleWorker, startWorker, type WorkerHost } from "./WorkerHost.js"
+import { bundleWorker, marketoClientSecret, startWorker, type WorkerHost } from "./WorkerHost.js"
 
 export interface SoakOptions {
   readonly seconds: number
@@ -56,6 +56,10 @@ export interface SoakReport {
   readonly expiredTokenCallsBeyondDiscovery: number
   readonly drained: boolean
   readonly workerErrors: Record<string, number>
+  /** Every log line and every answer of the worker, searched for its secrets and Marketo's tokens. */
+  readonly outputsScanned: number
+  /** Outputs that held one (where, and which kind: never the secret itself). */
+  readonly secretsInOutputs: ReadonlyArray<string>
   readonly ok: boolean
   readonly failures: ReadonlyArray<string>
 }
@@ -64,6 +68,13 @@ const ingestToken = "soak-ingest-token"
 const adminToken = "soak-admin-token"
 const callsPer20s = 50
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** The secrets the worker holds, by kind; and the shape of the sandbox's access tokens. */
+const secrets: ReadonlyArray<readonly [string, string]> = [
+  ["MARKETO_CLIENT_SECRET", marketoClientSecret],
+  ["INGEST_TOKEN", ingestToken],
+  ["ADMIN_TOKEN", adminToken]
+]
+const sandboxAccessToken = /[0-9a-f]{8}-0000-4000-8000-[0-9a-f]{12}:sb/i
 const tokenOrdinal = (authorization: string | undefined) => {
   const hex = /^bearer\s+([0-9a-f]{8})-0000-4000-8000-[0-9a-f]{12}:sb$/i.exec(authorization ?? "")?.[1]
   return hex === undefined ? undefined : Number.parseInt(hex, 16)
@@ -91,6 +102,13 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const events = { generated: 0, sent: 0, batches: 0, retried: 0 }
   const jumps = { count: 0, millis: 0 }
   const workerErrors: Record<string, number> = {}
+  let outputsScanned = 0
+  const leaks: Array<string> = []
+  const scan = (where: string, text: string) => {
+    outputsScanned++
+    for (const [kind, secret] of secrets) if (text.includes(secret)) leaks.push(`${kind} in ${where}`)
+    if (sandboxAccessToken.test(text)) leaks.push(`a Marketo access token in ${where}`)
+  }
 
   // When a call with a token was first answered 601/602, by token ordinal (sandbox time).
   const discoveredAt = new Map<number, number>()
@@ -133,6 +151,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       staleRate: 0.05,
       seed: options.seed,
       onLog: (line) => {
+        scan("worker log", line)
         const level = /"logLevel":"(ERROR|FATAL)"/.exec(line)
         if (/"message":"sync".*"outcome":"busy"/.test(line)) ticks.busy++
         if (process.env["SOAK_DEBUG"] && /ERROR|"message":"(tick|sync)"/.test(line)) say(`    log ${line.slice(0, 400)}`)
@@ -156,8 +175,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   }
   await start()
 
-  const admin = (path: string, init: RequestInit = {}) =>
-    host.fetch(path, { ...init, headers: { authorization: `Bearer ${adminToken}`, ...init.headers } })
+  const admin = async (path: string, init: RequestInit = {}) => {
+    const response = await host.fetch(path, { ...init, headers: { authorization: `Bearer ${adminToken}`, ...init.headers } })
+    const text = await response.text()
+    scan(`${init.method ?? "GET"} ${path}`, text)
+    return new Response(text, { status: response.status, headers: response.headers })
+  }
 
   // Ingest with Segment's credentials (the write key as Basic user name); a refused or lost request
   // is sent again, as Segment does (duplicates change nothing).
@@ -171,7 +194,9 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
             body: JSON.stringify({ batch }),
             headers: { "content-type": "application/json", authorization: `Basic ${btoa(`${ingestToken}:`)}` }
           })
-          const answer = (await response.json()) as { accepted?: number; rejected?: Array<unknown> }
+          const text = await response.text()
+          scan("POST /v1/batch", text)
+          const answer = JSON.parse(text) as { accepted?: number; rejected?: Array<unknown> }
           if (response.status === 200 && answer.rejected?.length === 0) {
             events.sent += batch.length
             events.batches++
@@ -387,6 +412,9 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     }
   }
 
+  // The pages a person reads, after everything the run did.
+  for (const path of ["/", "/admin/status", "/admin/audiences"]) await admin(path).catch(() => undefined)
+
   const snapshot = sandbox.sandbox.snapshot()
   const log = sandbox.sandbox.log
   const mismatches = listMismatches(desired, snapshot.lists)
@@ -404,6 +432,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   if (window.max > callsPer20s) failures.push(`${window.max} calls in the 20 s from ${new Date(window.at).toISOString()} (allowed ${callsPer20s})`)
   if (beyond.length > 0) failures.push(`${beyond.length} calls with a token after it was known bad`)
   if (!drained) failures.push("the backlog was not gone before the drain deadline")
+  if (leaks.length > 0) failures.push(`${leaks.length} outputs held a secret: ${leaks.slice(0, 5).join("; ")}`)
   return {
     seconds: options.seconds,
     seed: options.seed,
@@ -425,6 +454,8 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     expiredTokenCallsBeyondDiscovery: beyond.length,
     drained,
     workerErrors,
+    outputsScanned,
+    secretsInOutputs: leaks,
     ok: failures.length === 0,
     failures
   }

@@ -97,6 +97,9 @@ export interface WorkerHostOptions {
   readonly onLog?: (line: string) => void
 }
 
+/** The Marketo client secret the hosted worker is given (the sandbox accepts any). */
+export const marketoClientSecret = "local-client-secret"
+
 export interface WorkerHost {
   readonly fetch: (path: string, init?: RequestInit) => Promise<Response>
   /** Fires the cron trigger; resolves when the handler and its waitUntil work have ended. */
@@ -122,7 +125,7 @@ export const startWorker = async (options: WorkerHostOptions): Promise<WorkerHos
         bindings: {
           MARKETO_ENDPOINT: options.marketoEndpoint,
           MARKETO_CLIENT_ID: "local-client-id",
-          MARKETO_CLIENT_SECRET: "local-client-secret",
+          MARKETO_CLIENT_SECRET: marketoClientSecret,
           MARKETO_FOLDER: "Engage Audiences",
           MARKETO_CALLS_PER_20S: String(options.callsPer20s),
           MARKETO_MAX_CONCURRENCY: "5",
