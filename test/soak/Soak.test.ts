@@ -2,6 +2,7 @@
 // fixed seed, about 35 s of faults while events flow (storms of one refusal, so that a pause lasts 20 s), then the drain and every invariant.
 import { describe, expect, it } from "vitest"
 import { runSoak } from "./Soak.js"
+import { bundleWorker } from "./WorkerHost.js"
 
 process.env["WRANGLER_SEND_METRICS"] = "false"
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
@@ -25,4 +26,12 @@ describe("fault soak", () => {
     expect(report.failures).toEqual([])
     expect(report.ok).toBe(true)
   }, 240_000)
+
+  it("deploys none of the sandbox: the bundle `wrangler deploy` uploads holds no control route and no Marketo model", () => {
+    const bundle = bundleWorker()
+    expect(bundle.length).toBeGreaterThan(100_000)
+    expect(bundle).toContain("/v1/batch")
+    expect(bundle).not.toContain("__sandbox")
+    expect(bundle).not.toContain("SandboxModel")
+  }, 60_000)
 })

@@ -61,4 +61,14 @@ describe("hostile input", () => {
     })
     expect(await response.json()).toEqual({ accepted: 999, rejected: [{ index: 500, reason: "membership traits.thousand must be a boolean, got \"yes\"" }] })
   })
+
+  it("serves none of the sandbox's control routes, whatever the credentials", async () => {
+    for (const [path, method] of [["/__sandbox/reset", "POST"], ["/__sandbox/snapshot", "GET"], ["/__sandbox/clock", "POST"], ["/__sandbox/faults", "POST"]] as const) {
+      for (const authorization of [`Bearer ${env.ADMIN_TOKEN}`, `Bearer ${env.INGEST_TOKEN}`, undefined]) {
+        const response = await SELF.fetch(`https://worker.test${path}`, { method, ...(authorization === undefined ? {} : { headers: { authorization } }), ...(method === "POST" ? { body: "{}" } : {}) })
+        expect([401, 404]).toContain(response.status)
+        expect(await response.text()).not.toMatch(/"lists"|"config"/)
+      }
+    }
+  })
 })
