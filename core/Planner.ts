@@ -39,7 +39,8 @@ export const chunkByLeadIds = (emails: ReadonlyArray<PlannedEmail>): ReadonlyArr
   return chunks
 }
 
-const batches = <A>(items: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> => {
+/** Items in Marketo's batches of at most 300. */
+export const batches = <A>(items: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let i = 0; i < items.length; i += MarketoLimits.batchSize) out.push(items.slice(i, i + MarketoLimits.batchSize))
   return out

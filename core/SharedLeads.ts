@@ -1,15 +1,14 @@
 // Upserts and lookups shared by the audiences of one tick. Lead ids belong to the instance, not
 // to a list: one upsert or lookup of up to 300 emails serves every list that needs those leads,
 // so a user entering five audiences costs one upsert, not five. Only list add/remove calls stay
-// per list. What a shared call learns is a cache: losing it (a crash before the shards are
-// written) costs calls again, never a membership, so it needs no journal of its own.
+// per list. What a shared call learns reaches each audience as its first journaled checkpoint
+// (core/Sync.ts); a stop before that costs the calls again, never a membership.
 import { Clock, Effect } from "effect"
 import type { Email } from "./Email.js"
 import type { LeadId } from "./Ids.js"
 import { lookupLeads, upsertLeads } from "./Interpreter.js"
-import { MarketoLimits } from "./MarketoLimits.js"
 import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
-import { splitUnknownAdds } from "./Planner.js"
+import { batches, splitUnknownAdds } from "./Planner.js"
 import type { StepEffect } from "./StepEffect.js"
 
 export interface SharedLeadsPlan {
@@ -27,12 +26,6 @@ export type SharedLeads = ReadonlyMap<Email, LeadOutcome>
 
 const unknown = (e: PlannedEmail) => e.leadIds === undefined || e.leadIds.length === 0
 
-const inBatches = (emails: ReadonlyArray<Email>): ReadonlyArray<ReadonlyArray<Email>> => {
-  const out: Array<ReadonlyArray<Email>> = []
-  for (let i = 0; i < emails.length; i += MarketoLimits.batchSize) out.push(emails.slice(i, i + MarketoLimits.batchSize))
-  return out
-}
-
 /**
  * Every email of the deltas whose lead ids are unknown, once: adds that their plan would upsert
  * (not those it imports) are upserted; removals are looked up unless the same email is upserted
@@ -47,7 +40,7 @@ export const planSharedLeads = (deltas: ReadonlyArray<AudienceDelta>, maxEmails:
   }
   const upserts = [...upsert].sort().slice(0, maxEmails)
   const lookups = [...lookup].filter((e) => !upsert.has(e)).sort().slice(0, Math.max(0, maxEmails - upserts.length))
-  return { upserts: inBatches(upserts), lookups: inBatches(lookups) }
+  return { upserts: batches(upserts), lookups: batches(lookups) }
 }
 
 export const sharedCalls = (plan: SharedLeadsPlan) => plan.upserts.length + plan.lookups.length
