@@ -450,11 +450,19 @@ const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
   }
 }
 
+/**
+ * The audiences the scheduler weighs: those with work, and those with journal entries left behind
+ * (a tick stopped before or after writing its shards), which are replayed or deleted even when the
+ * audience has nothing else to do.
+ */
+const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }) => {
+  const hasJournal = (r: AudienceRecord) => scan.withJournal.has(StateKeys.audience(r.key))
+  return scan.records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+}
+
 /** What the scheduler would decide now: the status page shows the latency it can honour. */
 export const currentSchedule = Effect.fn("Sync.currentSchedule")(function*(quota: QuotaView | undefined, scheduler: Partial<SchedulerSettings> = {}) {
-  const { records, withJournal } = yield* scanAudiences()
-  const hasJournal = (r: AudienceRecord) => withJournal.has(StateKeys.audience(r.key))
-  const loads = records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  const loads = scheduleLoads(yield* scanAudiences())
   return scheduleTick(loads, yield* Clock.currentTimeMillis, quota, { ...defaultSchedulerSettings, ...scheduler })
 })
 
@@ -465,12 +473,9 @@ export const runTick = Effect.fn("Sync.runTick")(function*(settings: SyncSetting
   const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined
-  const { records, withJournal } = yield* scanAudiences()
-  const byKey = new Map(records.map((r) => [r.key, r]))
-  const hasJournal = (r: AudienceRecord) => withJournal.has(StateKeys.audience(r.key))
-  // Journal entries left behind (a tick stopped before or after writing its shards) are
-  // replayed or deleted even when the audience has nothing else to do.
-  const loads = records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  const scan = yield* scanAudiences()
+  const byKey = new Map(scan.records.map((r) => [r.key, r]))
+  const loads = scheduleLoads(scan)
   const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
