@@ -3,7 +3,7 @@
 // is still running renews it every third of its time to live, so a tick that waits out a long rate
 // pause (606/615 back-offs double up to 5 minutes) keeps it, and the next cron tick answers busy
 // instead of writing alongside it; a holder that loses the lease anyway is stopped.
-import { Data, Duration, Effect, Schedule } from "effect"
+import { Data, Duration, Effect } from "effect"
 import type { LeaseAnswer, MarketoInstanceStub } from "./MarketoInstanceApi.js"
 import { rpcCall, type RpcFailure } from "./RpcCall.js"
 
@@ -43,12 +43,12 @@ export const make = (instance: LeaseObject): SyncLeaseService => {
   // A renewal that cannot reach the object is tried again at the next beat: the lease still has
   // two thirds of its time to live.
   const keepAlive = (holder: string, ttlMillis: number): Effect.Effect<never, LeaseLost> =>
-    Effect.sleep(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3)))).pipe(
-      Effect.zipRight(Effect.either(renew(holder, ttlMillis))),
-      Effect.flatMap((answer) =>
-        answer._tag === "Right" && !answer.right.granted ? Effect.fail(new LeaseLost({ holder })) : Effect.void),
-      Effect.repeat(Schedule.forever),
-      Effect.zipRight(Effect.never)
+    Effect.forever(
+      Effect.sleep(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3)))).pipe(
+        Effect.zipRight(Effect.either(renew(holder, ttlMillis))),
+        Effect.flatMap((answer) =>
+          answer._tag === "Right" && !answer.right.granted ? Effect.fail(new LeaseLost({ holder })) : Effect.void)
+      )
     )
   return {
     acquire,
