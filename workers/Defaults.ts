@@ -1,6 +1,5 @@
-// The settings' documented defaults (wrangler.toml sets the same values as vars), apart from the
-// reading of env so that tools outside the Workers runtime can use them.
-/** The documented defaults (wrangler.toml sets the same values as vars). */
+// The settings' documented defaults (wrangler.toml sets the same values as vars), kept apart from
+// the reading of env (workers/Settings.ts) so that tools outside the Workers runtime can use them.
 export const defaults = {
   folder: "Engage Audiences",
   callsPer20s: 50,

@@ -1,6 +1,7 @@
 // The audience of the tick benchmarks (bench:tick in workerd, bench:tick-heap in a capped Node
 // process): users numbered from 0, one email each, entering and leaving one audience through
 // Segment identify events; what its list should hold, and how the sandbox's list differs from it.
+import { seededRandom } from "../../test/sandbox/SandboxFaults.js"
 import type { SandboxServer } from "../../test/sandbox/server.js"
 
 export const audienceKey = "bench_vip"
@@ -29,11 +30,7 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
   const capacity = members + churn * rounds
   const member = new Uint8Array(capacity)
   let nextUser = members
-  let seed = 12345
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff
-    return seed / 0x80000000
-  }
+  const random = seededRandom(12345)
 
   /** The initial members `from` to `to` (excluded), entering. */
   const initialEvents = (from: number, to: number) => {
