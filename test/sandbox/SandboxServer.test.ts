@@ -1,6 +1,7 @@
 // The HTTP shell on 127.0.0.1: control routes, transport faults, and the concurrency and rate
 // rules under a burst, with exact counts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { nextCentralMidnight } from "./CentralTime.js"
 import { type SandboxServer, startSandboxServer } from "./server.js"
 import { tokenUrl } from "./SandboxTestKit.js"
 
@@ -38,16 +39,19 @@ describe("sandbox server", () => {
 
   it("sets its clock to a given time or offset, and reports the window, the day's use and the next quota reset as of then", async () => {
     expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).success).toBe(true)
-    // 23:59:30 in Chicago on 28 Nov 2026 (UTC-6): the day's one call still counts, the reset is 30 s away.
-    const set = await control("clock", { now: "2026-11-29T05:59:30.000Z" })
-    expect(Math.abs(Number(set["now"]) - Date.UTC(2026, 10, 29, 5, 59, 30))).toBeLessThan(1_000)
+    // 23:59:30 in Chicago on a day still to come (so the call just made lies before it, never
+    // after, whatever day the test runs): the reset is 30 s away.
+    const midnight = nextCentralMidnight(Date.now() + 86_400_000)
+    const set = await control("clock", { now: new Date(midnight - 30_000).toISOString() })
+    expect(Math.abs(Number(set["now"]) - (midnight - 30_000))).toBeLessThan(1_000)
     const before = await control("counters")
-    expect(before["quotaResetsAt"]).toBe(Date.UTC(2026, 10, 29, 6))
+    expect(before["quotaResetsAt"]).toBe(midnight)
     expect(before["inWindow"]).toBe(0)
-    await control("clock", { nowMillis: Date.UTC(2026, 10, 29, 6, 0, 5) })
+    await control("clock", { nowMillis: midnight + 5_000 })
     const after = await control("counters")
     expect(after["usedToday"]).toBe(0)
-    expect(after["quotaResetsAt"]).toBe(Date.UTC(2026, 10, 30, 6))
+    expect(after["quotaResetsAt"]).toBe(nextCentralMidnight(midnight + 5_000))
+    expect(after["quotaResetsAt"]).toBeGreaterThan(midnight + 22 * 3_600_000)
     expect((await control("clock", { offsetMillis: 0 }))["offsetMillis"]).toBe(0)
     expect((await control("counters"))["inWindow"]).toBe(1)
     expect((await control("clock", { advanceMillis: "soon" }))["error"]).toContain("advanceMillis must be a number")
