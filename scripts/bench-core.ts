@@ -2,13 +2,13 @@
 // an empty 64-shard ledger and plan the initial load; then fold and plan 100,000 changes of churn
 // against it. Medians of BENCH_RUNS runs (default 5), then the heap growth of every single shard
 // step. Ends with one JSON line. Deterministic: the data come from a seeded generator.
-import type { Email } from "../core/Email.js"
-import type { AudienceKey, LeadId } from "../core/Ids.js"
-import { emptyShard, foldShard, shardDelta } from "../core/Ledger.js"
-import type { EmailRecord, LedgerShard } from "../core/LedgerShard.js"
-import { MembershipChange } from "../core/MembershipChange.js"
-import { type PlannedEmail, planAudience } from "../core/Planner.js"
-import { DEFAULT_SHARD_COUNT, groupByShard } from "../core/Sharding.js"
+import type { Email } from "../core/1-events/Email.js"
+import type { AudienceKey, LeadId } from "../core/1-events/Ids.js"
+import { emptyShard, foldShard, shardDelta } from "../core/2-ledger/Ledger.js"
+import type { EmailRecord, LedgerShard } from "../core/2-ledger/LedgerShard.js"
+import { MembershipChange } from "../core/1-events/MembershipChange.js"
+import { type PlannedEmail, planAudience } from "../core/3-plan/Planner.js"
+import { DEFAULT_SHARD_COUNT, groupByShard } from "../core/2-ledger/Sharding.js"
 
 const audience = "bench" as AudienceKey
 const runs = Math.max(1, Number(process.env["BENCH_RUNS"] ?? 5))

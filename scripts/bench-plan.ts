@@ -1,14 +1,14 @@
 // npm run bench:plan — Marketo calls the planner uses per scenario, beside the lower bound and
 // beside Segment's documented strategy (one bulk import per 10 MB, never polled; removals: a GET
 // lookup of 300 emails in the URL, then a delete of 300). Ends with one JSON line.
-import { lowerBound, planCalls } from "../core/CostModel.js"
-import type { Email } from "../core/Email.js"
-import type { AudienceKey, LeadId, ListId } from "../core/Ids.js"
-import { chunkEmailsByBytes } from "../core/ImportFiles.js"
-import { emptyShard, foldShard, shardDelta } from "../core/Ledger.js"
-import { MembershipChange } from "../core/MembershipChange.js"
-import { DEFAULT_SHARD_COUNT, groupByShard } from "../core/Sharding.js"
-import { type AudienceDelta, planAudience, type PlannedEmail } from "../core/Planner.js"
+import { lowerBound, planCalls } from "../core/3-plan/CostModel.js"
+import type { Email } from "../core/1-events/Email.js"
+import type { AudienceKey, LeadId, ListId } from "../core/1-events/Ids.js"
+import { chunkEmailsByBytes } from "../core/3-plan/ImportFiles.js"
+import { emptyShard, foldShard, shardDelta } from "../core/2-ledger/Ledger.js"
+import { MembershipChange } from "../core/1-events/MembershipChange.js"
+import { DEFAULT_SHARD_COUNT, groupByShard } from "../core/2-ledger/Sharding.js"
+import { type AudienceDelta, planAudience, type PlannedEmail } from "../core/3-plan/Planner.js"
 
 const emails = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.com` as Email)
 const known = (es: ReadonlyArray<Email>): Array<PlannedEmail> => es.map((email, i) => ({ email, leadIds: [(i + 1) as LeadId] }))

@@ -3,9 +3,9 @@
 // here, not a crash: the listing and the status show it by setting name.
 import { Effect, Either, Option, Schema } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
-import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../core/AudienceStatus.js"
-import { AudienceKey } from "../core/Ids.js"
-import { Plan } from "../core/Plan.js"
+import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../core/5-tick/AudienceStatus.js"
+import { AudienceKey } from "../core/1-events/Ids.js"
+import { Plan } from "../core/3-plan/Plan.js"
 import { adminAuthorized } from "./Auth.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"

@@ -2,8 +2,8 @@
 // Segment library or destination can send unchanged, and /webhook for signed webhook senders.
 // A 200 means the accepted events are stored durably (an inbox entry); a 4xx says what was wrong.
 import { Effect, Either } from "effect"
-import { BodyRejected, decodeEvents, type DecodedEvents } from "../core/EventDecoder.js"
-import { appendInbox } from "../core/Inbox.js"
+import { BodyRejected, decodeEvents, type DecodedEvents } from "../core/1-events/EventDecoder.js"
+import { appendInbox } from "../core/2-ledger/Inbox.js"
 import { ingestAuthorized } from "./Auth.js"
 import { json, problem, withFacts } from "./Http.js"
 import { run, stateLayer } from "./Layers.js"

@@ -3,8 +3,8 @@
 // waiting on the next tick. Computed from the records and the budget, with no Marketo call.
 import { Effect, Either } from "effect"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
-import { quotaOf } from "../core/Scheduler.js"
-import { currentSchedule } from "../core/Sync.js"
+import { quotaOf } from "../core/5-tick/Scheduler.js"
+import { currentSchedule } from "../core/5-tick/AudienceScan.js"
 import { run, stateLayer } from "./Layers.js"
 import type { MarketoSettings, WorkerEnv } from "./Settings.js"
 import { schedulerSettings } from "./SyncTick.js"

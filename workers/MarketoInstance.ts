@@ -7,7 +7,7 @@
 // other request interleaving: every read-modify-write is atomic without explicit transactions, and
 // the runtime holds the reply until the writes are durable.
 import { DurableObject } from "cloudflare:workers"
-import * as RateBudget from "../core/RateBudget.js"
+import * as RateBudget from "../core/marketo/RateBudget.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type {
   AcquireAnswer,

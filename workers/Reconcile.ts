@@ -2,9 +2,9 @@
 // sync lease, so no tick runs meanwhile) and the next tick plans the adds and removes it found.
 import { Effect, Either, Option } from "effect"
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
-import { readRecord } from "../core/AudienceShards.js"
-import type { AudienceKey } from "../core/Ids.js"
-import { reconcileAudience, reconcileCost } from "../core/Reconcile.js"
+import { readRecord } from "../core/2-ledger/AudienceShards.js"
+import type { AudienceKey } from "../core/1-events/Ids.js"
+import { reconcileAudience, reconcileCost } from "../core/5-tick/Reconcile.js"
 import { json, problem } from "./Http.js"
 import { instanceFor, marketoLayer, run, stateLayer } from "./Layers.js"
 import type { MarketoSettings, WorkerEnv } from "./Settings.js"

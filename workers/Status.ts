@@ -2,8 +2,8 @@
 // instance's budget and any configuration problem.
 import { Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
-import { dryRun, listAudiences } from "../core/AudienceStatus.js"
-import { reconcileCalls } from "../core/Reconcile.js"
+import { dryRun, listAudiences } from "../core/5-tick/AudienceStatus.js"
+import { reconcileCalls } from "../core/5-tick/Reconcile.js"
 import { adminAuthorized } from "./Auth.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"

@@ -2,7 +2,7 @@
 // pending changes, the next plan and its duration under the budget, the day's calls against the
 // quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly.
 // A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
-import type { AudienceView } from "../core/AudienceStatus.js"
+import type { AudienceView } from "../core/5-tick/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type { LatencyView } from "./Latency.js"
 

@@ -3,7 +3,7 @@
 import { Effect, Either } from "effect"
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
-import type { TickSummary } from "../core/Sync.js"
+import type { TickSummary } from "../core/5-tick/Tick.js"
 import { instanceFor, marketoLayer, stateLayer } from "./Layers.js"
 import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"

@@ -6,8 +6,8 @@
 // inside them, and the next minute's tick resumes where it stopped.
 import { Effect } from "effect"
 import { RateLimiter } from "../core/ports/RateLimiter.js"
-import { quotaOf, tickCapacity } from "../core/Scheduler.js"
-import { runTick } from "../core/Sync.js"
+import { quotaOf, tickCapacity } from "../core/5-tick/Scheduler.js"
+import { runTick } from "../core/5-tick/Tick.js"
 
 export const tickBudgetMillis = 25_000
 

@@ -1,7 +1,7 @@
 // The RPC surface of the per-instance Durable Object (workers/MarketoInstance.ts), as the
 // adapters see it. Kept here so the adapters depend on a contract, not on the worker's class.
 import type { BudgetStatus } from "../../core/ports/RateLimiter.js"
-import type { SignalCode } from "../../core/RateBudget.js"
+import type { SignalCode } from "../../core/marketo/RateBudget.js"
 
 /** What `acquire` answers: the budget's decision without its state. */
 export type AcquireAnswer =

@@ -4,7 +4,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Cause, Clock, Context, Deferred, Effect, Exit, Layer, Option, Redacted, Ref, Schema } from "effect"
-import { MarketoAuthError, MarketoTransient } from "../../core/MarketoErrors.js"
+import { MarketoAuthError, MarketoTransient } from "../../core/marketo/MarketoErrors.js"
 import type { MarketoError } from "../../core/ports/MarketoApi.js"
 import { MarketoConfig } from "./MarketoConfig.js"
 

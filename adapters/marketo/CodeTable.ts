@@ -6,7 +6,7 @@ import {
   MarketoRejected,
   MarketoTransient,
   MarketoUnknownError
-} from "../../core/MarketoErrors.js"
+} from "../../core/marketo/MarketoErrors.js"
 import type { MarketoError } from "../../core/ports/MarketoApi.js"
 
 const transient = new Set(["604", "608", "611", "614", "713", "719", "1016", "1019", "1029"])

@@ -3,10 +3,9 @@
 // retries included, so callers never think about the budget. Inputs are at most
 // MarketoLimits.batchSize records; outcomes come back in input order.
 import { Context, type Effect, type Option, Schema } from "effect"
-import { Email } from "../Email.js"
-import { FolderId, ImportBatchId, LeadId, ListId } from "../Ids.js"
-import type { MarketoError as MarketoResponseError } from "../MarketoErrors.js"
-import { layerMarketoMemory, makeMarketoMemory, type MarketoMemoryOptions } from "./MarketoApiMemory.js"
+import { Email } from "../1-events/Email.js"
+import { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+import type { MarketoError as MarketoResponseError } from "../marketo/MarketoErrors.js"
 import type { BudgetExhausted } from "./RateLimiter.js"
 
 /** A call can fail with Marketo's answer, or before it is sent when the day's budget is spent. */
@@ -102,10 +101,4 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly importFailures: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
   /** One page (at most 300) of the list's members with their emails. One call. */
   readonly listMembers: (listId: ListId, nextPageToken?: string) => Effect.Effect<ListMembersPage, MarketoError>
-}>() {
-  // The in-memory Marketo lives in its own file; these are read lazily, so the two modules may
-  // import each other in any order.
-  /** An in-memory Marketo for tests: the port and a control surface (failures, crashes, seeding). */
-  static readonly makeMemory = (options?: MarketoMemoryOptions) => makeMarketoMemory(options)
-  static readonly layerMemory = (options?: MarketoMemoryOptions) => layerMarketoMemory(options)
-}
+}>() {}

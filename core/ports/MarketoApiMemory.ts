@@ -3,9 +3,9 @@
 // per-record outcomes (1004 unknown lead, 1015 → notMember, 709 duplicate name), and bulk imports
 // that finish after a set number of polls. `control` lets a test fail a chosen call.
 import { Effect, Layer, Option, Ref } from "effect"
-import type { Email } from "../Email.js"
-import type { FolderId, ImportBatchId, LeadId, ListId } from "../Ids.js"
-import { MarketoRejected } from "../MarketoErrors.js"
+import type { Email } from "../1-events/Email.js"
+import type { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+import { MarketoRejected } from "../marketo/MarketoErrors.js"
 import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome, type StaticList } from "./MarketoApi.js"
 
 interface ImportJobState {

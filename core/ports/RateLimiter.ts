@@ -1,9 +1,9 @@
 // The instance's call budget, shared by every invocation: a rolling window (calls per 20 s),
 // a concurrency cap, and a daily quota with a reserve left for other integrations. The Marketo
-// client wraps every HTTP call in `withPermit`. Implementations: `layerMemory` (core/RateBudget.ts
-// logic over a Ref, for tests and Node) and the Durable Object (adapters/cloudflare).
-import { Clock, Context, Data, Effect, Layer, Ref } from "effect"
-import * as RateBudget from "../RateBudget.js"
+// client wraps every HTTP call in `withPermit`. Implementations: RateLimiterMemory.ts beside this
+// file (core/marketo/RateBudget.ts over a Ref, for tests and Node) and the Durable Object
+// (adapters/cloudflare); the port knows neither.
+import { Context, Data, Effect } from "effect"
 
 /** No call may start now: the day's quota (less its reserve) is spent, or Marketo said 607. */
 export class BudgetExhausted extends Data.TaggedError("BudgetExhausted")<{
@@ -65,55 +65,4 @@ export class RateLimiter extends Context.Tag("marketo-lists/RateLimiter")<RateLi
   /** Marketo refused a call for a reason outside our own traffic: pause the whole instance. */
   readonly signal: (signal: MarketoSignal) => Effect.Effect<void>
   readonly status: Effect.Effect<BudgetStatus>
-}>() {
-  /**
-   * The budget of core/RateBudget.ts over a Ref: one process's calls share it. Waits sleep on the
-   * Effect Clock, so TestClock drives them in tests.
-   */
-  static readonly makeMemory = (
-    config: Partial<RateBudget.RateBudgetConfig> = {}
-  ): Effect.Effect<RateLimiter["Type"]> =>
-    Effect.gen(function*() {
-      const budget = RateBudget.makeRateBudgetConfig(config)
-      const state = yield* Ref.make(RateBudget.initialRateBudgetState)
-      const counter = yield* Ref.make(0)
-      // Callers queue for concurrency on a semaphore rather than polling the budget: in one
-      // process a release can wake the next caller directly.
-      const slots = yield* Effect.makeSemaphore(budget.maxConcurrency)
-
-      const tryAcquire = (permitId: string) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Ref.modify(state, (s) => {
-            const result = RateBudget.acquire(budget, s, now, permitId)
-            return [result, result.state] as const
-          }))
-
-      // Each attempt is atomic; only the sleeps between attempts can be interrupted, so a granted
-      // permit is always released.
-      const acquireLoop = (permitId: string, restore: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
-        acquireUntilGranted(tryAcquire(permitId), restore)
-
-      const release = (permitId: string) => Ref.update(state, (s) => RateBudget.release(s, permitId))
-
-      return {
-        withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) =>
-          slots.withPermits(1)(Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(Ref.updateAndGet(counter, (n) => n + 1), (n) => {
-              const permitId = `memory-${n}`
-              return Effect.zipRight(
-                acquireLoop(permitId, restore),
-                restore(self).pipe(Effect.ensuring(release(permitId)))
-              )
-            })
-          )),
-        signal: (signal: MarketoSignal) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Ref.update(state, (s) => RateBudget.signal(budget, s, now, signal.code))),
-        status: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.map(Ref.get(state), (s) => RateBudget.status(budget, s, now)))
-      }
-    })
-
-  static readonly layerMemory = (config: Partial<RateBudget.RateBudgetConfig> = {}): Layer.Layer<RateLimiter> =>
-    Layer.effect(RateLimiter, RateLimiter.makeMemory(config))
-}
+}>() {}

@@ -3,10 +3,12 @@
 // on the Effect clock; `drive` moves the TestClock from one pending sleep to the next, so a day of
 // ticks runs in seconds and every wait (latency, rate window, import) is simulated exactly.
 import { Context, Effect, Fiber, Layer, Option, Redacted, Scope, TestClock } from "effect"
+import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
+import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.js"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import type { RateBudgetConfig } from "../../core/RateBudget.js"
+import type { RateBudgetConfig } from "../../core/marketo/RateBudget.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import { StateStore } from "../../core/ports/StateStore.js"
@@ -53,11 +55,11 @@ export const makeWorld = (options: WorldOptions): Effect.Effect<World, never, Sc
     const layer = Layer.mergeAll(
       MarketoClient.layer.pipe(Layer.provideMerge(Layer.mergeAll(
         layerSandboxHttpClient(sandbox),
-        RateLimiter.layerMemory(options.budget),
+        layerRateLimiterMemory(options.budget),
         TokenStore.layerMemory,
         MarketoConfig.layer({ baseUrl: "http://sandbox.local", clientId: "local-client-id", clientSecret: Redacted.make("local-client-secret") })
       ))),
-      Layer.effect(StateStore, StateStore.makeMemory())
+      Layer.effect(StateStore, makeStateStoreMemory())
     )
     const services = yield* Layer.build(layer)
     return { sandbox, counts, services: services as Context.Context<MarketoApi | StateStore | RateLimiter>, start: options.start }

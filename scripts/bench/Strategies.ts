@@ -5,14 +5,14 @@
 // the per-record strategy of simpler tools (every minute: upsert then add, 300 at a time; exits
 // looked up, then removed).
 import { Effect, Either, Option } from "effect"
-import type { Email } from "../../core/Email.js"
-import { decodeEvents } from "../../core/EventDecoder.js"
-import type { LeadId, ListId } from "../../core/Ids.js"
-import { appendInbox } from "../../core/Inbox.js"
+import type { Email } from "../../core/1-events/Email.js"
+import { decodeEvents } from "../../core/1-events/EventDecoder.js"
+import type { LeadId, ListId } from "../../core/1-events/Ids.js"
+import { appendInbox } from "../../core/2-ledger/Inbox.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
-import { quotaOf, type SchedulerSettings } from "../../core/Scheduler.js"
-import { runTick, type TickSummary } from "../../core/Sync.js"
+import { quotaOf, type SchedulerSettings } from "../../core/5-tick/Scheduler.js"
+import { runTick, type TickSummary } from "../../core/5-tick/Tick.js"
 import { drive, type World } from "./SimWorld.js"
 import { type SimEvent, toSegment, Truth } from "./SimEvents.js"
 

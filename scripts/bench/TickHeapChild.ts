@@ -7,14 +7,14 @@
 //   { id, op: "tick" }             one tick; answers its summary
 //   { id, op: "measuredTick" }     one tick, answering its summary with CPU time and heap figures
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
 import { Either, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import { getHeapStatistics } from "node:v8"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import { decodeEventsText } from "../../core/EventDecoder.js"
-import { appendInbox } from "../../core/Inbox.js"
-import { RateLimiter } from "../../core/ports/RateLimiter.js"
+import { decodeEventsText } from "../../core/1-events/EventDecoder.js"
+import { appendInbox } from "../../core/2-ledger/Inbox.js"
 import { defaults } from "../../workers/Defaults.js"
 import { syncTick } from "../../workers/SyncTick.js"
 import * as FileStateStore from "./FileStateStore.js"
@@ -28,7 +28,7 @@ if (endpoint === undefined || stateDirectory === undefined || process.send === u
 const settings = { ...defaults, endpoint }
 const base = Layer.mergeAll(
   FileStateStore.layer(stateDirectory),
-  RateLimiter.layerMemory({
+  layerRateLimiterMemory({
     callsPerWindow: settings.callsPer20s,
     maxConcurrency: settings.maxConcurrency,
     dailyQuota: settings.dailyQuota,

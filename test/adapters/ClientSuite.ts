@@ -8,13 +8,14 @@ import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import { normalizeEndpoint } from "../../adapters/marketo/Endpoint.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import type { Email } from "../../core/Email.js"
-import type { FolderId, LeadId, ListId } from "../../core/Ids.js"
+import type { Email } from "../../core/1-events/Email.js"
+import type { FolderId, LeadId, ListId } from "../../core/1-events/Ids.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import type { SandboxConfig } from "../sandbox/SandboxConfig.js"
 import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js"
 import { type SandboxServer, startSandboxServer } from "../sandbox/server.js"
+import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
 
 export type Recorder = (request: SandboxRequest, response: SandboxResponse) => void
 
@@ -318,11 +319,11 @@ export const clientSuite = (record: Recorder = () => {}) => {
       expect(permits).toBe(0)
     })
 
-    it("under RateLimiter.layerMemory, 40 concurrent calls meet no 606 or 615", async () => {
+    it("under the in-memory rate limiter, 40 concurrent calls meet no 606 or 615", async () => {
       const busy = await start({ latencyMillis: 20 })
       const r = await run(
         Effect.flatMap(MarketoApi, (m) => Effect.all(Array.from({ length: 40 }, () => m.findFolders("Engage Audiences")), { concurrency: "unbounded" })),
-        clientLayer({ url: busy.url, limiter: RateLimiter.layerMemory({ callsPerWindow: 50, maxConcurrency: 5 }) })
+        clientLayer({ url: busy.url, limiter: layerRateLimiterMemory({ callsPerWindow: 50, maxConcurrency: 5 }) })
       )
       expect(Either.getOrThrow(r)).toHaveLength(40)
       const seen = busy.sandbox.counters().byOutcome

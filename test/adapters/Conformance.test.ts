@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import type { Email } from "../../core/Email.js"
-import type { FolderId } from "../../core/Ids.js"
+import type { Email } from "../../core/1-events/Email.js"
+import type { FolderId } from "../../core/1-events/Ids.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
-import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js"
 import { type SandboxServer, startSandboxServer } from "../sandbox/server.js"
 import { clientSuite } from "./ClientSuite.js"
 import { differences, makeContract, openApiFolder, openApiPresent } from "./OpenApiContract.js"
+import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
 
 if (!openApiPresent) {
   console.log(`Conformance: Adobe's OpenAPI files (swagger-identity.json, swagger-mapi.json, swagger-asset.json) are not in ${openApiFolder}; the conformance checks are skipped.`)
@@ -41,7 +41,7 @@ describe("conformance with Adobe's OpenAPI files", () => {
   it("a run of every endpoint completes (recorded for the check below)", async () => {
     const layer = MarketoClient.layer.pipe(Layer.provide(Layer.mergeAll(
       FetchHttpClient.layer,
-      RateLimiter.layerMemory({ callsPerWindow: 100, maxConcurrency: 10 }),
+      layerRateLimiterMemory({ callsPerWindow: 100, maxConcurrency: 10 }),
       TokenStore.layerMemory,
       MarketoConfig.layer({ baseUrl: server.url, clientId: "local-client-id", clientSecret: Redacted.make("local-client-secret"), retryBaseMillis: 5 })
     )))

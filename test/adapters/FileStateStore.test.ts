@@ -1,12 +1,12 @@
 // The file-backed StateStore of bench:tick-heap answers like the in-memory one, so the tick it
 // measures reads and writes its state as it would in KV.
 import { mkdtempSync, rmSync } from "node:fs"
+import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.js"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Option } from "effect"
 import fc from "fast-check"
 import { afterEach, describe, expect, it } from "vitest"
-import { StateStore } from "../../core/ports/StateStore.js"
 import * as FileStateStore from "../../scripts/bench/FileStateStore.js"
 
 const directories: Array<string> = []
@@ -32,7 +32,7 @@ describe("FileStateStore", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
         const file = FileStateStore.make(freshDirectory())
-        const memory = Effect.runSync(StateStore.makeMemory())
+        const memory = Effect.runSync(makeStateStoreMemory())
         for (const o of ops) {
           const run = (s: typeof file) =>
             Effect.runSync(

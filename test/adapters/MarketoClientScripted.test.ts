@@ -9,9 +9,9 @@ import { Cause, ConfigProvider, Effect, Either, Exit, Fiber, Option, Redacted, T
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig, type MarketoConfigValues, marketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import type { Email } from "../../core/Email.js"
-import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/Ids.js"
-import { MarketoLimits } from "../../core/MarketoLimits.js"
+import type { Email } from "../../core/1-events/Email.js"
+import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/1-events/Ids.js"
+import { MarketoLimits } from "../../core/marketo/MarketoLimits.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 
 const SECRET = "scripted-secret-5f1e"

@@ -5,20 +5,21 @@
 // Adding a step: one `await step("name", () => { ...; return check(condition, detail) })` block.
 // Steps run in order and may use what earlier steps assigned.
 import { Effect, Either } from "effect"
-import { planCalls } from "../../core/CostModel.ts"
-import { normalizeEmail } from "../../core/EmailNormalizer.ts"
-import { type DecodedEvents, decodeEvents, decodeEventsText } from "../../core/EventDecoder.ts"
-import type { AudienceKey } from "../../core/Ids.ts"
-import { appendInbox } from "../../core/Inbox.ts"
-import { emptyShard, foldShard, type ShardDelta, shardDelta } from "../../core/Ledger.ts"
-import type { Plan } from "../../core/Plan.ts"
-import { planAudience } from "../../core/Planner.ts"
+import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.ts"
+import { planCalls } from "../../core/3-plan/CostModel.ts"
+import { normalizeEmail } from "../../core/1-events/EmailNormalizer.ts"
+import { type DecodedEvents, decodeEvents, decodeEventsText } from "../../core/1-events/EventDecoder.ts"
+import type { AudienceKey } from "../../core/1-events/Ids.ts"
+import { appendInbox } from "../../core/2-ledger/Inbox.ts"
+import { emptyShard, foldShard, type ShardDelta, shardDelta } from "../../core/2-ledger/Ledger.ts"
+import type { Plan } from "../../core/3-plan/Plan.ts"
+import { planAudience } from "../../core/3-plan/Planner.ts"
 import { MarketoApi } from "../../core/ports/MarketoApi.ts"
 import { makeMarketoMemory } from "../../core/ports/MarketoApiMemory.ts"
 import { StateStore } from "../../core/ports/StateStore.ts"
-import { runTick } from "../../core/Sync.ts"
-import brokenEvents from "../core/fixtures/segment/broken-events.json" with { type: "json" }
-import trackBatch from "../core/fixtures/segment/track-batch.json" with { type: "json" }
+import { runTick } from "../../core/5-tick/Tick.ts"
+import brokenEvents from "../core/1-events/fixtures/segment/broken-events.json" with { type: "json" }
+import trackBatch from "../core/1-events/fixtures/segment/track-batch.json" with { type: "json" }
 
 let passed = 0
 const failed: Array<string> = []
@@ -106,7 +107,7 @@ await step("sync through the in-memory ports", async () => {
   const events = decoded
   const members = await Effect.runPromise(Effect.gen(function*() {
     const { api, control } = yield* makeMarketoMemory()
-    const store = yield* StateStore.makeMemory()
+    const store = yield* makeStateStoreMemory()
     yield* Effect.gen(function*() {
       yield* appendInbox(events)
       yield* runTick({ folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER })

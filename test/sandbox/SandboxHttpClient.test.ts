@@ -1,14 +1,14 @@
 // The Marketo client over the in-process sandbox: no network, time from TestClock.
 import { describe, expect, it } from "@effect/vitest"
+import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Fiber, Layer, Redacted, Stream, TestClock } from "effect"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
-import type { Email } from "../../core/Email.js"
+import type { Email } from "../../core/1-events/Email.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
-import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import * as SandboxHttpClient from "./SandboxHttpClient.js"
 import { layerSandboxHttpClient, sandboxHttpClient } from "./SandboxHttpClient.js"
 import { SandboxModel } from "./SandboxModel.js"
@@ -19,7 +19,7 @@ describe("sandbox as an in-process HttpClient", () => {
       const sandbox = new SandboxModel({ importQueuedMillis: 1_000, importRunningMillis: 1_000 })
       const layer = MarketoClient.layer.pipe(Layer.provide(Layer.mergeAll(
         layerSandboxHttpClient(sandbox),
-        RateLimiter.layerMemory({ callsPerWindow: 100, maxConcurrency: 10 }),
+        layerRateLimiterMemory({ callsPerWindow: 100, maxConcurrency: 10 }),
         TokenStore.layerMemory,
         MarketoConfig.layer({ baseUrl: "http://sandbox.local", clientId: "local-client-id", clientSecret: Redacted.make("local-client-secret") })
       )))

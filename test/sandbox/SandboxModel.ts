@@ -3,7 +3,7 @@
 // concurrency, 607 daily quota, 300 per call, 413/414, token expiry). Deterministic: time comes in
 // with each request and faults come from a seeded generator, so a test replays exactly. No I/O:
 // the HTTP shell (server.ts) and the in-process HttpClient (SandboxHttpClient.ts) wrap it.
-import { csvDocument, parseCsv } from "../../core/Csv.js"
+import { csvDocument, parseCsv } from "../../core/3-plan/Csv.js"
 import { centralDate, centralDay, nextCentralMidnight } from "./CentralTime.js"
 import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
 import { type FaultKind, type FaultRule, Faults, type FaultsState, faultsState } from "./SandboxFaults.js"

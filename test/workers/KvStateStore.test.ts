@@ -6,6 +6,7 @@ import * as KvStateStore from "../../adapters/cloudflare/KvStateStore.js"
 import { makeStaleKv } from "../../adapters/cloudflare/testing/StaleKv.js"
 import * as StaleKvStateStore from "../../adapters/cloudflare/testing/StaleKvStateStore.js"
 import { StateNotVisible, StateStore } from "../../core/ports/StateStore.js"
+import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.js"
 
 const stubFor = (name: string) => env.MARKETO_INSTANCE.get(env.MARKETO_INSTANCE.idFromName(name))
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
@@ -119,7 +120,7 @@ describe("KvStateStore against the in-memory store", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), async (ops) => {
         const store = KvStateStore.make(env.STATE, stubFor(`model-${run++}`))
-        const model = await Effect.runPromise(StateStore.makeMemory())
+        const model = await Effect.runPromise(makeStateStoreMemory())
         const keys = ["a/1", "a/2", "a/10", "b/1", "b"]
         for (const step of ops) {
           if (step.op === "set") {

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { instanceName, instanceStub } from "../../adapters/cloudflare/MarketoInstanceApi.js"
-import { arrivalMarginMillis } from "../../core/RateBudget.js"
+import { arrivalMarginMillis } from "../../core/marketo/RateBudget.js"
 import { MarketoInstance } from "../../workers/MarketoInstance.js"
 
 const stubFor = (name: string) => env.MARKETO_INSTANCE.get(env.MARKETO_INSTANCE.idFromName(name))

@@ -5,11 +5,11 @@ import { env } from "cloudflare:test"
 import { Effect, Either, Exit, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import * as StaleKvStateStore from "../../adapters/cloudflare/testing/StaleKvStateStore.js"
-import { decodeEvents } from "../../core/EventDecoder.js"
-import { appendInbox } from "../../core/Inbox.js"
+import { decodeEvents } from "../../core/1-events/EventDecoder.js"
+import { appendInbox } from "../../core/2-ledger/Inbox.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { makeMarketoMemory } from "../../core/ports/MarketoApiMemory.js"
-import { runTick } from "../../core/Sync.js"
+import { runTick } from "../../core/5-tick/Tick.js"
 
 const settings = { folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER }
 let n = 0

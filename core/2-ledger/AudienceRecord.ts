@@ -1,0 +1,80 @@
+// One audience's summary record: its list, its shard layout with per-shard counts (so a tick knows
+// which shards have work without reading them), imports in flight, and the last outcome.
+import { Schema } from "effect"
+import { AudienceClass, AudienceKey, ImportBatchId, ListId } from "../1-events/Ids.js"
+
+export const ShardCounts = Schema.Struct({
+  desired: Schema.Number,
+  synced: Schema.Number,
+  pendingAdd: Schema.Number,
+  pendingRemove: Schema.Number,
+  importing: Schema.Number,
+  refused: Schema.Number
+})
+export type ShardCounts = typeof ShardCounts.Type
+
+export const SyncError = Schema.Struct({
+  tag: Schema.String,
+  code: Schema.String,
+  message: Schema.String,
+  at: Schema.Number
+})
+export type SyncError = typeof SyncError.Type
+
+export const AudienceRecord = Schema.Struct({
+  key: AudienceKey,
+  audienceClass: AudienceClass,
+  displayName: Schema.optional(Schema.String),
+  listId: Schema.optional(ListId),
+  externalListId: Schema.optional(ListId),
+  shardCount: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  /** Counts per shard number. */
+  shards: Schema.Record({ key: Schema.String, value: ShardCounts }),
+  /** Distinct users currently members without any email. */
+  withoutEmail: Schema.Number,
+  pendingImports: Schema.Array(ImportBatchId),
+  lastSync: Schema.optional(Schema.Struct({
+    at: Schema.Number,
+    outcome: Schema.Literal("ok", "partial", "error"),
+    calls: Schema.Number
+  })),
+  lastError: Schema.optional(SyncError),
+  /**
+   * Epoch ms the oldest change still waiting for the list arrived (when its batch was received):
+   * the scheduler syncs the audience before that change waits past the latency target.
+   */
+  pendingSince: Schema.optional(Schema.Number),
+  progress: Schema.optional(Schema.Struct({ stepsDone: Schema.Number, stepsTotal: Schema.Number })),
+  /**
+   * Which journal entries belong to the shards as written: each write of the shards moves it on,
+   * in the same atomic write, so entries a crash left behind after that write are never replayed.
+   */
+  journalEpoch: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.nonNegative())),
+  /** The audience was removed with "empty": every member leaves the list, then the state goes. */
+  removal: Schema.optional(Schema.Literal("empty"))
+})
+export type AudienceRecord = typeof AudienceRecord.Type
+export const AudienceRecordJson = Schema.parseJson(AudienceRecord)
+
+export const totals = (record: AudienceRecord): ShardCounts =>
+  Object.values(record.shards).reduce<ShardCounts>(
+    (sum, c) => ({
+      desired: sum.desired + c.desired,
+      synced: sum.synced + c.synced,
+      pendingAdd: sum.pendingAdd + c.pendingAdd,
+      pendingRemove: sum.pendingRemove + c.pendingRemove,
+      importing: sum.importing + c.importing,
+      refused: sum.refused + c.refused
+    }),
+    { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0 }
+  )
+
+export const pendingCount = (record: AudienceRecord) =>
+  Object.values(record.shards).reduce((n, c) => n + c.pendingAdd + c.pendingRemove, 0)
+
+/** Keep the arrival of the oldest change still waiting; none when nothing waits. */
+export const withPendingSince = (record: AudienceRecord, arrivedAt: number): AudienceRecord => {
+  const { pendingSince, ...rest } = record
+  if (pendingCount(record) === 0) return rest
+  return { ...rest, pendingSince: Math.min(pendingSince ?? arrivedAt, arrivedAt) }
+}

@@ -1,0 +1,44 @@
+// The durable state of one audience, split by a hash of the email (core/2-ledger/Sharding.ts) so a tick
+// reads and writes only the shards its changes touch. One shard holds, per email: the latest
+// known membership of every user that has held it (last-writer-wins by (timestamp, messageId)),
+// whether the email is on the Marketo list as far as we know (`synced`), and its cached lead ids.
+import { Schema } from "effect"
+import { AudienceKey, ImportBatchId, LeadId } from "../1-events/Ids.js"
+
+/** One user's latest word on one email: kept for non-members too, so late older events lose. */
+export const Holder = Schema.Struct({
+  user: Schema.String,
+  member: Schema.Boolean,
+  timestamp: Schema.Number,
+  messageId: Schema.String
+})
+export type Holder = typeof Holder.Type
+
+export const EmailRecord = Schema.Struct({
+  holders: Schema.Array(Holder),
+  /** On the Marketo list, as far as the last applied step knows. */
+  synced: Schema.Boolean,
+  /** Lead ids learned from upserts or lookups (several when Marketo has duplicates). */
+  leadIds: Schema.optional(Schema.Array(LeadId)),
+  /** A bulk import carrying this email is running: do not plan it again until the import ends. */
+  importing: Schema.optional(ImportBatchId),
+  /**
+   * Marketo refused this email (a per-record reason code, e.g. "1003"): not retried until a newer
+   * change for the email arrives, so one bad address cannot make a list loop forever.
+   */
+  refused: Schema.optional(Schema.String)
+})
+export type EmailRecord = typeof EmailRecord.Type
+
+export const LedgerShard = Schema.Struct({
+  audience: AudienceKey,
+  shard: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** Keyed by normalised email. */
+  emails: Schema.Record({ key: Schema.String, value: EmailRecord })
+})
+export type LedgerShard = typeof LedgerShard.Type
+
+export const LedgerShardJson = Schema.parseJson(LedgerShard)
+
+/** Shards of one audience by shard number, as a tick holds them. */
+export type ShardSet = Map<number, LedgerShard>

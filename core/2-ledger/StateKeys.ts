@@ -1,0 +1,30 @@
+// Where each piece of state lives in the StateStore. Audience keys are percent-encoded so that a
+// key containing "/" can never reach another audience's records.
+import type { AudienceKey } from "../1-events/Ids.js"
+
+const enc = encodeURIComponent
+const pad = (n: number, width: number) => String(n).padStart(width, "0")
+
+export const StateKeys = {
+  inboxPrefix: "inbox/",
+  /** Sorted by arrival: the receive time first, then a random suffix against collisions. */
+  inbox: (receivedAt: number, id: string) => `inbox/${pad(receivedAt, 13)}-${id}`,
+  audiencePrefix: "aud/",
+  audience: (key: AudienceKey) => `aud/${enc(key)}`,
+  shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
+  /**
+   * One small entry per applied step (its effects), in step order, until the shards are written;
+   * grouped by the record's journal epoch.
+   */
+  journalPrefix: (key: AudienceKey) => `aud/${enc(key)}/journal/`,
+  journalEpochPrefix: (key: AudienceKey, epoch: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/`,
+  journal: (key: AudienceKey, epoch: number, step: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/${pad(step, 6)}`,
+  /** Members without email, sharded by a hash of the user id. */
+  withoutEmail: (key: AudienceKey, shard: number) => `aud/${enc(key)}/noemail/${pad(shard, 4)}`,
+  /** The single unsharded value an earlier layout kept; read once and folded into the shards. */
+  withoutEmailUnsharded: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
+  /** The configured folder's id, cached by name. */
+  folder: "instance/folder",
+  /** Is this key an audience record (not one of its shards or journals)? */
+  isAudienceRecord: (key: string) => /^aud\/[^/]+$/.test(key)
+} as const

@@ -1,0 +1,30 @@
+// Splitting emails into bulk-import files that each stay under Marketo's 10 MB limit.
+import { emailHeaderBytes, emailRowBytes } from "./Csv.js"
+import type { Email } from "../1-events/Email.js"
+import { MarketoLimits } from "../marketo/MarketoLimits.js"
+
+export interface ImportFile {
+  readonly emails: ReadonlyArray<Email>
+  readonly csvBytes: number
+}
+
+export const chunkEmailsByBytes = (
+  emails: ReadonlyArray<Email>,
+  maxBytes: number = MarketoLimits.maxImportFileBytes
+): ReadonlyArray<ImportFile> => {
+  const files: Array<ImportFile> = []
+  let current: Array<Email> = []
+  let bytes = emailHeaderBytes
+  for (const email of emails) {
+    const row = emailRowBytes(email)
+    if (current.length > 0 && bytes + row > maxBytes) {
+      files.push({ emails: current, csvBytes: bytes })
+      current = []
+      bytes = emailHeaderBytes
+    }
+    current.push(email)
+    bytes += row
+  }
+  if (current.length > 0) files.push({ emails: current, csvBytes: bytes })
+  return files
+}

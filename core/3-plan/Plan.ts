@@ -1,0 +1,85 @@
+// A sync plan is plain data: the steps that make one audience's Marketo list right, in order.
+// No functions inside, so a plan encodes to JSON losslessly (stored, shown as a dry run, costed).
+// Steps name emails, not lead ids: the interpreter resolves ids from the audience's lead-id cache,
+// which UpsertLeads and LookupLeads fill earlier in the same plan. Limits live in the schema.
+import { Schema } from "effect"
+import { Email } from "../1-events/Email.js"
+import { AudienceKey, ImportBatchId, ListId } from "../1-events/Ids.js"
+import { MarketoLimits } from "../marketo/MarketoLimits.js"
+
+const Batch = Schema.Array(Email).pipe(Schema.minItems(1), Schema.maxItems(MarketoLimits.batchSize))
+
+/** Find the configured folder (one call); fails the plan if it is missing or of the wrong type. */
+export class EnsureFolder extends Schema.TaggedClass<EnsureFolder>()("EnsureFolder", {
+  folderName: Schema.String.pipe(Schema.minLength(1))
+}) {}
+
+/**
+ * Make sure the audience has its list: use `listId` when the sender named one, else adopt a list
+ * of `listName` already in the folder, else create it (one or two calls).
+ */
+export class EnsureList extends Schema.TaggedClass<EnsureList>()("EnsureList", {
+  audience: AudienceKey,
+  listName: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)),
+  folderName: Schema.String.pipe(Schema.minLength(1)),
+  listId: Schema.optional(ListId)
+}) {}
+
+/** Learn the lead ids of emails (one call; POST with `_method=GET` when the URI would pass 8 KB). */
+export class LookupLeads extends Schema.TaggedClass<LookupLeads>()("LookupLeads", {
+  audience: AudienceKey,
+  emails: Batch,
+  method: Schema.Literal("GET", "POST")
+}) {}
+
+/** Create or update leads by email, learning their ids (one call). */
+export class UpsertLeads extends Schema.TaggedClass<UpsertLeads>()("UpsertLeads", {
+  audience: AudienceKey,
+  emails: Batch
+}) {}
+
+/** Add the leads of these emails to the audience's list (one call). */
+export class AddToList extends Schema.TaggedClass<AddToList>()("AddToList", {
+  audience: AudienceKey,
+  emails: Batch
+}) {}
+
+/** Remove the leads of these emails from the audience's list (one call). */
+export class RemoveFromList extends Schema.TaggedClass<RemoveFromList>()("RemoveFromList", {
+  audience: AudienceKey,
+  emails: Batch
+}) {}
+
+/** Bulk import these emails into the list (one call; the CSV stays under 10 MB). */
+export class ImportLeads extends Schema.TaggedClass<ImportLeads>()("ImportLeads", {
+  audience: AudienceKey,
+  emails: Schema.Array(Email).pipe(Schema.minItems(1)),
+  csvBytes: Schema.Number.pipe(Schema.int(), Schema.positive(), Schema.lessThanOrEqualTo(MarketoLimits.maxImportFileBytes))
+}) {}
+
+/** Ask how a running import is doing (one call); on Complete its emails count as synced. */
+export class PollImport extends Schema.TaggedClass<PollImport>()("PollImport", {
+  audience: AudienceKey,
+  batchId: ImportBatchId
+}) {}
+
+export const Step = Schema.Union(
+  EnsureFolder,
+  EnsureList,
+  LookupLeads,
+  UpsertLeads,
+  AddToList,
+  RemoveFromList,
+  ImportLeads,
+  PollImport
+)
+export type Step = typeof Step.Type
+
+export class Plan extends Schema.Class<Plan>("Plan")({
+  audience: AudienceKey,
+  steps: Schema.Array(Step)
+}) {}
+
+export const PlanJson = Schema.parseJson(Plan)
+export const encodePlan = Schema.encodeSync(PlanJson)
+export const decodePlan = Schema.decodeUnknown(PlanJson)

@@ -1,0 +1,24 @@
+// What the planner is given for one audience: the emails to add and remove (with lead ids when the
+// cache knows them), and where the list stands.
+import type { Email } from "../1-events/Email.js"
+import type { AudienceKey, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+
+export interface PlannedEmail {
+  readonly email: Email
+  /** Known from the lead-id cache; several when Marketo holds duplicate leads for the email. */
+  readonly leadIds?: ReadonlyArray<LeadId>
+}
+
+export interface AudienceDelta {
+  readonly audience: AudienceKey
+  readonly listName: string
+  readonly folderName: string
+  /** The list, once ensured. */
+  readonly listId?: ListId
+  /** A list the sender named (context.personas.external_audience_id). */
+  readonly externalListId?: ListId
+  readonly add: ReadonlyArray<PlannedEmail>
+  readonly remove: ReadonlyArray<PlannedEmail>
+  /** Imports started on an earlier tick and not yet confirmed. */
+  readonly pendingImports: ReadonlyArray<ImportBatchId>
+}

@@ -1,0 +1,222 @@
+// Runs one plan step through the ports and says, as data, what it changed. Per-record statuses
+// (skipped, not a member) become effects, never failures; response-level failures are the
+// tagged Marketo errors, for the sync to handle by kind.
+import { Effect, Match, Option, Schema } from "effect"
+import type { Email } from "../1-events/Email.js"
+import type { FolderId, LeadId, ListId } from "../1-events/Ids.js"
+import { chunkEmailsByBytes } from "../3-plan/ImportFiles.js"
+import { MarketoRejected } from "../marketo/MarketoErrors.js"
+import { MarketoLimits } from "../marketo/MarketoLimits.js"
+import type { EmailRecord } from "../2-ledger/LedgerShard.js"
+import type { AddToList, EnsureFolder, EnsureList, ImportLeads, PollImport, RemoveFromList, Step } from "../3-plan/Plan.js"
+import { type Folder, MarketoApi } from "../ports/MarketoApi.js"
+import { StateStore } from "../ports/StateStore.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
+import type { StepEffect } from "./StepEffect.js"
+
+/** What the interpreter needs to know about the audience while it works. */
+export interface StepContext {
+  readonly listId: Option.Option<ListId>
+  /** The email's ledger record as the steps so far left it (lead ids, synced, refused). */
+  readonly recordOf: (email: Email) => EmailRecord | undefined
+}
+
+const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
+
+/**
+ * Among the folders found by name, deterministically: a real Folder (not a Program; type in any
+ * case), the name exactly as configured before one differing only in case, one under Group Lists
+ * first, then the lowest id.
+ */
+export const chooseFolder = (folders: ReadonlyArray<Folder>, name?: string): Option.Option<Folder> => {
+  const rank = (f: Folder) => [Number(name !== undefined && f.name !== name), Number(!/group lists/i.test(f.path)), f.id] as const
+  const candidates = folders.filter((f) => f.type.toLowerCase() === "folder" && (name === undefined || f.name.toLowerCase() === name.toLowerCase()))
+  return Option.fromNullable(
+    candidates.sort((a, b) => {
+      const [ra, rb] = [rank(a), rank(b)]
+      return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2]
+    })[0]
+  )
+}
+
+const resolveFolder = Effect.fn("Interpreter.resolveFolder")(function*(folderName: string) {
+  const store = yield* StateStore
+  const cached = (yield* store.get(StateKeys.folder)).pipe(
+    Option.flatMap((json) => Schema.decodeUnknownOption(CachedFolder)(json)),
+    Option.filter((c) => c.name === folderName)
+  )
+  if (Option.isSome(cached)) return cached.value.id as FolderId
+  const api = yield* MarketoApi
+  const found = chooseFolder(yield* api.findFolders(folderName), folderName)
+  if (Option.isNone(found)) {
+    return yield* new MarketoRejected({
+      code: "710",
+      message: `folder "${folderName}" not found in Marketo: create it under Lead Database → Group Lists, or set MARKETO_FOLDER`
+    })
+  }
+  yield* store.set(StateKeys.folder, Schema.encodeSync(CachedFolder)({ name: folderName, id: found.value.id }))
+  return found.value.id
+})
+
+const forgetFolder = Effect.flatMap(StateStore, (store) => store.remove([StateKeys.folder]))
+
+const ensureFolder = (step: EnsureFolder) => Effect.as(resolveFolder(step.folderName), [] as Array<StepEffect>)
+
+const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureList) {
+  if (step.listId !== undefined) return [{ _tag: "ListEnsured", listId: step.listId }] as Array<StepEffect>
+  const api = yield* MarketoApi
+  const folderId = yield* resolveFolder(step.folderName)
+  const list = yield* api.createStaticList(step.listName, folderId).pipe(
+    // The cached folder is gone (deleted or moved in Marketo): look it up again next time.
+    Effect.tapError((e) => e._tag === "MarketoRejected" && e.code === "710" ? forgetFolder : Effect.void),
+    Effect.catchIf((e) => e._tag === "MarketoRejected" && e.code === "709", (rejected) =>
+      Effect.flatMap(api.findStaticList(step.listName), (existing) =>
+        Option.match(existing, {
+          onNone: () => Effect.fail(rejected),
+          onSome: (list) =>
+            list.folderId === folderId
+              ? Effect.succeed(list)
+              : Effect.fail(
+                new MarketoRejected({
+                  code: "709",
+                  message: `a list named "${step.listName}" already exists outside folder "${step.folderName}" (list id ${list.id}): rename or move it, or set a display name for audience "${step.audience}"`
+                })
+              )
+        })))
+  )
+  return [{ _tag: "ListEnsured", listId: list.id, folderId }] as Array<StepEffect>
+})
+
+const requireList = (context: StepContext) =>
+  Option.match(context.listId, {
+    onNone: () => Effect.fail(new MarketoRejected({ code: "1013", message: "the audience has no list yet" })),
+    onSome: Effect.succeed
+  })
+
+const firstCode = (reasons: ReadonlyArray<{ readonly code: string }> | undefined) => reasons?.[0]?.code ?? "unknown"
+
+/** The emails of a lead step: plan steps, or a batch shared by the audiences of a tick (core/5-tick/SharedLeads.ts). */
+export interface LeadBatch {
+  readonly emails: ReadonlyArray<Email>
+}
+
+export const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LeadBatch) {
+  const api = yield* MarketoApi
+  const found = yield* api.lookupLeads(step.emails)
+  const none = found.filter((f) => f.leadIds.length === 0).map((f) => f.email)
+  // Looked up for removal: an email with no lead cannot be on the list.
+  return [
+    { _tag: "LeadIdsLearned", ids: found.filter((f) => f.leadIds.length > 0) },
+    ...(none.length > 0 ? [{ _tag: "MembershipConfirmed" as const, emails: none, synced: false }] : [])
+  ] as Array<StepEffect>
+})
+
+/** Marketo's "multiple leads match": the email has duplicate leads, which a lookup can name. */
+const duplicateLeads = "1007"
+
+export const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: LeadBatch) {
+  const api = yield* MarketoApi
+  const outcomes = yield* api.upsertLeads(step.emails)
+  const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []
+  const refused: Array<{ email: Email; code: string }> = []
+  const duplicated: Array<Email> = []
+  for (const o of outcomes) {
+    if (o.status !== "skipped") ids.push({ email: o.email, leadIds: [o.leadId] })
+    else if (firstCode(o.reasons) === duplicateLeads) duplicated.push(o.email)
+    else refused.push({ email: o.email, code: firstCode(o.reasons) })
+  }
+  // Duplicates are common in real instances: rather than refuse the address, put every one of its
+  // leads on the list (one more call, only when it happens).
+  if (duplicated.length > 0) {
+    for (const found of yield* api.lookupLeads(duplicated)) {
+      if (found.leadIds.length > 0) ids.push(found)
+      else refused.push({ email: found.email, code: duplicateLeads })
+    }
+  }
+  return [{ _tag: "LeadIdsLearned", ids }, ...(refused.length > 0 ? [{ _tag: "EmailsRefused" as const, refused }] : [])] as Array<StepEffect>
+})
+
+/**
+ * Lead ids of the emails, in calls of at most 300 ids, with the email each id belongs to. An email
+ * without ids is fine only when an earlier step explained why (refused on upsert; no lead found for
+ * a removal); otherwise the plan skipped a step, which is a bug to surface, not to paper over.
+ */
+const idBatches = (kind: "add" | "remove", emails: ReadonlyArray<Email>, context: StepContext) => {
+  const owner = new Map<LeadId, Email>()
+  const unexplained: Array<Email> = []
+  for (const email of emails) {
+    const record = context.recordOf(email)
+    const ids = record?.leadIds ?? []
+    for (const id of ids) owner.set(id, email)
+    const explained = kind === "add" ? record?.refused !== undefined : record?.synced === false
+    if (ids.length === 0 && !explained) unexplained.push(email)
+  }
+  const ids = [...owner.keys()]
+  const batches: Array<Array<LeadId>> = []
+  for (let i = 0; i < ids.length; i += MarketoLimits.batchSize) batches.push(ids.slice(i, i + MarketoLimits.batchSize))
+  return { owner, batches, unexplained }
+}
+
+const changeMembership = (kind: "add" | "remove") =>
+  Effect.fn(`Interpreter.${kind}`)(function*(step: AddToList | RemoveFromList, context: StepContext) {
+    const api = yield* MarketoApi
+    const listId = yield* requireList(context)
+    const { batches, owner, unexplained } = idBatches(kind, step.emails, context)
+    if (unexplained.length > 0) {
+      return yield* Effect.dieMessage(
+        `${step._tag} for "${step.audience}": no lead id known for ${unexplained.length} email(s), e.g. ${unexplained[0]}; the plan must upsert or look them up first`
+      )
+    }
+    const confirmed = new Set<Email>()
+    const forget = new Set<Email>()
+    for (const ids of batches) {
+      const outcomes = kind === "add" ? yield* api.addToList(listId, ids) : yield* api.removeFromList(listId, ids)
+      for (const o of outcomes) {
+        const email = owner.get(o.leadId)
+        if (email === undefined) continue
+        if (o.status === "added" || o.status === "removed" || o.status === "notMember") confirmed.add(email)
+        else if (kind === "remove") confirmed.add(email) // 1004: the lead is gone, so it is not on the list
+        else forget.add(email) // 1004 on add: a stale lead id; upsert again next tick
+      }
+    }
+    const effects: Array<StepEffect> = [{ _tag: "MembershipConfirmed", emails: [...confirmed].filter((e) => !forget.has(e)), synced: kind === "add" }]
+    if (forget.size > 0) effects.push({ _tag: "LeadIdsLearned", ids: [...forget].map((email) => ({ email, leadIds: [] })) })
+    return effects
+  })
+
+const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportLeads, context: StepContext) {
+  const api = yield* MarketoApi
+  const listId = yield* requireList(context)
+  const jobs = yield* api.importLeads(listId, step.emails)
+  // The client sends one file per 10 MB, split as chunkEmailsByBytes splits: each email is marked
+  // with the job that carries it, so one job failing re-plans exactly its own emails.
+  const files = chunkEmailsByBytes(step.emails)
+  if (jobs.length > 1 && files.length === jobs.length) {
+    return jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails }))
+  }
+  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }] as Array<StepEffect>
+})
+
+const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport) {
+  const api = yield* MarketoApi
+  const status = yield* api.importStatus(step.batchId)
+  if (status.status === "Queued" || status.status === "Importing") return [] as Array<StepEffect>
+  const problems = status.status === "Complete" && status.rowsFailed > 0 ? yield* api.importFailures(step.batchId) : []
+  const failed = problems.map((p) => ({ email: p.email.trim().toLowerCase() as Email, code: p.reason }))
+  return [{ _tag: "ImportEnded", batchId: step.batchId, status: status.status, failed }] as Array<StepEffect>
+})
+
+const addToList = changeMembership("add")
+const removeFromList = changeMembership("remove")
+
+export const applyStep = (step: Step, context: StepContext) =>
+  Match.valueTags(step, {
+    EnsureFolder: (s) => ensureFolder(s),
+    EnsureList: (s) => ensureList(s),
+    LookupLeads: (s) => lookupLeads(s),
+    UpsertLeads: (s) => upsertLeads(s),
+    AddToList: (s) => addToList(s, context),
+    RemoveFromList: (s) => removeFromList(s, context),
+    ImportLeads: (s) => importLeads(s, context),
+    PollImport: (s) => pollImport(s)
+  })

@@ -1,0 +1,110 @@
+// Applying step effects to in-memory ledger shards: the pure half of checkpointing.
+import type { Email } from "../1-events/Email.js"
+import type { ImportBatchId } from "../1-events/Ids.js"
+import { markSynced, rememberLeadIds, type UpdateOptions } from "../2-ledger/Ledger.js"
+import type { EmailRecord, LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
+import { shardOf } from "../2-ledger/Sharding.js"
+import type { StepEffect } from "./StepEffect.js"
+
+const byShard = <A>(items: ReadonlyArray<A>, emailOf: (a: A) => Email, shardCount: number) => {
+  const groups = new Map<number, Array<A>>()
+  for (const item of items) {
+    const n = shardOf(emailOf(item), shardCount)
+    const group = groups.get(n)
+    if (group === undefined) groups.set(n, [item])
+    else group.push(item)
+  }
+  return groups
+}
+
+const updateEach = (shards: ShardSet, shardCount: number, emails: ReadonlyArray<Email>, f: (shard: LedgerShard, emails: ReadonlyArray<Email>) => LedgerShard) => {
+  for (const [n, group] of byShard(emails, (e) => e, shardCount)) {
+    const shard = shards.get(n)
+    if (shard !== undefined) shards.set(n, f(shard, group))
+  }
+}
+
+/** Every record through `f`: into a copy of the shard, or into the shard itself when the caller owns it. */
+const mapRecords = (shard: LedgerShard, f: (record: EmailRecord, email: string) => EmailRecord, options: UpdateOptions): LedgerShard => {
+  if (options.inPlace === true) {
+    const emails = shard.emails as Record<string, EmailRecord>
+    for (const email of Object.keys(emails)) {
+      const before = emails[email]!
+      const after = f(before, email)
+      if (after !== before) emails[email] = after
+    }
+    return shard
+  }
+  let changed = false
+  const emails: Record<string, EmailRecord> = {}
+  for (const email of Object.keys(shard.emails)) {
+    const before = shard.emails[email]!
+    const after = f(before, email)
+    if (after !== before) changed = true
+    emails[email] = after
+  }
+  return changed ? { ...shard, emails } : shard
+}
+
+const withRecords = (emails: ReadonlyArray<Email>, f: (record: EmailRecord) => EmailRecord, options: UpdateOptions) => (shard: LedgerShard) => {
+  const wanted = new Set<string>(emails)
+  return mapRecords(shard, (record, email) => (wanted.has(email) ? f(record) : record), options)
+}
+
+const clearImport = (record: EmailRecord): EmailRecord => {
+  const { importing: _done, ...rest } = record
+  return rest
+}
+
+/**
+ * Mutates `shards` (a working copy owned by the caller) so each effect is reflected. With
+ * `inPlace`, the caller owns the shards themselves too (just decoded) and they are changed rather
+ * than replaced by copies.
+ */
+export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEffect, options: UpdateOptions = {}): void => {
+  switch (effect._tag) {
+    case "ListEnsured":
+      return
+    case "LeadIdsLearned":
+      for (const [n, group] of byShard(effect.ids, (i) => i.email, shardCount)) {
+        const shard = shards.get(n)
+        if (shard !== undefined) shards.set(n, rememberLeadIds(shard, group, options))
+      }
+      return
+    case "EmailsRefused":
+      for (const [n, group] of byShard(effect.refused, (r) => r.email, shardCount)) {
+        const shard = shards.get(n)
+        if (shard === undefined) continue
+        const codes = new Map(group.map((r) => [r.email as string, r.code]))
+        shards.set(n, mapRecords(shard, (record, email) => {
+          const code = codes.get(email)
+          return code === undefined ? record : { ...clearImport(record), refused: code }
+        }, options))
+      }
+      return
+    case "MembershipConfirmed":
+      return updateEach(shards, shardCount, effect.emails, (shard, emails) => markSynced(shard, emails, effect.synced, options))
+    case "ImportStarted": {
+      const batchId = effect.batchIds[0]
+      if (batchId === undefined) return
+      return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: batchId }), options)(shard))
+    }
+    case "ImportEnded": {
+      const failed = new Map(effect.failed.map((f) => [f.email as string, f.code]))
+      const ended = (record: EmailRecord, email: string): EmailRecord => {
+        if (record.importing !== effect.batchId) return record
+        if (effect.status === "Failed") return clearImport(record)
+        const code = failed.get(email)
+        return code === undefined ? { ...clearImport(record), synced: true } : { ...clearImport(record), refused: code }
+      }
+      for (const [n, shard] of shards) shards.set(n, mapRecords(shard, ended, options))
+      return
+    }
+  }
+}
+
+export const importingBatches = (shard: LedgerShard): ReadonlySet<ImportBatchId> => {
+  const ids = new Set<ImportBatchId>()
+  for (const record of Object.values(shard.emails)) if (record.importing !== undefined) ids.add(record.importing)
+  return ids
+}

@@ -1,0 +1,134 @@
+// The per-step checkpoint of one audience's plan. After each step its effects (core/4-apply/StepEffect.ts)
+// are written alone under the audience's journal and applied in memory to the slices of the
+// shards the plan works on (only the emails of its delta), which is all the interpreter needs.
+// At the end every effect of the tick is applied again to the whole shards it touches, a few shards
+// at a time (read, apply, write), then the record is written with the next journal epoch and the
+// journal is deleted. Every effect is idempotent, so a tick stopped anywhere leaves either journal
+// entries of the current epoch (applied again before the next plan, whether or not some shards
+// already hold them) or of an older one (already in the shards: only deleted). Memory stays at
+// the delta plus a few shards, whatever the audience's size.
+import { Effect, Option, Schema } from "effect"
+import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
+import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
+import type { Email } from "../1-events/Email.js"
+import { StateStore } from "../ports/StateStore.js"
+import { shardOf } from "../2-ledger/Sharding.js"
+import { applyEffect } from "./ShardEffects.js"
+import type { ShardSet } from "../2-ledger/LedgerShard.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
+import { JournalJson, type StepEffect } from "./StepEffect.js"
+
+/** Whole shards read, changed and written together at the end of a plan. */
+const flushShardsAtOnce = 2
+
+const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecord => {
+  switch (effect._tag) {
+    case "ListEnsured":
+      return { ...record, listId: effect.listId }
+    case "ImportStarted":
+      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
+    case "ImportEnded":
+      return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
+    default:
+      return record
+  }
+}
+
+const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyArray<number> => {
+  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, record.shardCount)))]
+  switch (effect._tag) {
+    case "ListEnsured":
+      return []
+    case "LeadIdsLearned":
+      return of(effect.ids.map((i) => i.email))
+    case "EmailsRefused":
+      return of(effect.refused.map((r) => r.email))
+    case "MembershipConfirmed":
+    case "ImportStarted":
+      return of(effect.emails)
+    case "ImportEnded":
+      return shardsImporting(record)
+  }
+}
+
+/** Apply effects to the slices in memory (no read: an email outside them is not the plan's) and the record. */
+export const absorb = (record: AudienceRecord, slices: ShardSet, effects: ReadonlyArray<StepEffect>): AudienceRecord => {
+  let next = record
+  for (const effect of effects) {
+    applyEffect(slices, next.shardCount, effect)
+    next = recordEffect(next, effect)
+  }
+  return next
+}
+
+export const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
+
+/**
+ * Apply `effects` to every whole shard they touch, a few at a time, then write the record with the
+ * next journal epoch: from then on the journal entries written so far are stale whether or not
+ * deleting them (last) succeeds. A stop between shard writes leaves the epoch as it was, so the
+ * journal is applied again: harmless, every effect being idempotent.
+ */
+export const flush = Effect.fn("StepJournal.flush")(function*(
+  record: AudienceRecord,
+  effects: ReadonlyArray<StepEffect>,
+  journalKeys: ReadonlyArray<string>,
+  /** Last touches to the record once its counts are known (before it is written). */
+  finish: (record: AudienceRecord) => AudienceRecord = (r) => r
+) {
+  const store = yield* StateStore
+  const touched = new Set<number>()
+  for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
+  const numbers = [...touched].sort((a, b) => a - b)
+  const counts: Record<string, ShardCounts> = { ...record.shards }
+  for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
+    const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
+    // Just decoded for this flush: the effects may change the shards themselves.
+    for (const effect of effects) applyEffect(shards, record.shardCount, effect, { inPlace: true })
+    for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
+    yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
+  }
+  const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
+  const [key, value] = encodeRecord(next)
+  yield* store.set(key, value)
+  if (journalKeys.length > 0) yield* store.remove(journalKeys)
+  return next
+})
+
+/**
+ * The journal entries of the record's current epoch (a tick stopped before writing its shards):
+ * their effects, to apply to the shards as they are read, and the record as they leave it. Writes
+ * nothing. `keys` is every journal key found (older epochs included, for deletion); `nextStep`
+ * the first free step number of the current epoch.
+ */
+export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record: AudienceRecord) {
+  const store = yield* StateStore
+  const all = yield* store.list(StateKeys.journalPrefix(record.key))
+  if (all.length === 0) return { record, keys: all, effects: [] as ReadonlyArray<StepEffect>, nextStep: 0 }
+  // Entries of an older epoch were already written into the shards; they only need deleting.
+  const current = StateKeys.journalEpochPrefix(record.key, epochOf(record))
+  const keys = all.filter((k) => k.startsWith(current))
+  const values = yield* store.getMany(keys)
+  const effects: Array<StepEffect> = []
+  for (const key of keys) {
+    const decoded = Option.flatMap(values.get(key) ?? Option.none(), Schema.decodeUnknownOption(JournalJson))
+    // Skipping an entry only makes the ledger forget a step: the next plan does it again.
+    if (Option.isNone(decoded)) yield* Effect.logError("journal entry does not decode; skipped").pipe(Effect.annotateLogs({ key }))
+    else effects.push(...decoded.value)
+  }
+  const nextStep = keys.reduce((n, k) => Math.max(n, Number(k.slice(current.length)) + 1), 0)
+  let next = record
+  for (const effect of effects) next = recordEffect(next, effect)
+  if (keys.length > 0) {
+    yield* Effect.logInfo("applying the journal of a stopped tick").pipe(Effect.annotateLogs({ audience: record.key, steps: keys.length }))
+  }
+  return { record: next, keys: all, effects, nextStep }
+})
+
+/** The checkpoint of one applied step: its effects alone, one small write. Returns the key. */
+export const journalStep = Effect.fn("StepJournal.write")(function*(record: AudienceRecord, step: number, effects: ReadonlyArray<StepEffect>) {
+  const store = yield* StateStore
+  const key = StateKeys.journal(record.key, epochOf(record), step)
+  yield* store.set(key, Schema.encodeSync(JournalJson)(effects))
+  return key
+})

@@ -1,0 +1,64 @@
+// Which audiences exist and which have work: one listing of the audience keys gives every record
+// and every journal a stopped tick left behind; the scheduler weighs what it finds.
+import { Clock, Effect, Option } from "effect"
+import type { AudienceKey } from "../1-events/Ids.js"
+import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
+import { readRecord } from "../2-ledger/AudienceShards.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
+import { StateStore } from "../ports/StateStore.js"
+import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
+
+const hasWork = (record: AudienceRecord) =>
+  record.removal !== undefined ||
+  record.progress !== undefined ||
+  record.pendingImports.length > 0 ||
+  Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0)
+
+/** Every audience record, and which audiences have journal entries left (from one listing). */
+export const scanAudiences = Effect.fn("AudienceScan.scanAudiences")(function*() {
+  const store = yield* StateStore
+  const all = yield* store.list(StateKeys.audiencePrefix)
+  const records: Array<AudienceRecord> = []
+  const withJournal = new Set<string>()
+  for (const key of all) {
+    if (StateKeys.isAudienceRecord(key)) {
+      const record = yield* readRecord(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey)
+      if (Option.isSome(record)) records.push(record.value)
+    } else if (key.includes("/journal/")) withJournal.add(key.slice(0, key.indexOf("/journal/")))
+  }
+  return { records, withJournal }
+})
+
+export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {
+  return (yield* scanAudiences()).records
+})
+
+/** What the scheduler needs to know of an audience, from its record alone. */
+const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
+  const counts = Object.values(record.shards)
+  return {
+    key: record.key,
+    pendingAdd: record.removal === "empty" ? 0 : counts.reduce((n, c) => n + c.pendingAdd, 0),
+    pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
+    ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
+    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
+    hasList: record.listId !== undefined || record.externalListId !== undefined,
+    pendingImports: record.pendingImports.length
+  }
+}
+
+/**
+ * The audiences the scheduler weighs: those with work, and those with journal entries left behind
+ * (a tick stopped before or after writing its shards), which are replayed or deleted even when the
+ * audience has nothing else to do.
+ */
+export const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }) => {
+  const hasJournal = (r: AudienceRecord) => scan.withJournal.has(StateKeys.audience(r.key))
+  return scan.records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+}
+
+/** What the scheduler would decide now: the status page shows the latency it can honour. */
+export const currentSchedule = Effect.fn("AudienceScan.currentSchedule")(function*(quota: QuotaView | undefined, scheduler: Partial<SchedulerSettings> = {}) {
+  const loads = scheduleLoads(yield* scanAudiences())
+  return scheduleTick(loads, yield* Clock.currentTimeMillis, quota, { ...defaultSchedulerSettings, ...scheduler })
+})

@@ -1,0 +1,88 @@
+// One audience's delta, read shard by shard under a cap: the shards with work are read one at a
+// time, a stopped tick's journal replayed onto each, and only the records of the delta kept, so a
+// tick holds its delta, never the audience.
+import { Effect } from "effect"
+import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
+import { loadShards, shardsWithWork } from "../2-ledger/AudienceShards.js"
+import { shardDelta } from "../2-ledger/Ledger.js"
+import type { LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
+import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
+import { applyEffect } from "../4-apply/ShardEffects.js"
+import type { StepEffect } from "../4-apply/StepEffect.js"
+
+export interface DeltaLimits {
+  /** Stop collecting adds past this many emails (the rest waits for the next tick). */
+  readonly maxAdds: number
+  readonly maxRemoves: number
+}
+export const defaultDeltaLimits: DeltaLimits = { maxAdds: 100_000, maxRemoves: 30_000 }
+
+/**
+ * The part of a shard a plan works on: the records of these emails only, without their holders
+ * (what the steps read is the list side: synced, lead ids, import, refusal), so a tick's memory
+ * is a small record per email of its delta.
+ */
+const sliceOf = (shard: LedgerShard, emails: ReadonlyArray<string>): LedgerShard => {
+  const records: Record<string, LedgerShard["emails"][string]> = {}
+  for (const e of emails) {
+    const r = shard.emails[e]
+    if (r !== undefined) records[e] = { ...r, holders: [] }
+  }
+  return { ...shard, emails: records }
+}
+
+/**
+ * Read shards with work one at a time until the caps are reached and collect the delta. Each
+ * shard read gets the `replayed` effects (a stopped tick's journal) first, and only its slice (the
+ * records of its delta) is kept in `slices`: a tick holds its delta, never the audience. A shard
+ * already in `slices` is not read again (a slice has no holders to compute a delta from).
+ */
+export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
+  record: AudienceRecord,
+  folderName: string,
+  limits: DeltaLimits,
+  slices: ShardSet,
+  replayed: ReadonlyArray<StepEffect> = []
+) {
+  const add: Array<PlannedEmail> = []
+  const remove: Array<PlannedEmail> = []
+  for (const n of shardsWithWork(record)) {
+    const addsFull = add.length >= limits.maxAdds
+    const removesFull = remove.length >= limits.maxRemoves
+    if (addsFull && removesFull) break
+    // Read a shard only for work of a kind still under its cap: once the adds are full, a
+    // million-member audience must not be read whole looking for removes.
+    const counts = record.shards[String(n)]
+    const removesHere = record.removal === "empty" ? (counts?.synced ?? 0) > 0 : (counts?.pendingRemove ?? 0) > 0
+    const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
+    if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
+    if (slices.has(n)) continue
+    const whole = yield* loadShards(record.key, [n])
+    for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
+    const shard = whole.get(n)!
+    // An audience removed with "empty" wants nobody: every email on the list leaves it.
+    const delta = record.removal === "empty"
+      ? { add: [], remove: Object.keys(shard.emails).filter((e) => shard.emails[e]!.synced).sort() }
+      : shardDelta(shard, record.audienceClass)
+    const planned = (email: string): PlannedEmail => {
+      const leadIds = shard.emails[email]?.leadIds
+      return leadIds === undefined ? { email: email as PlannedEmail["email"] } : { email: email as PlannedEmail["email"], leadIds }
+    }
+    const takeAdds = add.length < limits.maxAdds ? delta.add : []
+    const takeRemoves = remove.length < limits.maxRemoves ? delta.remove : []
+    for (const e of takeAdds) add.push(planned(e))
+    for (const e of takeRemoves) remove.push(planned(e))
+    slices.set(n, sliceOf(shard, [...takeAdds, ...takeRemoves]))
+  }
+  const delta: AudienceDelta = {
+    audience: record.key,
+    listName: record.displayName ?? record.key,
+    folderName,
+    add,
+    remove,
+    pendingImports: record.pendingImports,
+    ...(record.listId === undefined ? {} : { listId: record.listId }),
+    ...(record.externalListId === undefined ? {} : { externalListId: record.externalListId })
+  }
+  return delta
+})

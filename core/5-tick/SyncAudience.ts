@@ -1,0 +1,173 @@
+// One audience's share of a tick: read its stopped journal and its delta, take what the tick's
+// shared lead calls learned for it, plan, and apply step by step, journaling every step's effects
+// (core/4-apply/StepJournal.ts) so a tick stopped anywhere resumes on the next one.
+import { Clock, Data, Effect, Option } from "effect"
+import type { Email } from "../1-events/Email.js"
+import type { AudienceKey } from "../1-events/Ids.js"
+import { type AudienceRecord, type SyncError, withPendingSince } from "../2-ledger/AudienceRecord.js"
+import { shardOf } from "../2-ledger/Sharding.js"
+import type { AudienceDelta } from "../3-plan/PlannedEmail.js"
+import { planAudience } from "../3-plan/Planner.js"
+import { applyStep } from "../4-apply/Interpreter.js"
+import type { ShardSet } from "../2-ledger/LedgerShard.js"
+import type { StepEffect } from "../4-apply/StepEffect.js"
+import { absorb, flush, journalStep, pendingJournal } from "../4-apply/StepJournal.js"
+import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
+import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
+import { countingCalls } from "./CountingCalls.js"
+import { effectsFor, type SharedLeads, withLearned } from "./SharedLeads.js"
+import type { SyncSettings } from "./SyncSettings.js"
+
+export interface AudienceTick {
+  readonly audience: AudienceKey
+  readonly stepsDone: number
+  readonly calls: number
+  readonly added: number
+  readonly removed: number
+  readonly remaining: { readonly add: number; readonly remove: number }
+  readonly error?: { readonly tag: string; readonly code: string; readonly message: string }
+}
+
+export type StopReason = "deadline" | "budget" | "quota"
+
+/**
+ * A step died: a bug in planning or interpreting. The audience stops with it as its lastError,
+ * loud in the logs, and the other audiences go on rather than one audience stopping every tick.
+ */
+class StepDefect extends Data.TaggedError("StepDefect")<{ readonly code: "defect"; readonly message: string }> {}
+
+const asStepDefect = (defect: unknown) =>
+  Effect.fail(new StepDefect({ code: "defect", message: (defect instanceof Error ? defect.message : String(defect)).slice(0, 500) }))
+
+const syncError = (error: MarketoError | StepDefect, at: number): SyncError =>
+  error._tag === "BudgetExhausted"
+    ? { tag: error._tag, code: error.reason === "marketo-607" ? "607" : "quota", message: `daily budget spent; resumes at ${new Date(error.resumesAt).toISOString()}`, at }
+    : { tag: error._tag, code: error.code, message: error.message, at }
+
+const stopFor = (error: MarketoError | StepDefect): StopReason | undefined =>
+  error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
+
+/** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
+const isFolderMissing = (failure: SyncError) => failure.tag === "MarketoRejected" && failure.code === "710"
+
+/**
+ * An audience read ahead of the shared lead calls: a stopped tick's journal read (its effects
+ * applied to each shard as it is read), its delta collected, the slices of its shards in memory.
+ */
+export interface Prepared {
+  readonly record: AudienceRecord
+  readonly slices: ShardSet
+  readonly delta: AudienceDelta
+  readonly replayed: ReadonlyArray<StepEffect>
+  readonly journalKeys: ReadonlyArray<string>
+  readonly nextStep: number
+}
+
+export const prepare = Effect.fn("SyncAudience.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
+  const pending = yield* pendingJournal(initial)
+  const slices: ShardSet = new Map()
+  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects)
+  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep } satisfies Prepared
+})
+
+export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
+  initial: AudienceRecord | Prepared,
+  settings: SyncSettings,
+  /** Already found this tick: other audiences do not spend a call each to learn it again. */
+  folderMissing: SyncError | undefined,
+  shared: SharedLeads
+) {
+  const counter = { calls: 0 }
+  const api = countingCalls(yield* MarketoApi, counter)
+  const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
+  const { slices } = prepared
+  // Every effect of this tick, the replayed journal's first: applied to the whole shards at the end.
+  const tickEffects: Array<StepEffect> = [...prepared.replayed]
+  const journal: Array<string> = [...prepared.journalKeys]
+  let nextStep = prepared.nextStep
+  const checkpoint = (at: AudienceRecord, effects: ReadonlyArray<StepEffect>) =>
+    Effect.map(journalStep(at, nextStep++, effects), (key) => {
+      journal.push(key)
+      tickEffects.push(...effects)
+    })
+  // What the tick's shared upserts and lookups learned for this audience, and its delta with it:
+  // the emails they resolved now have lead ids (or are refused, or have no lead to remove).
+  // Journaled like a step, so a tick stopped later does not make those calls again.
+  const learned = effectsFor(prepared.delta, shared)
+  if (learned.length > 0) yield* checkpoint(prepared.record, learned)
+  let record = learned.length === 0 ? prepared.record : absorb(prepared.record, slices, learned)
+  const delta = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
+  const plan = planAudience(delta)
+  let stepsDone = 0
+  let added = 0
+  let removed = 0
+  let stop: StopReason | undefined
+  let failure: SyncError | undefined
+  record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
+  for (const step of plan.steps) {
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+      stop = "deadline"
+      break
+    }
+    if (step._tag === "EnsureFolder" && folderMissing !== undefined) {
+      failure = { ...folderMissing, at: yield* Clock.currentTimeMillis }
+      break
+    }
+    const context = {
+      listId: Option.fromNullable(record.listId),
+      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email]
+    }
+    const before = counter.calls
+    const outcome = yield* Effect.either(
+      applyStep(step, context).pipe(Effect.provideService(MarketoApi, api), Effect.catchAllDefect(asStepDefect))
+    )
+    const stepCalls = counter.calls - before
+    if (outcome._tag === "Left") {
+      const error = outcome.left
+      if (error._tag === "StateNotVisible" || error._tag === "StateStoreFailure") return yield* Effect.fail(error)
+      failure = syncError(error, yield* Clock.currentTimeMillis)
+      stop = stopFor(error)
+      yield* (error._tag === "StepDefect" ? Effect.logError("step died") : Effect.logWarning("step failed")).pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, code: failure.code, error: failure.tag, calls: stepCalls, outcome: "failed" }))
+      break
+    }
+    const effects = outcome.right
+    // The checkpoint: this step's effects alone, one small write, before anything else uses them.
+    if (effects.length > 0) yield* checkpoint(record, effects)
+    record = absorb(record, slices, effects)
+    stepsDone++
+    record = { ...record, progress: { stepsDone, stepsTotal: plan.steps.length } }
+    for (const e of effects) {
+      if (e._tag === "MembershipConfirmed") (e.synced ? (added += e.emails.length) : (removed += e.emails.length))
+    }
+    yield* Effect.logInfo("step").pipe(Effect.annotateLogs({ audience: record.key, step: step._tag, calls: stepCalls, outcome: "done" }))
+  }
+  const now = yield* Clock.currentTimeMillis
+  const calls = counter.calls
+  const { progress: _p, ...rest } = record
+  const finished: AudienceRecord = {
+    ...(stepsDone === plan.steps.length ? rest : record),
+    ...(plan.steps.length === 0 && failure === undefined ? {} : {
+      lastSync: { at: now, outcome: failure !== undefined ? "error" : stepsDone === plan.steps.length ? "ok" : "partial", calls }
+    }),
+    ...(failure !== undefined ? { lastError: failure } : {})
+  }
+  const flushed = yield* flush(
+    failure === undefined && stepsDone === plan.steps.length && plan.steps.length > 0
+      ? (({ lastError: _e, ...r }) => r)(finished) as AudienceRecord
+      : finished,
+    tickEffects,
+    journal,
+    (counted) => withPendingSince(counted, now)
+  )
+  const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
+  const tick: AudienceTick = {
+    audience: record.key,
+    stepsDone,
+    calls,
+    added,
+    removed,
+    remaining,
+    ...(failure === undefined ? {} : { error: { tag: failure.tag, code: failure.code, message: failure.message } })
+  }
+  return { tick, stop, folderMissing: failure !== undefined && isFolderMissing(failure) ? failure : folderMissing }
+})

@@ -1,0 +1,21 @@
+// What a tick is told by the deployment that runs it: the folder, the budget, the deadline and
+// the caps that keep one tick inside a Worker's memory and time.
+import type { DeltaLimits } from "./CollectDelta.js"
+import type { QuotaView, SchedulerSettings } from "./Scheduler.js"
+
+export interface SyncSettings {
+  readonly folderName: string
+  readonly budget: { readonly callsPerWindow: number; readonly windowMillis: number }
+  /** Epoch ms: no step starts after it. */
+  readonly deadline: number
+  /** Inbox entries folded per tick, oldest first (default 200). */
+  readonly maxInboxEntries?: number
+  /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
+  readonly maxInboxBytes?: number
+  readonly deltaLimits?: DeltaLimits
+  /** What is left of the day's quota: without it every audience with work is synced. */
+  readonly quota?: QuotaView
+  readonly scheduler?: Partial<SchedulerSettings>
+  /** Emails resolved per tick by upserts and lookups shared between audiences (default 3,000). */
+  readonly sharedLeadsMaxEmails?: number
+}

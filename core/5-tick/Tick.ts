@@ -1,0 +1,103 @@
+// One sync tick for one Marketo instance (the caller holds the instance's sync lease): fold the
+// inbox (FoldInbox.ts), weigh the audiences with work (AudienceScan.ts, Scheduler.ts), resolve
+// their unknown leads once for all (SharedLeads.ts), then sync each scheduled audience
+// (SyncAudience.ts) until the deadline, the budget or the quota stops it.
+import { Clock, Effect } from "effect"
+import type { AudienceKey } from "../1-events/Ids.js"
+import type { SyncError } from "../2-ledger/AudienceRecord.js"
+import { MarketoApi } from "../ports/MarketoApi.js"
+import { scanAudiences, scheduleLoads } from "./AudienceScan.js"
+import { countingCalls } from "./CountingCalls.js"
+import { foldInbox } from "./FoldInbox.js"
+import { forgetIfEmptied } from "./ForgetAudience.js"
+import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
+import { planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
+import { type AudienceTick, type Prepared, prepare, type StopReason, syncAudience } from "./SyncAudience.js"
+import type { SyncSettings } from "./SyncSettings.js"
+
+export interface TickSummary {
+  readonly inboxFolded: number
+  readonly changesFolded: number
+  readonly audiences: ReadonlyArray<AudienceTick>
+  /** Every Marketo call of the tick, the shared lead calls included. */
+  readonly calls: number
+  /** Upserts and lookups made once for several audiences (core/5-tick/SharedLeads.ts). */
+  readonly sharedCalls: number
+  /** Audiences with work the scheduler left for a later tick (quota pacing). */
+  readonly deferred: ReadonlyArray<AudienceKey>
+  /** The latency the budget lets the scheduler honour now. */
+  readonly honouredLatencyMillis: number
+  readonly stoppedBy?: "deadline" | "budget" | "quota"
+}
+
+/** Emails one tick resolves with shared upserts and lookups (ten calls); larger deltas plan alone. */
+const defaultSharedLeadsMaxEmails = 3_000
+
+export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSettings) {
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
+  const audiences: Array<AudienceTick> = []
+  let stoppedBy: StopReason | undefined
+  const scan = yield* scanAudiences()
+  const byKey = new Map(scan.records.map((r) => [r.key, r]))
+  const loads = scheduleLoads(scan)
+  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
+
+  // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
+  const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails
+  const prepared = new Map<AudienceKey, Prepared>()
+  let preparedEmails = 0
+  for (const key of schedule.audiences) {
+    const load = loads.find((l) => l.key === key)!
+    const pending = load.pendingAdd + load.pendingRemove
+    // An audience without its list yet ensures it (and the folder) first: no lead is created for
+    // a list that cannot exist.
+    if (!load.hasList || byKey.get(key)!.removal !== undefined || pending === 0 || preparedEmails + pending > sharedMax) continue
+    prepared.set(key, yield* prepare(byKey.get(key)!, settings))
+    preparedEmails += pending
+  }
+  const sharedCounter = { calls: 0 }
+  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
+  const resolved = sharedCalls(sharedPlan) === 0
+    ? { outcomes: new Map() as SharedLeads, stop: undefined }
+    : yield* resolveSharedLeads(sharedPlan, settings.deadline).pipe(
+      Effect.provideServiceEffect(MarketoApi, Effect.map(MarketoApi, (api) => countingCalls(api, sharedCounter)))
+    )
+  if (resolved.stop === "quota") stoppedBy = "quota"
+
+  let folderMissing: SyncError | undefined
+  for (const key of stoppedBy === undefined ? schedule.audiences : []) {
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+      stoppedBy = "deadline"
+      break
+    }
+    const record = byKey.get(key)!
+    const { folderMissing: missing, stop, tick } = yield* syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes)
+    folderMissing = missing
+    audiences.push(tick)
+    if (record.removal === "empty" && tick.error === undefined) yield* forgetIfEmptied(record.key)
+    if (stop !== undefined) {
+      stoppedBy = stop
+      if (stop !== "deadline") break
+    }
+  }
+  const summary: TickSummary = {
+    inboxFolded: folded.entries,
+    changesFolded: folded.changes,
+    audiences,
+    calls: sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0),
+    sharedCalls: sharedCounter.calls,
+    deferred: schedule.deferred,
+    honouredLatencyMillis: schedule.honouredLatencyMillis,
+    ...(stoppedBy === undefined ? {} : { stoppedBy })
+  }
+  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({
+    inbox: summary.inboxFolded,
+    changes: summary.changesFolded,
+    calls: summary.calls,
+    sharedCalls: summary.sharedCalls,
+    audiences: audiences.length,
+    deferred: schedule.deferred.length,
+    stoppedBy: stoppedBy ?? "done"
+  }))
+  return summary
+})

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "@effect/vitest"
+import { makeMarketoMemory } from "../../../core/ports/MarketoApiMemory.js"
+import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
+import { Effect, Either, Option, Schema, TestClock } from "effect"
+import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
+import type { AudienceKey } from "../../../core/1-events/Ids.js"
+import { appendInbox, InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
+import { MarketoApi } from "../../../core/ports/MarketoApi.js"
+import { StateNotVisible, StateStore, type StateStoreService } from "../../../core/ports/StateStore.js"
+import { getAudience } from "../../../core/5-tick/AudienceStatus.js"
+import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
+import { runTick } from "../../../core/5-tick/Tick.js"
+
+const at = Date.UTC(2026, 10, 20, 9, 30)
+const identify = (user: string, email: string | undefined, member: boolean, n: number) => ({
+  type: "identify",
+  userId: user,
+  messageId: `msg-${n}`,
+  timestamp: new Date(at + n * 1000).toISOString(),
+  traits: { ...(email === undefined ? {} : { email }), vip: member },
+  context: { personas: { computation_key: "vip", computation_class: "audience" } }
+})
+const decoded = (events: ReadonlyArray<unknown>) => Either.getOrThrow(decodeEvents(events, at))
+const settings = { folderName: "Engage Audiences", budget: { callsPerWindow: 50, windowMillis: 20_000 }, deadline: Number.MAX_SAFE_INTEGER }
+
+describe("Inbox", () => {
+  it.effect("stores the accepted changes under a key sorted by arrival, and the value reads back whole", () =>
+    Effect.gen(function*() {
+      const store = yield* makeStateStoreMemory()
+      yield* TestClock.setTime(at)
+      const batch = decoded([identify("u1", "Ada@Example.com", true, 1), identify("u2", undefined, true, 2)])
+      const first = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
+      const second = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
+      yield* TestClock.adjust(1)
+      const third = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
+      expect(first).toMatch(new RegExp(`^inbox/${String(at).padStart(13, "0")}-[0-9a-z]+$`))
+      expect(second).not.toBe(first) // same millisecond, still a new key: entries are never overwritten
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([first, second].sort().concat([third]))
+      const stored = Schema.decodeUnknownSync(InboxEntryJson)(Option.getOrThrow(yield* store.get(first)))
+      expect(stored.receivedAt).toBe(at)
+      expect(stored.changes.map((c) => [c.audience, c.user, c.email, c.member])).toEqual([["vip", "u1", "ada@example.com", true]])
+      expect(stored.withoutEmail.map((m) => [m.audience, m.user, m.member])).toEqual([["vip", "u2", true]])
+    }))
+
+  it.effect("an entry this reader cannot see yet waits for a later tick; the others are folded and removed", () =>
+    Effect.gen(function*() {
+      const inner = yield* makeStateStoreMemory()
+      let hidden: string | undefined
+      const store: StateStoreService = {
+        ...inner,
+        get: (key) => (key === hidden ? Effect.fail(new StateNotVisible({ key })) : inner.get(key))
+      }
+      const { api, control } = yield* makeMarketoMemory()
+      const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | MarketoApi>) =>
+        effect.pipe(Effect.provideService(StateStore, store), Effect.provideService(MarketoApi, api))
+      const first = yield* provide(appendInbox(decoded([identify("u1", "a@example.com", true, 1)])))
+      hidden = yield* provide(appendInbox(decoded([identify("u2", "b@example.com", true, 2)])))
+      const tick1 = yield* provide(runTick(settings))
+      expect(tick1.inboxFolded).toBe(1)
+      expect(yield* inner.list(StateKeys.inboxPrefix)).toEqual([hidden])
+      expect(yield* inner.get(first)).toEqual(Option.none())
+      expect(yield* control.members("vip")).toEqual(["a@example.com"])
+      hidden = undefined
+      const tick2 = yield* provide(runTick(settings))
+      expect(tick2.inboxFolded).toBe(1)
+      expect(yield* inner.list(StateKeys.inboxPrefix)).toEqual([])
+      expect(yield* control.members("vip")).toEqual(["a@example.com", "b@example.com"])
+    }))
+
+  it.effect("an entry that does not decode is left in place, and does not hold up the others", () =>
+    Effect.gen(function*() {
+      const store = yield* makeStateStoreMemory()
+      const { api, control } = yield* makeMarketoMemory()
+      const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | MarketoApi>) =>
+        effect.pipe(Effect.provideService(StateStore, store), Effect.provideService(MarketoApi, api))
+      yield* store.set(StateKeys.inbox(1, "broken"), "{not json")
+      yield* provide(appendInbox(decoded([identify("u1", "a@example.com", true, 1)])))
+      const tick = yield* provide(runTick(settings))
+      expect(tick.inboxFolded).toBe(1)
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([StateKeys.inbox(1, "broken")])
+      expect(yield* control.members("vip")).toEqual(["a@example.com"])
+    }))
+
+  it.effect("folds at most maxInboxEntries per tick, oldest first", () =>
+    Effect.gen(function*() {
+      const store = yield* makeStateStoreMemory()
+      const { api } = yield* makeMarketoMemory()
+      const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | MarketoApi>) =>
+        effect.pipe(Effect.provideService(StateStore, store), Effect.provideService(MarketoApi, api))
+      const keys: Array<string> = []
+      for (let i = 0; i < 5; i++) {
+        yield* TestClock.setTime(at + i)
+        keys.push(yield* provide(appendInbox(decoded([identify(`u${i}`, `u${i}@example.com`, true, i)]))))
+      }
+      const tick = yield* provide(runTick({ ...settings, maxInboxEntries: 2, deadline: 0 }))
+      expect(tick.inboxFolded).toBe(2)
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual(keys.slice(2))
+      const vip = Option.getOrThrow(yield* provide(getAudience("vip" as AudienceKey)))
+      expect(vip).toMatchObject({ desired: 2, pending: { add: 2 } })
+    }))
+  it.effect("stops reading the inbox past the byte cap, after at least one group of entries", () =>
+    Effect.gen(function*() {
+      const store = yield* makeStateStoreMemory()
+      const { api } = yield* makeMarketoMemory()
+      const provide = <A, E>(effect: Effect.Effect<A, E, StateStore | MarketoApi>) =>
+        effect.pipe(Effect.provideService(StateStore, store), Effect.provideService(MarketoApi, api))
+      for (let i = 0; i < 20; i++) {
+        yield* TestClock.setTime(at + i)
+        yield* provide(appendInbox(decoded([identify(`u${i}`, `u${i}@example.com`, true, i)])))
+      }
+      const one = Option.getOrThrow(yield* store.get((yield* store.list(StateKeys.inboxPrefix))[0]!)).length
+      const first = yield* provide(runTick({ ...settings, maxInboxBytes: 1, deadline: 0 }))
+      expect(first.inboxFolded).toBe(8)
+      const second = yield* provide(runTick({ ...settings, maxInboxBytes: 9 * one, deadline: 0 }))
+      expect(second.inboxFolded).toBe(12) // under the cap after 8 entries, so the next group is read too
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([])
+    }))
+})
