@@ -95,6 +95,6 @@ export const ingest = (route: IngestRoute) => async ({ env, request }: RouteCont
   return withFacts(json(200, { accepted: events.accepted, rejected: events.rejected }), {
     accepted: events.accepted,
     rejected: events.rejected.length,
-    changes: events.changes.length
+    changes: events.memberships.reduce((n, m) => n + m.emails.length, 0)
   })
 }

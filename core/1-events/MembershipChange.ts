@@ -17,3 +17,30 @@ export class MembershipChange extends Schema.Class<MembershipChange>("Membership
   /** `context.personas.external_audience_id` when the sender names an existing list. */
   externalListId: Schema.optional(ListId)
 }) {}
+
+/**
+ * One accepted event's word on one user: what is stored and folded. It fans out to one change per
+ * email only when folded, so a member with a hundred emails costs a hundred emails, not a hundred
+ * copies of the audience, user and message id.
+ */
+export const MembershipEvent = Schema.Struct({
+  audience: AudienceKey,
+  audienceClass: AudienceClass,
+  user: Schema.String.pipe(Schema.minLength(1)),
+  member: Schema.Boolean,
+  timestamp: Schema.Number.pipe(Schema.int()),
+  messageId: Schema.String.pipe(Schema.minLength(1)),
+  externalListId: Schema.optional(ListId),
+  /** Distinct normalised emails; none for a member without email. */
+  emails: Schema.Array(Email)
+})
+export type MembershipEvent = typeof MembershipEvent.Type
+
+/** One change per email of the event. Its fields were validated when the event was decoded. */
+export const fanOut = (event: MembershipEvent): ReadonlyArray<MembershipChange> => {
+  const { audience, audienceClass, emails, externalListId, member, messageId, timestamp, user } = event
+  const listId = externalListId === undefined ? {} : { externalListId }
+  return emails.map((email) =>
+    new MembershipChange({ audience, audienceClass, user, email, member, timestamp, messageId, ...listId }, { disableValidation: true })
+  )
+}

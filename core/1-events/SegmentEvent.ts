@@ -63,7 +63,8 @@ const Personas = Schema.Struct({
   external_audience_id: absentOr(
     Schema.Union(
       Schema.Number.pipe(Schema.int(), Schema.positive(), Schema.lessThanOrEqualTo(Number.MAX_SAFE_INTEGER)),
-      Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,15}$/))
+      // Digits only, and a safe integer: a 16-digit id would lose its last digits as a number.
+      Schema.String.pipe(Schema.pattern(/^[1-9][0-9]{0,15}$/), Schema.filter((digits) => Number(digits) <= Number.MAX_SAFE_INTEGER))
     ).annotations(
       says((actual) => `context.personas.external_audience_id ${actual} is not a Marketo list id (a positive integer)`)
     )

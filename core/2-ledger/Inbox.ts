@@ -1,13 +1,38 @@
 // Accepted events are stored under a new immutable key before the sender gets its 2xx; a tick
-// folds them into the ledger and deletes them only after the fold is written.
+// folds them into the ledger and deletes them only after the fold is written. An entry is stored
+// compactly: each audience once, each event once with its emails (the fan-out to one change per
+// email happens when folded), so an entry is never larger than the body that produced it by much.
+// Beside each entry a small summary (changes, audiences) lets the status page say what waits
+// without reading the entries themselves.
 import { Clock, Effect, Random, Schema } from "effect"
 import type { DecodedEvents } from "../1-events/EventDecoder.js"
-import { AudienceClass, AudienceKey } from "../1-events/Ids.js"
-import { MembershipChange } from "../1-events/MembershipChange.js"
+import { Email } from "../1-events/Email.js"
+import { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
+import { MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "./StateKeys.js"
 
-export const MemberWithoutEmailSchema = Schema.Struct({
+/** [audience key, class, external list id or null]: stored once per entry. */
+const AudienceRow = Schema.Tuple(AudienceKey, AudienceClass, Schema.NullOr(ListId))
+/** [audience row index, user, member (1/0), event time, message id, emails]. */
+const EventRow = Schema.Tuple(
+  Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  Schema.String.pipe(Schema.minLength(1)),
+  Schema.Literal(0, 1),
+  Schema.Number.pipe(Schema.int()),
+  Schema.String.pipe(Schema.minLength(1)),
+  Schema.Array(Email)
+)
+
+const CompactEntry = Schema.Struct({
+  v: Schema.Literal(2),
+  receivedAt: Schema.Number,
+  audiences: Schema.Array(AudienceRow),
+  events: Schema.Array(EventRow)
+})
+
+/** The first layout: one change per email, each repeating its audience, user and message id. */
+const MemberWithoutEmailV1 = Schema.Struct({
   audience: AudienceKey,
   audienceClass: AudienceClass,
   user: Schema.String,
@@ -15,21 +40,114 @@ export const MemberWithoutEmailSchema = Schema.Struct({
   timestamp: Schema.Number,
   messageId: Schema.String
 })
-
-export const InboxEntry = Schema.Struct({
+const EntryV1 = Schema.Struct({
   receivedAt: Schema.Number,
   changes: Schema.Array(MembershipChange),
-  withoutEmail: Schema.Array(MemberWithoutEmailSchema)
+  withoutEmail: Schema.Array(MemberWithoutEmailV1)
 })
-export type InboxEntry = typeof InboxEntry.Type
-export const InboxEntryJson = Schema.parseJson(InboxEntry)
 
-export const appendInbox = Effect.fn("Inbox.append")(function*(decoded: DecodedEvents) {
-  const store = yield* StateStore
-  const receivedAt = yield* Clock.currentTimeMillis
+/** An inbox entry as the fold reads it. */
+export interface InboxEntry {
+  readonly receivedAt: number
+  readonly memberships: ReadonlyArray<MembershipEvent>
+}
+
+const fromCompact = (entry: typeof CompactEntry.Type): InboxEntry => ({
+  receivedAt: entry.receivedAt,
+  memberships: entry.events.map(([a, user, member, timestamp, messageId, emails]): MembershipEvent => {
+    const [audience, audienceClass, externalListId] = entry.audiences[a] ?? entry.audiences[0]!
+    return {
+      audience,
+      audienceClass,
+      user,
+      member: member === 1,
+      timestamp,
+      messageId,
+      ...(externalListId === null ? {} : { externalListId }),
+      emails
+    }
+  })
+})
+
+const fromV1 = (entry: typeof EntryV1.Type): InboxEntry => ({
+  receivedAt: entry.receivedAt,
+  memberships: [
+    ...entry.changes.map(({ email, externalListId, ...rest }): MembershipEvent => ({
+      audience: rest.audience,
+      audienceClass: rest.audienceClass,
+      user: rest.user,
+      member: rest.member,
+      timestamp: rest.timestamp,
+      messageId: rest.messageId,
+      ...(externalListId === undefined ? {} : { externalListId }),
+      emails: [email]
+    })),
+    ...entry.withoutEmail.map((m): MembershipEvent => ({ ...m, emails: [] }))
+  ]
+})
+
+const toCompact = (entry: InboxEntry): typeof CompactEntry.Type => {
+  const rows: Array<typeof AudienceRow.Type> = []
+  const index = new Map<string, number>()
+  const events = entry.memberships.map((m): typeof EventRow.Type => {
+    const id = `${m.audienceClass}\u0000${m.externalListId ?? ""}\u0000${m.audience}`
+    let a = index.get(id)
+    if (a === undefined) {
+      a = rows.length
+      index.set(id, a)
+      rows.push([m.audience, m.audienceClass, m.externalListId ?? null])
+    }
+    return [a, m.user, m.member ? 1 : 0, m.timestamp, m.messageId, m.emails]
+  })
+  return { v: 2, receivedAt: entry.receivedAt, audiences: rows, events }
+}
+
+/** Either layout, read as one. */
+export const InboxEntryJson = Schema.transform(
+  Schema.parseJson(Schema.Union(CompactEntry, EntryV1)),
+  Schema.declare((u: unknown): u is InboxEntry => typeof u === "object" && u !== null && "memberships" in u),
+  {
+    strict: true,
+    decode: (stored) => ("v" in stored ? fromCompact(stored) : fromV1(stored)),
+    encode: (entry) => toCompact(entry)
+  }
+)
+
+/** What waits in one entry, stored beside it: how many changes, for which audiences. */
+export const InboxSummary = Schema.Struct({
+  receivedAt: Schema.Number,
+  changes: Schema.Number,
+  audiences: Schema.Array(AudienceKey)
+})
+export type InboxSummary = typeof InboxSummary.Type
+export const InboxSummaryJson = Schema.parseJson(InboxSummary)
+
+export const summaryOf = (entry: InboxEntry): InboxSummary => ({
+  receivedAt: entry.receivedAt,
+  changes: entry.memberships.reduce((n, m) => n + m.emails.length, 0),
+  audiences: [...new Set(entry.memberships.map((m) => m.audience))]
+})
+
+/** A new, unique inbox key for an entry received at this time. */
+export const newInboxKey = Effect.fn("Inbox.newKey")(function*(receivedAt: number) {
   const suffix = (yield* Random.nextIntBetween(0, 2 ** 31 - 1)).toString(36) + (yield* Random.nextIntBetween(0, 2 ** 31 - 1)).toString(36)
-  const key = StateKeys.inbox(receivedAt, suffix)
-  const entry: InboxEntry = { receivedAt, changes: decoded.changes, withoutEmail: decoded.withoutEmail }
-  yield* store.set(key, Schema.encodeSync(InboxEntryJson)(entry))
+  return StateKeys.inbox(receivedAt, suffix)
+})
+
+/** Store an entry and its summary together (one write to any reader). */
+export const storeInboxEntry = Effect.fn("Inbox.store")(function*(key: string, entry: InboxEntry) {
+  const store = yield* StateStore
+  yield* store.setMany([
+    [key, Schema.encodeSync(InboxEntryJson)(entry)],
+    [StateKeys.inboxSummaryOf(key), Schema.encodeSync(InboxSummaryJson)(summaryOf(entry))]
+  ])
+})
+
+export const appendInbox = Effect.fn("Inbox.append")(function*(decoded: Pick<DecodedEvents, "memberships">) {
+  const receivedAt = yield* Clock.currentTimeMillis
+  const key = yield* newInboxKey(receivedAt)
+  // The body's index of each event is the sender's business, not the ledger's.
+  const memberships = decoded.memberships.map(({ index: _index, ...m }) => m as MembershipEvent)
+  yield* storeInboxEntry(key, { receivedAt, memberships })
   return key
 })

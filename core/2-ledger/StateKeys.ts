@@ -9,6 +9,12 @@ export const StateKeys = {
   inboxPrefix: "inbox/",
   /** Sorted by arrival: the receive time first, then a random suffix against collisions. */
   inbox: (receivedAt: number, id: string) => `inbox/${pad(receivedAt, 13)}-${id}`,
+  /** What one inbox entry holds (changes, audiences), under its own key beside it. */
+  inboxSummaryPrefix: "inboxsum/",
+  inboxSummaryOf: (inboxKey: string) => `inboxsum/${inboxKey.slice("inbox/".length)}`,
+  /** An audience's share of inbox entries its fold could not take; kept for the operator to retry. */
+  quarantinePrefix: "quarantine/",
+  quarantine: (at: number, id: string) => `quarantine/${pad(at, 13)}-${id}`,
   audiencePrefix: "aud/",
   audience: (key: AudienceKey) => `aud/${enc(key)}`,
   shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
@@ -25,6 +31,20 @@ export const StateKeys = {
   withoutEmailUnsharded: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
   /** The configured folder's id, cached by name. */
   folder: "instance/folder",
+  /**
+   * The longest key stored for an audience: every kind of key above, with the largest shard,
+   * epoch and step numbers (and room for shard numbers of eight digits).
+   */
+  longestAudienceKey: (key: AudienceKey): string => {
+    const kinds = [
+      `aud/${enc(key)}`,
+      `aud/${enc(key)}/shard/${"9".repeat(8)}`,
+      `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
+      `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
+      `aud/${enc(key)}/noemail`
+    ]
+    return kinds.reduce((a, b) => (b.length > a.length ? b : a))
+  },
   /** Is this key an audience record (not one of its shards or journals)? */
   isAudienceRecord: (key: string) => /^aud\/[^/]+$/.test(key)
 } as const

@@ -19,14 +19,21 @@ export const scanAudiences = Effect.fn("AudienceScan.scanAudiences")(function*()
   const store = yield* StateStore
   const all = yield* store.list(StateKeys.audiencePrefix)
   const records: Array<AudienceRecord> = []
+  const unreadable: Array<{ readonly audience: AudienceKey; readonly tag: string; readonly message: string }> = []
   const withJournal = new Set<string>()
   for (const key of all) {
     if (StateKeys.isAudienceRecord(key)) {
-      const record = yield* readRecord(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey)
-      if (Option.isSome(record)) records.push(record.value)
+      const audience = decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey
+      // One record that cannot be read is that audience's problem: the others are scanned.
+      const record = yield* Effect.either(readRecord(audience))
+      if (record._tag === "Right") {
+        if (Option.isSome(record.right)) records.push(record.right.value)
+      } else if (record.left._tag !== "StateNotVisible") {
+        unreadable.push({ audience, tag: record.left._tag, message: record.left.message })
+      }
     } else if (key.includes("/journal/")) withJournal.add(key.slice(0, key.indexOf("/journal/")))
   }
-  return { records, withJournal }
+  return { records, withJournal, unreadable }
 })
 
 export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {

@@ -2,13 +2,14 @@
 // inbox (FoldInbox.ts), weigh the audiences with work (AudienceScan.ts, Scheduler.ts), resolve
 // their unknown leads once for all (SharedLeads.ts), then sync each scheduled audience
 // (SyncAudience.ts) until the deadline, the budget or the quota stops it.
-import { Clock, Effect } from "effect"
+import { Cause, Clock, Effect, Exit, Option } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { SyncError } from "../2-ledger/AudienceRecord.js"
 import { MarketoApi } from "../ports/MarketoApi.js"
 import { scanAudiences, scheduleLoads } from "./AudienceScan.js"
+import { recordAudienceError } from "./AudienceErrors.js"
 import { countingCalls } from "./CountingCalls.js"
-import { foldInbox } from "./FoldInbox.js"
+import { type FoldFailure, foldInbox, reasonOf } from "./FoldInbox.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
 import { planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
@@ -18,6 +19,9 @@ import type { SyncSettings } from "./SyncSettings.js"
 export interface TickSummary {
   readonly inboxFolded: number
   readonly changesFolded: number
+  /** Audiences whose fold failed this tick; their changes wait in the inbox or the quarantine. */
+  readonly foldFailures: ReadonlyArray<FoldFailure>
+  /** Every audience the tick synced, failed ones with their error. */
   readonly audiences: ReadonlyArray<AudienceTick>
   /** Every Marketo call of the tick, the shared lead calls included. */
   readonly calls: number
@@ -29,6 +33,16 @@ export interface TickSummary {
   readonly honouredLatencyMillis: number
   readonly stoppedBy?: "deadline" | "budget" | "quota"
 }
+
+const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; readonly message: string }, code: string): AudienceTick => ({
+  audience,
+  stepsDone: 0,
+  calls: 0,
+  added: 0,
+  removed: 0,
+  remaining: { add: 0, remove: 0 },
+  error: { tag: reason.tag, code, message: reason.message }
+})
 
 /** Emails one tick resolves with shared upserts and lookups (ten calls); larger deltas plan alone. */
 const defaultSharedLeadsMaxEmails = 3_000
@@ -52,7 +66,10 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     // An audience without its list yet ensures it (and the folder) first: no lead is created for
     // a list that cannot exist.
     if (!load.hasList || byKey.get(key)!.removal !== undefined || pending === 0 || preparedEmails + pending > sharedMax) continue
-    prepared.set(key, yield* prepare(byKey.get(key)!, settings))
+    // An audience that cannot be read ahead is left to its own sync below, where its failure is recorded.
+    const ahead = yield* Effect.option(prepare(byKey.get(key)!, settings))
+    if (Option.isNone(ahead)) continue
+    prepared.set(key, ahead.value)
     preparedEmails += pending
   }
   const sharedCounter = { calls: 0 }
@@ -71,18 +88,35 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       break
     }
     const record = byKey.get(key)!
-    const { folderMissing: missing, stop, tick } = yield* syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes)
+    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes))
+    if (Exit.isFailure(synced)) {
+      // One audience's failure (storage, a value that does not decode, a bug) stops that audience
+      // alone: it becomes its lastError and the tick goes on with the others.
+      if (Cause.isInterruptedOnly(synced.cause)) return yield* Effect.failCause(synced.cause)
+      const failure = Cause.failureOption(synced.cause)
+      if (Option.isSome(failure) && failure.value._tag === "StateNotVisible") continue
+      const reason = reasonOf(synced.cause)
+      audiences.push(failedAudience(key, reason, "sync"))
+      yield* recordAudienceError(key, { ...reason, code: "sync" })
+      continue
+    }
+    const { folderMissing: missing, stop, tick } = synced.value
     folderMissing = missing
     audiences.push(tick)
-    if (record.removal === "empty" && tick.error === undefined) yield* forgetIfEmptied(record.key)
+    if (record.removal === "empty" && tick.error === undefined) yield* Effect.ignoreLogged(forgetIfEmptied(record.key))
     if (stop !== undefined) {
       stoppedBy = stop
       if (stop !== "deadline") break
     }
   }
+  for (const bad of scan.unreadable) {
+    audiences.push(failedAudience(bad.audience, bad, "record"))
+    yield* recordAudienceError(bad.audience, { ...bad, code: "record" })
+  }
   const summary: TickSummary = {
     inboxFolded: folded.entries,
     changesFolded: folded.changes,
+    foldFailures: folded.failures,
     audiences,
     calls: sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0),
     sharedCalls: sharedCounter.calls,
@@ -96,6 +130,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     calls: summary.calls,
     sharedCalls: summary.sharedCalls,
     audiences: audiences.length,
+    failed: audiences.filter((a) => a.error !== undefined).length + folded.failures.length,
     deferred: schedule.deferred.length,
     stoppedBy: stoppedBy ?? "done"
   }))

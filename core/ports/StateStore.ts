@@ -6,6 +6,14 @@
 // adapters/cloudflare/KvStateStore.ts; the port knows none of them.
 import { Context, Data, type Effect, type Option } from "effect"
 
+/**
+ * Keys are at most this many bytes once an implementation has added its own suffix (Workers KV's
+ * key limit). The core keeps every key it makes within `maxKeyBytes - keySuffixBytes`.
+ */
+export const maxKeyBytes = 512
+/** The most an implementation may add to a key (KvStateStore adds `@` and a version number). */
+export const keySuffixBytes = 24
+
 /** The pointer names a version this reader cannot see yet (KV propagation): retry on a later tick. */
 export class StateNotVisible extends Data.TaggedError("StateNotVisible")<{
   readonly key: string

@@ -4,7 +4,7 @@
 // entries, never polled; exits looked up by email 300 at a time, then removed 300 at a time), and
 // the per-record strategy of simpler tools (every minute: upsert then add, 300 at a time; exits
 // looked up, then removed).
-import { Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import type { Email } from "../../core/1-events/Email.js"
 import { decodeEvents } from "../../core/1-events/EventDecoder.js"
 import type { LeadId, ListId } from "../../core/1-events/Ids.js"
@@ -41,7 +41,8 @@ export const ours = (world: World, options: OursOptions = {}): Strategy & { read
     ticks,
     // As the worker stores them: one inbox entry per ingest request (at most a few thousand events).
     deliver: (events) =>
-      Effect.forEach(chunks(events, 5_000), (batch) => appendInbox(Either.getOrThrow(decodeEvents(batch.map(toSegment), 0))), { discard: true }).pipe(
+      Effect.forEach(chunks(events, 5_000), (batch) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => appendInbox(Either.getOrThrow(decodeEvents(batch.map(toSegment), now)))), { discard: true }).pipe(
         Effect.provide(world.services)
       ),
     everyMinute: (now) =>

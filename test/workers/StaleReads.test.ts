@@ -29,7 +29,7 @@ describe("stale KV reads", () => {
     const store = StaleKvStateStore.layer(env.STATE, stub, 150)
     const provide = <A, E>(e: Effect.Effect<A, E, MarketoApi | import("../../core/ports/StateStore.js").StateStore>) =>
       e.pipe(Effect.provide(Layer.merge(store, Layer.succeed(MarketoApi, api))))
-    const send = (events: ReadonlyArray<unknown>) => Effect.runPromise(provide(appendInbox(Either.getOrThrow(decodeEvents(events, 0)))))
+    const send = (events: ReadonlyArray<unknown>) => Effect.runPromise(provide(appendInbox(Either.getOrThrow(decodeEvents(events, Date.now())))))
     const tick = () => Effect.runPromiseExit(provide(runTick(settings)))
     const members = () => Effect.runPromise(control.members("stale_vip"))
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,10 +1,11 @@
+import { changesOf, withoutEmailOf } from "../../../core/1-events/EventDecoder.js"
 // Shared by the decoder tests: Segment fixtures, a decoded body as plain rows, an identify to vary.
 import { Either } from "effect"
 import { readFileSync } from "node:fs"
 import { type DecodedEvents, decodeEvents, decodeEventsText } from "../../../core/1-events/EventDecoder.js"
 
 export const fixture = (name: string) => readFileSync(new URL(`./fixtures/segment/${name}`, import.meta.url), "utf8")
-export const receivedAt = Date.parse("2026-11-21T00:00:00Z")
+export const receivedAt = Date.parse("2026-11-23T00:00:00Z")
 export const at = (iso: string) => Date.parse(iso)
 
 export const decoded = (result: Either.Either<DecodedEvents, { readonly reason: string }>): DecodedEvents => {
@@ -16,7 +17,7 @@ export const one = (body: unknown) => decoded(decodeEvents(body, receivedAt))
 export const bodyRejection = (result: Either.Either<DecodedEvents, { readonly reason: string }>) =>
   Either.isLeft(result) ? result.left.reason : "accepted"
 /** Changes as plain rows, easy to compare whole. */
-export const rows = (out: DecodedEvents) => out.changes.map((c) => ({ ...c }))
+export const rows = (out: DecodedEvents) => changesOf(out).map((c) => ({ ...c }))
 
 export const identify = (overrides: Record<string, unknown> = {}, traits: Record<string, unknown> = {}) => ({
   type: "identify",
@@ -28,3 +29,11 @@ export const identify = (overrides: Record<string, unknown> = {}, traits: Record
   ...overrides
 })
 export const reasons = (event: unknown) => one([event]).rejected.map((r) => r.reason)
+/** The decoded body with its fan-out: the changes and the members without email, as rows. */
+export const asRows = (out: DecodedEvents) => ({
+  events: out.events,
+  accepted: out.accepted,
+  rejected: out.rejected,
+  changes: changesOf(out),
+  withoutEmail: withoutEmailOf(out)
+})

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import { quarantineView, retryQuarantine } from "../../../core/2-ledger/Quarantine.js"
+import { fanOut } from "../../../core/1-events/MembershipChange.js"
 import { makeMarketoMemory } from "../../../core/ports/MarketoApiMemory.js"
 import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
 import { Effect, Either, Option, Schema, TestClock } from "effect"
@@ -38,8 +40,8 @@ describe("Inbox", () => {
       expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([first, second].sort().concat([third]))
       const stored = Schema.decodeUnknownSync(InboxEntryJson)(Option.getOrThrow(yield* store.get(first)))
       expect(stored.receivedAt).toBe(at)
-      expect(stored.changes.map((c) => [c.audience, c.user, c.email, c.member])).toEqual([["vip", "u1", "ada@example.com", true]])
-      expect(stored.withoutEmail.map((m) => [m.audience, m.user, m.member])).toEqual([["vip", "u2", true]])
+      expect(stored.memberships.flatMap(fanOut).map((c) => [c.audience, c.user, c.email, c.member])).toEqual([["vip", "u1", "ada@example.com", true]])
+      expect(stored.memberships.filter((m) => m.emails.length === 0).map((m) => [m.audience, m.user, m.member])).toEqual([["vip", "u2", true]])
     }))
 
   it.effect("an entry this reader cannot see yet waits for a later tick; the others are folded and removed", () =>
@@ -67,7 +69,7 @@ describe("Inbox", () => {
       expect(yield* control.members("vip")).toEqual(["a@example.com", "b@example.com"])
     }))
 
-  it.effect("an entry that does not decode is left in place, and does not hold up the others", () =>
+  it.effect("an entry that does not decode moves to the quarantine as it was, and does not hold up the others", () =>
     Effect.gen(function*() {
       const store = yield* makeStateStoreMemory()
       const { api, control } = yield* makeMarketoMemory()
@@ -76,9 +78,17 @@ describe("Inbox", () => {
       yield* store.set(StateKeys.inbox(1, "broken"), "{not json")
       yield* provide(appendInbox(decoded([identify("u1", "a@example.com", true, 1)])))
       const tick = yield* provide(runTick(settings))
-      expect(tick.inboxFolded).toBe(1)
-      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([StateKeys.inbox(1, "broken")])
+      expect(tick.inboxFolded).toBe(2)
+      expect(tick.foldFailures).toMatchObject([{ audience: null, tag: "InboxEntryUnreadable", quarantined: true }])
+      expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([])
       expect(yield* control.members("vip")).toEqual(["a@example.com"])
+      const view = yield* provide(quarantineView())
+      expect(view).toMatchObject({ count: 0, entries: 1, reasons: [{ audience: null, tag: "InboxEntryUnreadable" }] })
+      // A retry puts the text back as it was, and the tick quarantines it again: nothing is lost.
+      expect(yield* provide(retryQuarantine())).toEqual({ retried: 0, unreadable: 0 })
+      const back = yield* store.list(StateKeys.inboxPrefix)
+      expect(back).toHaveLength(1)
+      expect(yield* store.get(back[0]!)).toEqual(Option.some("{not json"))
     }))
 
   it.effect("folds at most maxInboxEntries per tick, oldest first", () =>

@@ -22,6 +22,9 @@ export const event = (audience: string, user: string, emails: ReadonlyArray<stri
   ...(emails.length === 0 ? { traits: { [audience]: member } } : {})
 })
 
+/** When the harness's events arrive: after every event time they carry (TestClock starts at 0). */
+const arrival = Date.UTC(2027, 0, 1)
+
 export type Api = typeof MarketoApi.Service
 
 export const harness = (
@@ -37,7 +40,7 @@ export const harness = (
     const store = wrapStore === undefined ? inner : wrapStore(inner)
     const provide = <A, E>(effect: Effect.Effect<A, E, MarketoApi | StateStore>) =>
       effect.pipe(Effect.provideService(MarketoApi, api), Effect.provideService(StateStore, store))
-    const send = (events: ReadonlyArray<unknown>) => provide(appendInbox(Either.getOrThrow(decodeEvents(events, 0))))
+    const send = (events: ReadonlyArray<unknown>) => provide(appendInbox(Either.getOrThrow(decodeEvents(events, arrival))))
     const tick = (s: SyncSettings = settings) => provide(runTick(s))
     const untilQuiet = Effect.gen(function*() {
       const summaries: Array<TickSummary> = []

@@ -1,0 +1,106 @@
+// Folding one audience's changes from the inbox: into its ledger shards two at a time (last writer
+// wins, core/2-ledger/Ledger.ts), members without email into their own shards, then its record with
+// the new counts, written last so a stop in between folds the same changes again, harmlessly.
+import { Effect, Option, Schema } from "effect"
+import type { AudienceKey } from "../1-events/Ids.js"
+import { fanOut, type MembershipEvent } from "../1-events/MembershipChange.js"
+import { withPendingSince } from "../2-ledger/AudienceRecord.js"
+import { encodeRecord, encodeShard, loadShards, newRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
+import { foldShard } from "../2-ledger/Ledger.js"
+import { groupByShard } from "../2-ledger/Sharding.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
+import {
+  currentMembers,
+  foldWithoutEmail,
+  type LatestWord,
+  UnshardedWithoutEmailJson,
+  type WithoutEmail,
+  WithoutEmailJson,
+  withoutEmailShardOf
+} from "../2-ledger/WithoutEmail.js"
+import { StateStore } from "../ports/StateStore.js"
+
+/** Ledger shards read, folded and written together. */
+const foldShardsAtOnce = 2
+
+/** Fold one audience's memberships: its ledger shards, members without email, then its record. */
+export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
+  audience: AudienceKey,
+  memberships: ReadonlyArray<MembershipEvent>,
+  receivedAt: number
+) {
+  const store = yield* StateStore
+  // The fan-out to one change per email happens here, for one audience at a time.
+  const changes = memberships.flatMap(fanOut)
+  const withoutEmail = memberships.filter((m) => m.emails.length === 0)
+    .map(({ member, messageId, timestamp, user }): LatestWord => ({ user, member, timestamp, messageId }))
+  const first = memberships[0]
+  const latestExternal = [...changes].reverse().find((c) => c.externalListId !== undefined)?.externalListId
+  let record = Option.getOrElse(yield* readRecord(audience), () => newRecord(audience, first?.audienceClass ?? "audience"))
+  if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
+  if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
+  const groups = [...groupByShard(changes, record.shardCount)]
+  // Two shards at a time (read, fold, write), so a fold touching every shard of a million-member
+  // audience never holds it whole. The record, with the counts, is written last: a stop in between
+  // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
+  for (let i = 0; i < groups.length; i += foldShardsAtOnce) {
+    const part = groups.slice(i, i + foldShardsAtOnce)
+    const shards = yield* loadShards(audience, part.map(([n]) => n))
+    // The shards were decoded just now for this fold: folding in place saves copying every record.
+    for (const [n, group] of part) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
+    record = withShardCounts(record, shards)
+    yield* store.setMany([...shards.values()].map((s) => encodeShard(audience, s)))
+  }
+  record = withPendingSince(record, receivedAt)
+  const writes: Array<readonly [string, string]> = []
+  const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
+  if (noEmail !== undefined) {
+    record = { ...record, withoutEmail: Math.max(0, record.withoutEmail + noEmail.countChange) }
+    writes.push(...noEmail.writes)
+  }
+  writes.push(encodeRecord(record))
+  yield* store.setMany(writes)
+  if (noEmail?.legacyKey !== undefined) yield* store.remove([noEmail.legacyKey])
+})
+
+/**
+ * Fold members without email into the touched shards of `aud/<key>/noemail/<n>`; the record's
+ * count moves by what changed in those shards, so untouched shards are never read.
+ */
+const foldNoEmail = Effect.fn("FoldAudience.foldNoEmail")(function*(audience: AudienceKey, members: ReadonlyArray<LatestWord>) {
+  const store = yield* StateStore
+  // An earlier layout kept one value per audience, already counted in the record: it joins the
+  // shards' "before" state, so the count stays right, and is deleted once the shards are written.
+  const legacyKey = StateKeys.withoutEmailUnsharded(audience)
+  const legacy = Option.flatMap(yield* store.get(legacyKey), Schema.decodeUnknownOption(UnshardedWithoutEmailJson))
+  const legacyWords = Option.match(legacy, {
+    onNone: (): Array<LatestWord> => [],
+    onSome: (l) => Object.entries(l).map(([user, word]) => ({ user, ...word }))
+  })
+  const byShard = (words: ReadonlyArray<LatestWord>) => {
+    const groups = new Map<number, Array<LatestWord>>()
+    for (const w of words) {
+      const n = withoutEmailShardOf(w.user)
+      groups.set(n, [...(groups.get(n) ?? []), w])
+    }
+    return groups
+  }
+  const incoming = byShard(members)
+  const old = byShard(legacyWords)
+  const numbers = [...new Set([...incoming.keys(), ...old.keys()])]
+  const keys = numbers.map((n) => StateKeys.withoutEmail(audience, n))
+  const stored = yield* store.getMany(keys)
+  let countChange = 0
+  const writes: Array<readonly [string, string]> = []
+  for (const [i, n] of numbers.entries()) {
+    const current = Option.getOrElse(
+      Option.flatMap(stored.get(keys[i]!) ?? Option.none(), Schema.decodeUnknownOption(WithoutEmailJson)),
+      (): WithoutEmail => []
+    )
+    const before = foldWithoutEmail(current, old.get(n) ?? [])
+    const after = foldWithoutEmail(before, incoming.get(n) ?? [])
+    countChange += currentMembers(after) - currentMembers(before)
+    writes.push([keys[i]!, Schema.encodeSync(WithoutEmailJson)(after)])
+  }
+  return { writes, countChange, legacyKey: Option.isSome(legacy) ? legacyKey : undefined }
+})
