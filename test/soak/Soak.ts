@@ -1,7 +1,8 @@
 // The fault soak: the real worker in workerd (test/soak/WorkerHost.ts) against the Marketo sandbox
 // on 127.0.0.1, seeded audience traffic flowing while seeded faults hit Marketo calls, ticks
-// killed in the middle, and KV reads that miss recent writes. When the time is up the faults stop,
-// ticks run until the backlog is gone, and the invariants are checked (see docs/reliability.md).
+// killed in the middle, and KV reads that miss recent writes. When the time is up (or the asked
+// number of scenarios has run) the faults stop, ticks run until the backlog is gone, and the
+// invariants are checked (see docs/reliability.md).
 // The setup and the soak's actions are in SoakRig.ts, the faults in SoakFaults.ts, the report in
 // SoakReport.ts; this file is the run itself: scenarios, then the drain, then the checks.
 import { nextCentralMidnight } from "../sandbox/CentralTime.js"
@@ -16,6 +17,9 @@ export { type FaultKind, faultKinds } from "./SoakFaults.js"
 export type { SoakOptions, SoakReport } from "./SoakReport.js"
 
 export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
+  if ((options.seconds === undefined) === (options.scenarios === undefined)) throw new Error("runSoak: give seconds or scenarios")
+  // Bounded by its work, a run makes every draw whatever the timing: the seed alone decides it.
+  const byWork = options.scenarios !== undefined
   const started = Date.now()
   const say = options.progress ?? (() => undefined)
   const random = seededRandom(options.seed)
@@ -26,9 +30,10 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const sandbox = rig.sandbox
 
   const faultPlan = options.faults === undefined ? faultKinds : options.faults as ReadonlyArray<FaultKind>
-  const deadline = started + options.seconds * 1000
+  const deadline = started + (options.seconds ?? 0) * 1000
+  const another = () => (byWork ? scenarios < options.scenarios! : Date.now() < deadline)
   let scenarios = 0
-  while (Date.now() < deadline) {
+  while (another()) {
     scenarios++
     const fault = pick(random, faultPlan)
     count(fault)
@@ -41,10 +46,12 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     await sleep(between(random, 0, 300))
     for (let t = between(random, 1, 3); t > 0; t--) {
       const tickStarted = Date.now()
-      const outcome = await rig.tickWhileEventsFlow(traffic)
+      const outcome = await rig.tickWhileEventsFlow(traffic, byWork)
       if (outcome === "failed") rig.ticks.failed++
       say(`  tick ${outcome} in ${Date.now() - tickStarted} ms, ${rig.tickCalls} calls`)
-      if (outcome === "killed") break
+      // A kill ends the scenario's ticks; bounded by its work, the run goes on with them on the
+      // restarted instance, as whether and when a kill lands depends on timing.
+      if (outcome === "killed" && !byWork) break
     }
     sandbox.sandbox.setFaults(leftover(rig))
     rig.killAt = undefined
@@ -57,6 +64,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
     }
     await rig.skipPause()
   }
+  const faultsEnded = Date.now()
   sandbox.sandbox.failImports(0)
   sandbox.sandbox.setFaults([])
   await Promise.all(rig.overlapping)
@@ -68,10 +76,11 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   rig.events.generated = traffic.eventsGenerated
   const desired = traffic.desired()
   const drainStarted = Date.now()
-  const drainDeadline = drainStarted + (options.drainSeconds ?? 180) * 1000
+  const drainDeadline = drainStarted + (options.drainSeconds ?? (byWork ? Infinity : 180)) * 1000
+  const drainTicks = options.drainTicks ?? (byWork ? 60 : Infinity)
   let drained = false
   let quietTicks = 0
-  while (Date.now() < drainDeadline) {
+  while (Date.now() < drainDeadline && rig.ticks.drain < drainTicks) {
     // Let the last writes become visible to readers before the tick.
     await sleep(200)
     const tickStarted = Date.now()
@@ -100,5 +109,5 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
 
   const checked = checkInvariants(sandbox.sandbox, desired, rig.discoveredAt)
   await rig.close()
-  return soakReport({ options, started, scenarios, faults, rig, desired, drained, checked })
+  return soakReport({ options, started, faultsEnded, scenarios, faults, rig, desired, drained, checked })
 }

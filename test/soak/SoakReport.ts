@@ -4,11 +4,20 @@ import type { SandboxModel } from "../sandbox/SandboxModel.js"
 import { callsBeyondDiscovery, type ListMismatch, listMismatches, maxCallsInWindow, ownRefusals } from "./Invariants.js"
 import { callsPer20s, type SoakRig } from "./SoakRig.js"
 
+/** Give `seconds` or `scenarios`, not both. */
 export interface SoakOptions {
-  readonly seconds: number
+  /** Scenarios start until this many seconds have passed: the work depends on the machine's speed. */
+  readonly seconds?: number
+  /**
+   * Exactly this many scenarios, each the same whatever the machine's speed: the seed alone
+   * decides their faults, events and ticks (only the drain's ticks and the retries vary).
+   */
+  readonly scenarios?: number
   readonly seed: number
-  /** Longest time the drain after the faults may take (default 180 s). */
+  /** Longest time the drain after the faults may take (default 180 s when bounded by seconds, else no limit by time). */
   readonly drainSeconds?: number
+  /** Most ticks the drain may run (default 60 when bounded by scenarios, else no limit by count). */
+  readonly drainTicks?: number
   /** Only these fault kinds (default: all of `faultKinds`, each as often as the plan draws it). */
   readonly faults?: ReadonlyArray<string>
   /** The most refusals in one 606/615 storm (default 2). Each one doubles the pause: 1 → 20 s, 2 → 60 s. */
@@ -18,6 +27,9 @@ export interface SoakOptions {
 }
 
 export interface SoakReport {
+  /** What bounded the faults phase: a time (`--seconds`) or a count of scenarios (`--scenarios`). */
+  readonly boundBy: "seconds" | "scenarios"
+  /** The faults phase in seconds: as asked, or as long as the scenarios took. */
   readonly seconds: number
   readonly seed: number
   readonly elapsedSeconds: number
@@ -71,6 +83,8 @@ export const checkInvariants = (sandbox: SandboxModel, desired: ReadonlyMap<stri
 export const soakReport = (run: {
   readonly options: SoakOptions
   readonly started: number
+  /** When the faults stopped. */
+  readonly faultsEnded: number
   readonly scenarios: number
   readonly faults: Record<string, number>
   readonly rig: SoakRig
@@ -89,7 +103,8 @@ export const soakReport = (run: {
   if (!drained) failures.push("the backlog was not gone before the drain deadline")
   if (leaks.length > 0) failures.push(`${leaks.length} outputs held a secret: ${leaks.slice(0, 5).join("; ")}`)
   return {
-    seconds: options.seconds,
+    boundBy: options.scenarios === undefined ? "seconds" : "scenarios",
+    seconds: options.seconds ?? Math.round((run.faultsEnded - run.started) / 100) / 10,
     seed: options.seed,
     elapsedSeconds: Math.round((Date.now() - run.started) / 100) / 10,
     scenarios: run.scenarios,

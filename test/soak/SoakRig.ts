@@ -152,8 +152,19 @@ export class SoakRig {
     return this.sending
   }
 
-  /** Events keep arriving, in random batches, until `untilDone` settles. */
-  async flowEvents(traffic: Traffic, untilDone: Promise<unknown>) {
+  /**
+   * Events keep arriving in random batches while a tick runs: until it ends (`untilDone`), or, in
+   * a run bounded by its work (`byWork`), a number of batches drawn from the seed (0 to 3), however
+   * long the tick takes, so that the draws that follow do not depend on the machine's speed.
+   */
+  async flowEvents(traffic: Traffic, untilDone: Promise<unknown>, byWork: boolean) {
+    if (byWork) {
+      for (let b = between(this.random, 0, 3); b > 0 && traffic.pendingEvents > 0; b--) {
+        await this.send(traffic.nextBatch(between(this.random, 1, 40)))
+        await sleep(between(this.random, 0, 200))
+      }
+      return
+    }
     let done = false
     void untilDone.finally(() => (done = true))
     while (!done && traffic.pendingEvents > 0) {
@@ -221,7 +232,7 @@ export class SoakRig {
    * A tick while events keep arriving. Cron fires every minute whatever the last tick is doing:
    * a tick still running after 60 s (it waits out a rate pause) meets the next one.
    */
-  async tickWhileEventsFlow(traffic: Traffic): Promise<TickOutcome> {
+  async tickWhileEventsFlow(traffic: Traffic, byWork: boolean): Promise<TickOutcome> {
     const running = this.tick()
     const cron = setTimeout(() => {
       this.overlapping.push(this.host.scheduled().then(
@@ -231,7 +242,7 @@ export class SoakRig {
       this.ticks.overlapping++
     }, 61_000)
     void running.finally(() => clearTimeout(cron))
-    await Promise.all([running, this.flowEvents(traffic, running)])
+    await Promise.all([running, this.flowEvents(traffic, running, byWork)])
     return running
   }
 
