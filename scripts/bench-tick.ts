@@ -19,13 +19,15 @@
 //   - wall time, Marketo calls (the tick's summary and the sandbox's log), and whether the list is
 //     exact afterwards (more ticks run until it is, counted).
 // Ends with one JSON line (medians over the rounds).
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import type { Readable } from "node:stream"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { fetch as miniflareFetch, Miniflare } from "miniflare"
+import { Miniflare } from "miniflare"
 import { startSandboxServer } from "../test/sandbox/server.js"
 import { bundleWorker } from "../test/soak/WorkerHost.js"
+import { inspectIsolate } from "./bench/IsolateHeap.js"
+import { findWorkerd, statOf, statusKb } from "./bench/ProcStats.js"
 import { clockLog, makeAudience, mb, median, sleep, type TickAnswer } from "./bench/TickAudience.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -41,97 +43,6 @@ const memoryLimitMb = 128
 const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
 const log = clockLog
 
-// ---------------------------------------------------------------- /proc
-
-const statOf = (pid: number) => {
-  const text = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
-  return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) }
-}
-const commOf = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim()
-const statusKb = (pid: number, field: "VmRSS" | "VmHWM") => {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-  return Number(match?.[1] ?? NaN)
-}
-
-/** The workerd process Miniflare started: a descendant of this process named workerd. */
-const findWorkerd = (): number => {
-  const parents = new Map<number, number>()
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      parents.set(Number(name), statOf(Number(name)).ppid)
-    } catch { /* gone */ }
-  }
-  const descends = (pid: number) => {
-    for (let p = pid, i = 0; p > 1 && i < 10; p = parents.get(p) ?? 0, i++) if (p === process.pid) return true
-    return false
-  }
-  const found = [...parents.keys()].filter((pid) => pid !== process.pid && descends(pid) && commOf(pid).startsWith("workerd"))
-  if (found.length !== 1) throw new Error(`expected one workerd child, found ${found.length}`)
-  return found[0]!
-}
-
-// ---------------------------------------------------------------- the isolate's V8 heap
-
-/**
- * The worker's isolate seen through workerd's inspector (DevTools protocol): Runtime.getHeapUsage
- * answers between the isolate's turns, so sampling it every few milliseconds during a tick gives
- * the heap's peak (the Durable Object runs in the same isolate, so its heap is included).
- */
-const inspectIsolate = async (workerName: string) => {
-  const targets = (await (await miniflareFetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{ webSocketDebuggerUrl: string }>
-  const target = targets.find((t) => t.webSocketDebuggerUrl.endsWith(`/${workerName}`))
-  if (target === undefined) throw new Error(`no inspector target for ${workerName}`)
-  const response = await miniflareFetch(target.webSocketDebuggerUrl.replace("ws://", "http://"), { headers: { upgrade: "websocket" } })
-  const ws = response.webSocket
-  if (ws === null) throw new Error("the inspector refused the WebSocket")
-  ws.accept()
-  let id = 0
-  const pending = new Map<number, (result: { usedSize: number; totalSize: number }) => void>()
-  ws.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; totalSize: number }; error?: { message: string } }
-    if (message.id === undefined) return
-    // Every answer settles its request (an error answer too, or a sampler would wait for ever).
-    if (message.error !== undefined) process.stderr.write(`inspector: ${message.error.message}\n`)
-    pending.get(message.id)?.(message.result ?? { usedSize: 0, totalSize: 0 })
-    pending.delete(message.id)
-  })
-  const command = (method: string) =>
-    new Promise<{ usedSize: number; totalSize: number }>((resolve) => {
-      pending.set(++id, resolve)
-      ws.send(JSON.stringify({ id, method }))
-    })
-  const heap = () => command("Runtime.getHeapUsage")
-  /**
-   * Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. Locally
-   * V8 is not held to 128 MB and collects lazily, so the used peak includes garbage: it is an upper
-   * bound of what the tick holds. (Forcing collections through the inspector while a tick runs
-   * stalled the isolate, so the live set is not sampled.)
-   */
-  const during = async <A>(work: () => Promise<A>) => {
-    const before = await heap()
-    let peakUsed = before.usedSize
-    let peakTotal = before.totalSize
-    let samples = 0
-    let running = true
-    const sampler = (async () => {
-      while (running) {
-        const h = await heap()
-        samples++
-        peakUsed = Math.max(peakUsed, h.usedSize)
-        peakTotal = Math.max(peakTotal, h.totalSize)
-        await sleep(20)
-      }
-    })()
-    const result = await work()
-    running = false
-    await sampler
-    const after = await heap()
-    return { result, before, after, peakUsed: Math.max(peakUsed, after.usedSize), peakTotal: Math.max(peakTotal, after.totalSize), samples }
-  }
-  return { heap, during, close: () => ws.close() }
-}
 const main = async () => {
   const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
   let mf: Miniflare | undefined
@@ -181,7 +92,7 @@ const main = async () => {
     })
     await mf.ready
     const workerd = findWorkerd()
-    const isolate = await inspectIsolate("marketo-static-lists")
+    const isolate = await inspectIsolate(inspectorPort, "marketo-static-lists")
     log(`workerd pid ${workerd}, RSS ${Math.round(statusKb(workerd, "VmRSS") / 1024)} MB`)
 
     const fetchWorker = async (path: string, init: { method: string; headers: Record<string, string>; body?: string }) => {

@@ -1,5 +1,7 @@
 // npm run soak -- --seconds N --seed S: the fault soak of the real worker (docs/reliability.md).
-// Prints a readable summary, then the report as one JSON line; exits 1 when an invariant fails.
+// With --scenarios N instead of --seconds, exactly N scenarios run, the same whatever the
+// machine's speed. Prints a readable summary, then the report as one JSON line; exits 1 when an
+// invariant fails.
 import { parseArgs } from "node:util"
 import { faultKinds, runSoak } from "../test/soak/Soak.js"
 
@@ -8,21 +10,39 @@ process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
 process.env["WRANGLER_HIDE_BANNER"] = "true"
 
 const { values } = parseArgs({
-  options: { seconds: { type: "string", default: "60" }, seed: { type: "string", default: "1" }, quiet: { type: "boolean", default: false }, faults: { type: "string" } }
+  options: {
+    seconds: { type: "string" },
+    scenarios: { type: "string" },
+    seed: { type: "string", default: "1" },
+    quiet: { type: "boolean", default: false },
+    faults: { type: "string" }
+  }
 })
-const seconds = Number(values.seconds)
+// 60 s of faults unless a time or a number of scenarios is given (not both).
+const seconds = values.scenarios === undefined ? Number(values.seconds ?? "60") : undefined
+const scenarios = values.scenarios === undefined ? undefined : Number(values.scenarios)
 const seed = Number(values.seed)
 const known = [...faultKinds, "long-606-storm"]
 const unknown = values.faults?.split(",").filter((f) => !known.includes(f as never)) ?? []
-if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(seed) || unknown.length > 0) {
-  console.error(`usage: npm run soak -- --seconds N --seed S [--faults ${[...new Set(known)].join(",")}] [--quiet]`)
+const badBound = scenarios === undefined
+  ? !Number.isFinite(seconds) || seconds! <= 0
+  : values.seconds !== undefined || !Number.isInteger(scenarios) || scenarios <= 0
+if (badBound || !Number.isInteger(seed) || unknown.length > 0) {
+  console.error(`usage: npm run soak -- (--seconds N | --scenarios N) --seed S [--faults ${[...new Set(known)].join(",")}] [--quiet]`)
   process.exit(2)
 }
 
-const report = await runSoak({ seconds, seed, ...(values.faults === undefined ? {} : { faults: values.faults.split(",") }), ...(values.quiet ? {} : { progress: (line: string) => console.error(line) }) })
+const report = await runSoak({
+  ...(scenarios === undefined ? { seconds: seconds! } : { scenarios }),
+  seed,
+  ...(values.faults === undefined ? {} : { faults: values.faults.split(",") }),
+  ...(values.quiet ? {} : { progress: (line: string) => console.error(line) })
+})
 const faults = Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(", ")
 console.log([
-  `soak: ${report.seconds} s of faults, seed ${report.seed}, ${report.elapsedSeconds} s in all`,
+  report.boundBy === "seconds"
+    ? `soak: ${report.seconds} s of faults, seed ${report.seed}, ${report.elapsedSeconds} s in all`
+    : `soak: ${report.scenarios} scenarios of faults in ${report.seconds} s, seed ${report.seed}, ${report.elapsedSeconds} s in all`,
   `  scenarios ${report.scenarios}; events generated ${report.events.generated}, sent ${report.events.sent} in ${report.events.batches} batches (${report.events.retried} retried)`,
   `  faults: ${faults}`,
   `  ticks ${report.ticks.run} (killed ${report.ticks.killed}, failed ${report.ticks.failed}, drain ${report.ticks.drain}, overlapping cron ticks ${report.ticks.overlapping}, busy ${report.ticks.busy}); clock jumps ${report.clockJumps.count}`,

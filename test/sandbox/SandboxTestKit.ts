@@ -46,3 +46,14 @@ export const multipart = (csv: string, boundary = "XyZ") => ({
 })
 
 export const newModel = (...args: ConstructorParameters<typeof SandboxModel>) => new SandboxModel(...args)
+
+/** Starts a bulk import of `csv` (into `listId`, if given) with the token, at `at`. */
+export const importInto = (m: SandboxModel, token: string, csv: string, at: number, listId?: number) => {
+  const { contentType, body } = multipart(csv)
+  return parse(m.handle({
+    method: "POST",
+    url: `/bulk/v1/leads.json?format=csv&lookupField=email${listId === undefined ? "" : `&listId=${listId}`}`,
+    headers: { authorization: `Bearer ${token}`, "content-type": contentType },
+    body
+  }, at))
+}

@@ -1,0 +1,66 @@
+// Client suite cases on payloads and imports: 300 of the longest emails per call without 413 or
+// 414, imports that complete and that fail, and the split of an import over 10 MB.
+import { Effect, Either } from "effect"
+import { expect, it } from "vitest"
+import type { Email } from "../../core/1-events/Email.js"
+import type { FolderId } from "../../core/1-events/Ids.js"
+import { MarketoApi } from "../../core/ports/MarketoApi.js"
+import type { ClientSuiteContext } from "./ClientSuiteContext.js"
+
+export const importCases = (ctx: ClientSuiteContext) => {
+  const { run, emails, outcomes } = ctx
+
+  it("never meets 413 or 414 with 300 of the longest emails in every batched call", async () => {
+    // 64-character local part and a long domain: 254 characters, the most an address can hold.
+    const longest = Array.from({ length: 300 }, (_, i) => `${String(i).padStart(3, "0")}${"x".repeat(61)}@${"d".repeat(63)}.${"e".repeat(63)}.${"f".repeat(57)}.com` as Email)
+    expect(longest[0]!.length).toBe(254)
+    const r = Either.getOrThrow(await run(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const list = yield* m.createStaticList("longest", 1034 as FolderId)
+      const upserted = yield* m.upsertLeads(longest)
+      const ids = upserted.flatMap((u) => (u.status === "skipped" ? [] : [u.leadId]))
+      const found = yield* m.lookupLeads(longest)
+      const added = yield* m.addToList(list.id, ids)
+      const removed = yield* m.removeFromList(list.id, ids)
+      return { upserted, found, added, removed }
+    })))
+    expect(r.upserted.every((u) => u.status === "created")).toBe(true)
+    expect(r.found.every((f) => f.leadIds.length === 1)).toBe(true)
+    expect(r.added.every((a) => a.status === "added")).toBe(true)
+    expect(r.removed.every((a) => a.status === "removed")).toBe(true)
+    expect(outcomes()["HTTP 413"]).toBeUndefined()
+    expect(outcomes()["HTTP 414"]).toBeUndefined()
+  })
+
+  it("imports with listId, polls to Complete, and reports an import that ends Failed", async () => {
+    const r = Either.getOrThrow(await run(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const list = yield* m.createStaticList("imported", 1034 as FolderId)
+      const [job] = yield* m.importLeads(list.id, ["x1@example.com", "x2@example.com", "has,comma\"quote@example.com"] as Array<Email>)
+      const status = yield* m.importStatus(job!.batchId)
+      const failures = yield* m.importFailures(job!.batchId)
+      const [bad] = yield* m.importLeads(list.id, ["fail-import@example.com"] as Array<Email>)
+      const failed = yield* m.importStatus(bad!.batchId)
+      const failedRows = yield* m.importFailures(bad!.batchId)
+      return { status, failures, failed, failedRows }
+    })))
+    expect(r.status).toMatchObject({ status: "Complete", leadsProcessed: 3, rowsFailed: 0 })
+    expect(r.failures).toEqual([])
+    expect(r.failed.status).toBe("Failed")
+    expect(r.failed.message).toMatch(/failed/i)
+    // The sandbox fails the whole file, so there are no per-row failures to report.
+    expect(r.failedRows).toEqual([])
+    expect(ctx.server.sandbox.members("imported")).toEqual(["has,comma\"quote@example.com", "x1@example.com", "x2@example.com"])
+  })
+
+  it("splits imports over 10 MB into several files instead of meeting 413", async () => {
+    const many = emails(420_000, "bulk-import-address-number-")
+    const r = Either.getOrThrow(await run(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const list = yield* m.createStaticList("big-import", 1034 as FolderId)
+      return yield* m.importLeads(list.id, many)
+    })))
+    expect(r.length).toBe(2)
+    expect(outcomes()["HTTP 413"]).toBeUndefined()
+  }, 60_000)
+}
