@@ -6,6 +6,7 @@ import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } from "../core/5-tick/AudienceStatus.js"
 import { AudienceKey } from "../core/1-events/Ids.js"
 import { Plan } from "../core/3-plan/Plan.js"
+import { retryQuarantine } from "../core/2-ledger/Quarantine.js"
 import { adminAuthorized } from "./Auth.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
@@ -14,6 +15,7 @@ import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
 import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
+import { tickHealth } from "./TickStatus.js"
 
 const encodePlan = Schema.encodeSync(Plan)
 
@@ -82,7 +84,8 @@ export const status = guarded(async ({ env }) => {
       },
       ...(await (async () => {
         const budget = await budgetOf(env, right)
-        return { budget: budget ?? null, latency: (await latencyView(env, right, budget)) ?? null }
+        const { history: _history, ...health } = await tickHealth(env, right.endpoint, Date.now())
+        return { budget: budget ?? null, latency: (await latencyView(env, right, budget)) ?? null, ...health }
       })())
     })
   })
@@ -147,6 +150,17 @@ export const remove = withKey(async ({ context, state }, key) => {
   if (Either.isLeft(removed)) return notReadable()
   if (!removed.right) return problem(404, `no audience "${key}"`)
   return json(200, { audience: key, list: mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced" })
+})
+
+/** Put the quarantined changes back into the inbox; the next tick folds them again. */
+export const retryQuarantined = configured(async ({ context, state }) => {
+  const retried = await run(Effect.either(retryQuarantine().pipe(Effect.provide(state))))
+  if (Either.isLeft(retried)) return problem(503, "the quarantine could not be read or the inbox written; retry", { detail: retried.left._tag })
+  // The status page's button posts a form: send the browser back to the page.
+  if ((context.request.headers.get("content-type") ?? "").includes("application/x-www-form-urlencoded")) {
+    return new Response(null, { status: 303, headers: { location: "/" } })
+  }
+  return json(200, { ...retried.right, next: "the next tick folds them again" })
 })
 
 export const reconcileRoute = withKey(({ context, settings }, key) => reconcile(context.request, context.env, key, settings))

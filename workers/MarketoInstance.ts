@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers"
 import * as RateBudget from "../core/marketo/RateBudget.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+import { maxTickRecords, tickHistoryMillis, type TickRecord } from "../core/5-tick/TickOutcome.js"
 import type {
   AcquireAnswer,
   Committed,
@@ -71,6 +72,24 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS pointers (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID"
     )
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS ticks (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, record TEXT NOT NULL)")
+  }
+
+  // --- tick history ----------------------------------------------------------------------------
+
+  /** Keep what a tick did; records older than a day, or beyond the most kept, go. */
+  recordTick(record: TickRecord): void {
+    const sql = this.ctx.storage.sql
+    sql.exec("INSERT INTO ticks (at, record) VALUES (?, ?)", record.at, JSON.stringify(record))
+    sql.exec("DELETE FROM ticks WHERE at < ?", Date.now() - tickHistoryMillis)
+    sql.exec("DELETE FROM ticks WHERE seq <= (SELECT MAX(seq) FROM ticks) - ?", maxTickRecords)
+  }
+
+  /** The last day's ticks, oldest first. */
+  tickHistory(): Array<TickRecord> {
+    return this.ctx.storage.sql.exec<{ record: string }>("SELECT record FROM ticks WHERE at >= ? ORDER BY seq", Date.now() - tickHistoryMillis)
+      .toArray()
+      .map((row) => JSON.parse(row.record) as TickRecord)
   }
 
   // --- rate budget -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
 import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
+import { tickHealth } from "./TickStatus.js"
 
 const html = (body: string, status = 200) =>
   new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
@@ -37,11 +38,13 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   }).pipe(Effect.provide(stateLayer(env, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
   const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
+  const health = await tickHealth(env, endpoint, now)
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
     configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
     folder,
     now,
+    health,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
     ...(latency === undefined ? {} : { latency }),
     ...(env.MARKETO_INSTANCE_URL === undefined ? {} : { instanceUrl: env.MARKETO_INSTANCE_URL })

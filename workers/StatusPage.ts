@@ -4,7 +4,10 @@
 // A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
 import type { AudienceView } from "../core/5-tick/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+import { renderHealth, renderWaitingAudiences } from "./HealthSection.js"
+import { hintFor } from "./Hints.js"
 import type { LatencyView } from "./Latency.js"
+import type { TickHealth } from "./TickStatus.js"
 
 export interface StatusPageData {
   readonly audiences: ReadonlyArray<AudienceView & {
@@ -19,31 +22,11 @@ export interface StatusPageData {
   /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
   readonly instanceUrl?: string
   readonly now: number
+  /** The sync's own health: last tick, failures in a row, inbox, quarantine, the day's ticks. */
+  readonly health?: TickHealth
 }
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-/** What a person can do about an error, by Marketo code or error kind. */
-export const hintFor = (error: { readonly tag: string; readonly code: string }): string => {
-  switch (error.code) {
-    case "603":
-      return "The API user's role lacks permissions: give it Access API and Lead Database (Read-Write)."
-    case "607":
-    case "quota":
-      return "Marketo's daily API quota is spent; syncing resumes at midnight US Central time."
-    case "709":
-      return "A list with this name exists outside the folder: rename or move it in Marketo, or set a display name for the audience."
-    case "710":
-    case "711":
-      return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
-    case "invalid_client":
-      return "Marketo refused the credentials: fix MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (wrangler secret put)."
-    default:
-      return error.tag === "MarketoTransient" || error.tag === "MarketoRateLimited"
-        ? "Passing: the next tick retries."
-        : "See the message; the next tick retries once the cause is fixed."
-  }
-}
 
 const ago = (now: number, at: number) => {
   const s = Math.max(0, Math.round((now - at) / 1000))
@@ -54,6 +37,7 @@ const duration = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.r
 
 export const renderStatusPage = (data: StatusPageData): string => {
   const budget = data.budget
+  const waitingKeys = new Set((data.health?.inbox?.audiences ?? []).map((a) => a.audience as string))
   const rows = data.audiences.map((a) => {
     const list = a.listId === undefined
       ? "<em>not created yet</em>"
@@ -68,7 +52,8 @@ export const renderStatusPage = (data: StatusPageData): string => {
     const error = a.lastError === undefined
       ? ""
       : `<div class="error"><b>${esc(a.lastError.code)}</b> ${esc(a.lastError.message)}<div>${esc(hintFor(a.lastError))}</div></div>`
-    return `<section><h2>${esc(a.listName)} <span class="small">${esc(a.key)}${a.audienceClass === "journey_step" ? " · journey step (only grows)" : ""}</span></h2>
+    const waitingNote = waitingKeys.has(a.key) ? " · events waiting for the next tick" : ""
+    return `<section><h2>${esc(a.listName)} <span class="small">${esc(a.key)}${a.audienceClass === "journey_step" ? " · journey step (only grows)" : ""}${waitingNote}</span></h2>
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
@@ -84,6 +69,10 @@ export const renderStatusPage = (data: StatusPageData): string => {
     : `<p>Changes reach their lists within <b>${data.latency.honouredMinutes} min</b> (target ${data.latency.targetMinutes} min${
       data.latency.honouredMinutes > data.latency.targetMinutes ? ": the day's remaining quota cannot honour it now" : ""
     })${data.latency.deferred > 0 ? ` · ${data.latency.deferred} audience${data.latency.deferred === 1 ? "" : "s"} waiting for quota` : ""}</p>`
+  const health = data.health === undefined
+    ? ""
+    : renderHealth(data.health, data.now, budget === undefined ? 0 : Math.round((budget.dailyQuota - budget.dailyReserve) / 24))
+  const waiting = data.health === undefined ? "" : renderWaitingAudiences(data.health, new Set(data.audiences.map((a) => a.key)))
   const config = data.configuration.length === 0
     ? ""
     : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
@@ -93,9 +82,11 @@ body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60r
 section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
 h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
-button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392b;color:#fff;border-radius:6px;padding:.6rem;margin:.5rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
 </style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
-${config}${quota}${latency}${rows || "<p>No audience has sent events yet.</p>"}
+${config}${health}${quota}${latency}${rows}${waiting}${
+    rows === "" && waiting === "" ? "<p>No audience has sent events yet.</p>" : ""
+  }
 </body></html>`
 }

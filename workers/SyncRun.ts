@@ -1,6 +1,9 @@
 // One sync tick (workers/SyncTick.ts) under the instance's lease, for the cron trigger and for
 // POST /admin/sync.
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either, Option } from "effect"
+import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
+import { reasonOf } from "../core/5-tick/FailureReason.js"
+import { failedTickRecord, type TickRecord, tickRecordOf } from "../core/5-tick/TickOutcome.js"
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/5-tick/Tick.js"
@@ -9,6 +12,8 @@ import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
 const leaseMillis = 60_000
+
+const isLeaseHeld = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "LeaseHeld"
 
 export type SyncRunResult =
   | { readonly _tag: "Synced"; readonly summary: TickSummary }
@@ -25,7 +30,18 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
     onRight: (settings) => {
       const lease = SyncLease.make(instanceFor(env, settings.endpoint))
       const tick = syncTick(settings).pipe(Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint))))
+      const instance = instanceFor(env, settings.endpoint)
+      // What the tick did is kept in the Durable Object for the page and the status, whether it
+      // synced, failed in part or failed whole; a busy lease is no tick.
+      const record = (tickRecord: TickRecord) =>
+        Effect.ignoreLogged(rpcCall("recordTick", () => instance.recordTick(tickRecord)))
       return lease.withLease(holder, leaseMillis, tick).pipe(
+        Effect.tap((summary) => record(tickRecordOf(summary, Date.now()))),
+        Effect.tapErrorCause((cause) =>
+          Cause.isInterruptedOnly(cause) || Option.exists(Cause.failureOption(cause), (e) => isLeaseHeld(e))
+            ? Effect.void
+            : record(failedTickRecord(Date.now(), reasonOf(cause)))
+        ),
         Effect.map((summary): SyncRunResult => ({ _tag: "Synced", summary })),
         Effect.catchTag("LeaseHeld", (held) => Effect.succeed<SyncRunResult>({ _tag: "Busy", holder: held.holder })),
         Effect.provide(marketoLayer(env, settings)),

@@ -2,6 +2,7 @@
 // adapters see it. Kept here so the adapters depend on a contract, not on the worker's class.
 import type { BudgetStatus } from "../../core/ports/RateLimiter.js"
 import type { SignalCode } from "../../core/marketo/RateBudget.js"
+import type { TickRecord } from "../../core/5-tick/TickOutcome.js"
 
 /** What `acquire` answers: the budget's decision without its state. */
 export type AcquireAnswer =
@@ -56,6 +57,8 @@ export interface MarketoInstanceApi {
   commit(pointers: ReadonlyArray<Pointer>): Array<Committed>
   remove(keys: ReadonlyArray<string>): Array<Pointer>
   list(prefix: string): Array<Pointer>
+  recordTick(record: TickRecord): void
+  tickHistory(): Array<TickRecord>
 }
 
 /** The object seen through its stub: every method answers a promise. */

@@ -4,7 +4,7 @@
 // email happens when folded), so an entry is never larger than the body that produced it by much.
 // Beside each entry a small summary (changes, audiences) lets the status page say what waits
 // without reading the entries themselves.
-import { Clock, Effect, Random, Schema } from "effect"
+import { Clock, Effect, Option, Random, Schema } from "effect"
 import type { DecodedEvents } from "../1-events/EventDecoder.js"
 import { Email } from "../1-events/Email.js"
 import { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
@@ -117,16 +117,21 @@ export const InboxEntryJson = Schema.transform(
 export const InboxSummary = Schema.Struct({
   receivedAt: Schema.Number,
   changes: Schema.Number,
-  audiences: Schema.Array(AudienceKey)
+  /** [audience, its changes (a member without email counts one)]. */
+  audiences: Schema.Array(Schema.Tuple(AudienceKey, Schema.Number))
 })
 export type InboxSummary = typeof InboxSummary.Type
 export const InboxSummaryJson = Schema.parseJson(InboxSummary)
 
-export const summaryOf = (entry: InboxEntry): InboxSummary => ({
-  receivedAt: entry.receivedAt,
-  changes: entry.memberships.reduce((n, m) => n + m.emails.length, 0),
-  audiences: [...new Set(entry.memberships.map((m) => m.audience))]
-})
+export const summaryOf = (entry: InboxEntry): InboxSummary => {
+  const perAudience = new Map<AudienceKey, number>()
+  for (const m of entry.memberships) perAudience.set(m.audience, (perAudience.get(m.audience) ?? 0) + Math.max(1, m.emails.length))
+  return {
+    receivedAt: entry.receivedAt,
+    changes: entry.memberships.reduce((n, m) => n + m.emails.length, 0),
+    audiences: [...perAudience]
+  }
+}
 
 /** A new, unique inbox key for an entry received at this time. */
 export const newInboxKey = Effect.fn("Inbox.newKey")(function*(receivedAt: number) {
@@ -150,4 +155,40 @@ export const appendInbox = Effect.fn("Inbox.append")(function*(decoded: Pick<Dec
   const memberships = decoded.memberships.map(({ index: _index, ...m }) => m as MembershipEvent)
   yield* storeInboxEntry(key, { receivedAt, memberships })
   return key
+})
+
+export interface InboxView {
+  readonly entries: number
+  readonly changes: number
+  /** When the oldest entry arrived (epoch ms). */
+  readonly oldestReceivedAt?: number
+  /** Changes waiting per audience, from the summaries read. */
+  readonly audiences: ReadonlyArray<{ readonly audience: AudienceKey; readonly changes: number }>
+}
+
+/** Summaries read for the view: more entries than this wait only in a backlog, counted not named. */
+const summariesRead = 500
+
+/** What waits for the next tick, from the entries' summaries (the entries themselves are not read). */
+export const inboxView = Effect.fn("Inbox.view")(function*() {
+  const store = yield* StateStore
+  const keys = yield* store.list(StateKeys.inboxPrefix)
+  const summaries = yield* store.getMany(keys.slice(0, summariesRead).map(StateKeys.inboxSummaryOf)).pipe(
+    Effect.catchTag("StateNotVisible", () => Effect.succeed(new Map<string, Option.Option<string>>()))
+  )
+  const perAudience = new Map<AudienceKey, number>()
+  let changes = 0
+  for (const value of summaries.values()) {
+    const summary = Option.flatMap(value, Schema.decodeUnknownOption(InboxSummaryJson))
+    if (Option.isNone(summary)) continue
+    changes += summary.value.changes
+    for (const [audience, n] of summary.value.audiences) perAudience.set(audience, (perAudience.get(audience) ?? 0) + n)
+  }
+  const oldest = keys[0] === undefined ? undefined : Number(keys[0].slice(StateKeys.inboxPrefix.length, StateKeys.inboxPrefix.length + 13))
+  return {
+    entries: keys.length,
+    changes,
+    ...(oldest === undefined ? {} : { oldestReceivedAt: oldest }),
+    audiences: [...perAudience].map(([audience, n]) => ({ audience, changes: n }))
+  } satisfies InboxView
 })

@@ -8,10 +8,11 @@ import { Cause, Clock, Effect, Exit, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { MembershipEvent } from "../1-events/MembershipChange.js"
 import { InboxEntryJson } from "../2-ledger/Inbox.js"
-import { quarantine, type QuarantineReason } from "../2-ledger/Quarantine.js"
+import { quarantine } from "../2-ledger/Quarantine.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
 import { recordAudienceError } from "./AudienceErrors.js"
+import { reasonOf } from "./FailureReason.js"
 import { foldAudience } from "./FoldAudience.js"
 
 /** Read in groups of this many entries, so the byte cap is checked as the reading goes. */
@@ -38,16 +39,6 @@ export interface FoldResult {
   /** Entries left unread by the caps: more changes are still to come. */
   readonly backlog: boolean
   readonly failures: ReadonlyArray<FoldFailure>
-}
-
-/** The tag and message of a failure or a defect, short enough to show. */
-export const reasonOf = (cause: Cause.Cause<unknown>): QuarantineReason => {
-  const error = Cause.squash(cause)
-  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Defect"
-  const message = error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
-    ? String((error as { message: unknown }).message)
-    : String(error)
-  return { tag, message: message.slice(0, 500) }
 }
 
 interface AudienceBatch {

@@ -1,7 +1,8 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import worker from "../../workers/index.js"
-import { hintFor, renderStatusPage } from "../../workers/StatusPage.js"
+import { hintFor } from "../../workers/Hints.js"
+import { renderStatusPage } from "../../workers/StatusPage.js"
 
 const basic = (password: string) => `Basic ${btoa(`admin:${password}`)}`
 
