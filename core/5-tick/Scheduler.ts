@@ -79,9 +79,25 @@ const batches = (n: number) => Math.ceil(n / MarketoLimits.batchSize)
  * shared between the audiences of a tick and counted apart, per 300 emails of all of them.
  */
 export const listCalls = (load: AudienceLoad): number =>
-  (load.hasList ? 0 : 2) + load.pendingImports + batches(load.pendingAdd) + batches(load.pendingRemove)
+  (load.hasList ? 0 : 2) + load.pendingImports + (addsByImport(load) ? importCalls(load.pendingAdd) : batches(load.pendingAdd)) +
+  batches(load.pendingRemove)
+
+/** A generous import row (an email and its line end): the scheduler knows counts, not emails. */
+const assumedRowBytes = 64
+
+/** Adds by bulk import: a file per 10 MB of rows, each with its status poll. */
+const importCalls = (adds: number) => (adds === 0 ? 0 : 2 * Math.ceil((adds * assumedRowBytes) / MarketoLimits.maxImportFileBytes))
+
+/** The planner imports when that is cheaper than upsert + add (core/3-plan/CostModel.ts). */
+const addsByImport = (load: AudienceLoad) => importCalls(load.pendingAdd) < 2 * batches(load.pendingAdd)
+
+/** Emails of the load that go through the tick's shared upserts and lookups. */
+const sharedOf = (load: AudienceLoad) => (addsByImport(load) ? 0 : load.pendingAdd) + load.pendingRemove
 
 const pendingOf = (load: AudienceLoad) => load.pendingAdd + load.pendingRemove
+
+/** What one audience's sync costs when it is the tick's only one: its list's calls and its shared calls. */
+export const costAlone = (load: AudienceLoad): number => listCalls(load) + batches(sharedOf(load))
 
 export const scheduleTick = (
   loads: ReadonlyArray<AudienceLoad>,
@@ -117,7 +133,7 @@ export const scheduleTick = (
   const deferred: Array<AudienceKey> = []
   let spent = 0
   let sharedEmails = 0
-  const costOf = (l: AudienceLoad) => listCalls(l) + batches(sharedEmails + pendingOf(l)) - batches(sharedEmails)
+  const costOf = (l: AudienceLoad) => listCalls(l) + batches(sharedEmails + sharedOf(l)) - batches(sharedEmails)
   const take = (l: AudienceLoad, cap: number, isDueWork: boolean) => {
     const cost = costOf(l)
     // The first due audience goes whenever any quota is left: a cap below the cost of one sync
@@ -125,7 +141,7 @@ export const scheduleTick = (
     if (spent + cost <= cap || (isDueWork && chosen.length === 0 && left > 0)) {
       chosen.push(l.key)
       spent += cost
-      sharedEmails += pendingOf(l)
+      sharedEmails += sharedOf(l)
     } else deferred.push(l.key)
   }
   for (const l of due) take(l, dueCap, true)
