@@ -36,6 +36,8 @@ export const hintFor = (error: { readonly tag: string; readonly code: string }):
     case "710":
     case "711":
       return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
+    case "external-list":
+      return "The sender named a list (external_audience_id) that is not in the folder, so it stays untouched: move the list into the folder if it belongs to this audience, or remove the audience and send its events without external_audience_id."
     case "invalid_client":
       return "Marketo refused the credentials: fix MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (wrangler secret put)."
     default:

@@ -96,8 +96,10 @@ export const clientSuite = (record: Recorder = () => {}) => {
         const again = yield* Effect.either(m.createStaticList("client-test", folders[0]!.id))
         const found = yield* m.findStaticList("client-test")
         const missing = yield* m.findStaticList("no such list")
+        const byId = yield* m.getStaticList(list.id)
+        const noId = yield* m.getStaticList(987_654 as ListId)
         const noFolder = yield* m.findFolders("Nope")
-        return { folders, list, again, found, missing, noFolder }
+        return { folders, list, again, found, missing, byId, noId, noFolder }
       })))
       expect(r.folders).toEqual([{ id: 1034, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }])
       expect(r.list).toMatchObject({ name: "client-test", folderId: 1034 })
@@ -106,6 +108,9 @@ export const clientSuite = (record: Recorder = () => {}) => {
       expect(duplicate).toMatchObject({ _tag: "MarketoRejected", code: "709" })
       expect(Option.getOrThrow(r.found).id).toBe(r.list.id)
       expect(Option.isNone(r.missing)).toBe(true)
+      // By id, with the folder it is in (how a list the sender names is checked).
+      expect(r.byId).toEqual(Option.some({ id: r.list.id, name: "client-test", folderId: 1034 }))
+      expect(Option.isNone(r.noId)).toBe(true)
       expect(r.noFolder).toEqual([])
     })
 
