@@ -12,7 +12,7 @@ import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
-import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
+import { configurationProblems, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
 
 const encodePlan = Schema.encodeSync(Plan)
@@ -24,9 +24,15 @@ const unauthorized = () =>
 
 const notReadable = () => problem(503, "state is not readable yet; retry")
 
+/** The caller holds the admin token, and so does every sender: refused until the secrets differ. */
+export const sharedTokens = (env: WorkerEnv) => problem(503, "the worker is not configured", { configuration: sharedTokensProblems(env) })
+
 /** A route behind the admin token. */
-const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) =>
-  (await adminAuthorized(context.request, context.env.ADMIN_TOKEN)) ? handle(context) : unauthorized()
+const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) => {
+  if (!(await adminAuthorized(context.request, context.env.ADMIN_TOKEN))) return unauthorized()
+  if (tokensShared(context.env)) return sharedTokens(context.env)
+  return handle(context)
+}
 
 interface Configured {
   readonly context: RouteContext

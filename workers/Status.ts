@@ -4,11 +4,12 @@ import { Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { dryRun, listAudiences } from "../core/AudienceStatus.js"
 import { reconcileCalls } from "../core/Reconcile.js"
+import { sharedTokens } from "./Admin.js"
 import { adminAuthorized } from "./Auth.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
+import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
 import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
 
 const html = (body: string, status = 200) =>
@@ -18,8 +19,10 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
     return problem(401, "sign in with the admin token as password", {}, { "www-authenticate": "Basic realm=\"marketo-static-lists\", charset=\"UTF-8\"" })
   }
+  if (tokensShared(env)) return sharedTokens(env)
   const settings = marketoSettings(env)
-  const configuration = [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...credentialProblems(env)]
+  const configuration = configurationProblems(env)
+  const link = Either.getOrUndefined(instanceUrl(env))
   const now = Date.now()
   if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now }))
   const { endpoint, folder, callsPer20s } = settings.right
@@ -44,7 +47,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
     now,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
     ...(latency === undefined ? {} : { latency }),
-    ...(env.MARKETO_INSTANCE_URL === undefined ? {} : { instanceUrl: env.MARKETO_INSTANCE_URL })
+    ...(link === undefined ? {} : { instanceUrl: link })
   }
   return html(renderStatusPage(data))
 }
