@@ -4,14 +4,12 @@
 import { Effect, Either } from "effect"
 import { BodyRejected, decodeEvents, type DecodedEvents } from "../core/EventDecoder.js"
 import { appendInbox } from "../core/Inbox.js"
-import { ingestAuthorized } from "./Auth.js"
+import { ingestTokenPresented, signatureOffered, signatureValid } from "./Auth.js"
+import { maxBodyBytes, readCapped } from "./CappedBody.js"
 import { json, problem, withFacts } from "./Http.js"
 import { run, stateLayer } from "./Layers.js"
 import type { RouteContext } from "./Router.js"
 import { marketoSettings } from "./Settings.js"
-
-/** Larger than Segment's 500 KB batches, small enough to decode well inside a Worker's 128 MB. */
-export const maxBodyBytes = 4 * 1024 * 1024
 
 export interface IngestRoute {
   /** /v1/identify and /v1/track name the type in the path; Segment's HTTP API lets the body omit it. */
@@ -21,31 +19,6 @@ export interface IngestRoute {
 }
 
 const tooLarge = () => problem(413, `the body is larger than ${maxBodyBytes} bytes (4 MiB); send smaller batches`)
-
-/** Reads the body, stopping as soon as it passes the cap, so a huge body is never held whole. */
-const readCapped = async (request: Request): Promise<ArrayBuffer | undefined> => {
-  if (request.body === null) return new ArrayBuffer(0)
-  const reader = request.body.getReader()
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBodyBytes) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    body.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return body.buffer
-}
 
 const unauthorized = (route: IngestRoute) =>
   route.signature
@@ -68,14 +41,21 @@ const parse = (body: ArrayBuffer, route: IngestRoute): Either.Either<unknown, Bo
   return Either.right(parsed)
 }
 
-export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
-  const length = Number(request.headers.get("content-length") ?? "0")
-  if (length > maxBodyBytes) return tooLarge()
+/**
+ * The body of an authenticated request. A token is checked from the headers before any byte is
+ * read; a signature needs the body, so at most the size cap is read before it is checked.
+ */
+const authenticatedBody = async (request: Request, env: RouteContext["env"], route: IngestRoute): Promise<ArrayBuffer | Response> => {
+  if (await ingestTokenPresented(request, env.INGEST_TOKEN)) return (await readCapped(request)) ?? tooLarge()
+  if (!route.signature || !signatureOffered(request, env.INGEST_SECRET)) return unauthorized(route)
   const body = await readCapped(request)
   if (body === undefined) return tooLarge()
-  if (!(await ingestAuthorized(request, body, { token: env.INGEST_TOKEN, secret: env.INGEST_SECRET }, route.signature))) {
-    return unauthorized(route)
-  }
+  return (await signatureValid(request, body, env.INGEST_SECRET)) ? body : unauthorized(route)
+}
+
+export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
+  const body = await authenticatedBody(request, env, route)
+  if (body instanceof Response) return body
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase()
   if (!contentType.includes("json") && !contentType.startsWith("text/plain")) {
     return problem(415, `content-type must be application/json, got "${contentType.slice(0, 60)}"`)
