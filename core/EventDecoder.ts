@@ -27,6 +27,13 @@ export interface MemberWithoutEmail {
   readonly messageId: string
 }
 
+/** Where an accepted event sits in the body, its audience and its time. */
+export interface AcceptedEvent {
+  readonly index: number
+  readonly audience: AudienceKey
+  readonly timestamp: number
+}
+
 export interface DecodedEvents {
   /** Events seen in the body. */
   readonly events: number
@@ -35,6 +42,8 @@ export interface DecodedEvents {
   readonly changes: ReadonlyArray<MembershipChange>
   readonly withoutEmail: ReadonlyArray<MemberWithoutEmail>
   readonly rejected: ReadonlyArray<EventRejection>
+  /** The accepted events, for checks by audience before they are stored (ingest's own limits). */
+  readonly acceptedEvents: ReadonlyArray<AcceptedEvent>
 }
 
 /** The body as a whole is unusable (not JSON, or not events at all). */
@@ -248,24 +257,24 @@ export const decodeEvents = (body: unknown, receivedAt: number): Either.Either<D
       const changes: Array<MembershipChange> = []
       const withoutEmail: Array<MemberWithoutEmail> = []
       const rejections: Array<EventRejection> = []
-      let accepted = 0
+      const acceptedEvents: Array<AcceptedEvent> = []
       events.forEach((event, index) => {
         const outcome = decodeEventSafely(event, receivedAt)
         switch (outcome._tag) {
           case "Changes":
-            accepted++
+            acceptedEvents.push({ index, audience: outcome.changes[0]!.audience, timestamp: outcome.changes[0]!.timestamp })
             for (const change of outcome.changes) changes.push(change)
             for (const reason of outcome.problems) rejections.push({ index, reason })
             break
           case "WithoutEmail":
-            accepted++
+            acceptedEvents.push({ index, audience: outcome.member.audience, timestamp: outcome.member.timestamp })
             withoutEmail.push(outcome.member)
             break
           case "Rejected":
             for (const reason of outcome.reasons) rejections.push({ index, reason })
         }
       })
-      return { events: events.length, accepted, changes, withoutEmail, rejected: rejections }
+      return { events: events.length, accepted: acceptedEvents.length, changes, withoutEmail, rejected: rejections, acceptedEvents }
     })
   } catch (error) {
     return Either.left(new BodyRejected({ reason: `the body could not be read: ${error instanceof Error ? error.message : "unknown error"}` }))

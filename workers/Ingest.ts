@@ -2,14 +2,15 @@
 // Segment library or destination can send unchanged, and /webhook for signed webhook senders.
 // A 200 means the accepted events are stored durably (an inbox entry); a 4xx says what was wrong.
 import { Effect, Either } from "effect"
-import { BodyRejected, decodeEvents, type DecodedEvents } from "../core/EventDecoder.js"
+import { BodyRejected, decodeEvents } from "../core/EventDecoder.js"
 import { appendInbox } from "../core/Inbox.js"
 import { ingestTokenPresented, signatureOffered, signatureValid } from "./Auth.js"
 import { maxBodyBytes, readCapped } from "./CappedBody.js"
 import { json, problem, withFacts } from "./Http.js"
-import { run, stateLayer } from "./Layers.js"
+import { admitEvents } from "./Admission.js"
+import { instanceFor, run, stateLayer } from "./Layers.js"
 import type { RouteContext } from "./Router.js"
-import { marketoSettings } from "./Settings.js"
+import { ingestSettings, marketoSettings } from "./Settings.js"
 
 export interface IngestRoute {
   /** /v1/identify and /v1/track name the type in the path; Segment's HTTP API lets the body omit it. */
@@ -62,19 +63,30 @@ export const ingest = (route: IngestRoute) => async ({ env, request }: RouteCont
   }
   const decoded = Either.flatMap(parse(body, route), (parsed) => decodeEvents(parsed, Date.now()))
   if (Either.isLeft(decoded)) return problem(400, decoded.left.reason)
-  const events: DecodedEvents = decoded.right
-  if (events.accepted === 0) return problem(400, "no event in the body is valid", { rejected: events.rejected })
+  if (decoded.right.accepted === 0) return problem(400, "no event in the body is valid", { rejected: decoded.right.rejected })
   const settings = marketoSettings(env)
-  if (Either.isLeft(settings)) {
+  const limits = ingestSettings(env)
+  if (Either.isLeft(settings) || Either.isLeft(limits)) {
     // Refuse rather than store where the sync cannot find it (the state lives with the instance's
-    // Durable Object, named by the endpoint): senders retry on 5xx.
-    return problem(503, "the worker is not configured yet; events were not stored", { configuration: settings.left })
+    // Durable Object, named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
+    return problem(503, "the worker is not configured yet; events were not stored", {
+      configuration: [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...Either.match(limits, { onLeft: (p) => p, onRight: () => [] })]
+    })
   }
-  const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
-  if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
-  return withFacts(json(200, { accepted: events.accepted, rejected: events.rejected }), {
+  const instance = instanceFor(env, settings.right.endpoint)
+  const admitted = await run(Effect.either(admitEvents(decoded.right, limits.right, instance)))
+  if (Either.isLeft(admitted)) return problem(503, "events could not be stored; retry", { detail: admitted.left._tag })
+  const { events, ignored } = admitted.right
+  if (events.accepted === 0 && ignored === 0) return problem(400, "no event in the body was accepted", { rejected: events.rejected })
+  if (events.accepted > 0) {
+    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+    if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
+  }
+  // `ignored`: events older than their audience's removal (a replay, or a late sender), not stored.
+  return withFacts(json(200, { accepted: events.accepted, rejected: events.rejected, ...(ignored > 0 ? { ignored } : {}) }), {
     accepted: events.accepted,
     rejected: events.rejected.length,
+    ignored,
     changes: events.changes.length
   })
 }

@@ -1,12 +1,14 @@
 // One Durable Object per Marketo instance (named by its normalised endpoint). It holds what must
 // be strongly consistent across every invocation of the worker: the rate budget, the shared access
-// token, the sync lease, and the current version of each state record stored in KV.
+// token, the sync lease, the current version of each state record stored in KV, and the audience
+// keys ingest has admitted or seen removed (workers/AudienceRegistry.ts).
 //
 // Storage is the object's SQLite database through its synchronous APIs (`storage.sql`,
 // `storage.kv`). No method below awaits anything, so each RPC runs start to finish without any
 // other request interleaving: every read-modify-write is atomic without explicit transactions, and
 // the runtime holds the reply until the writes are durable.
 import { DurableObject } from "cloudflare:workers"
+import { type Admission, type AdmissionRequest, AudienceRegistry, type Tombstone } from "./AudienceRegistry.js"
 import * as RateBudget from "../core/RateBudget.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type {
@@ -64,6 +66,7 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
 
 export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implements MarketoInstanceApi {
   private readonly budget: RateBudget.RateBudgetConfig
+  private readonly audiences: AudienceRegistry
 
   constructor(ctx: DurableObjectState, env: MarketoInstanceEnv) {
     super(ctx, env)
@@ -71,6 +74,29 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS pointers (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID"
     )
+    this.audiences = new AudienceRegistry(ctx.storage.sql, ctx.storage.kv)
+  }
+
+  // --- audience keys (workers/AudienceRegistry.ts) ----------------------------------------------
+
+  admitAudiences(requests: ReadonlyArray<AdmissionRequest>, maxAudiences: number): Array<Admission> {
+    return this.audiences.admit(requests, maxAudiences)
+  }
+
+  registerAudience(key: string): void {
+    this.audiences.register(key)
+  }
+
+  buryAudience(key: string, at: number, onlyIfLive: boolean): boolean {
+    return this.audiences.bury(key, at, onlyIfLive)
+  }
+
+  countIgnored(counts: ReadonlyArray<{ readonly key: string; readonly ignored: number }>): void {
+    this.audiences.countIgnored(counts)
+  }
+
+  tombstones(): Array<Tombstone> {
+    return this.audiences.tombstones()
   }
 
   // --- rate budget -----------------------------------------------------------------------------
