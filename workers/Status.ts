@@ -39,6 +39,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
           })))
   }).pipe(Effect.provide(stateLayer(env, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
+  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, endpoint).tombstones())))
   const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
@@ -46,6 +47,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
     folder,
     now,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
+    ...(Either.isRight(removed) ? { removed: removed.right } : {}),
     ...(latency === undefined ? {} : { latency }),
     ...(link === undefined ? {} : { instanceUrl: link })
   }

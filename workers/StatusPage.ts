@@ -18,6 +18,8 @@ export interface StatusPageData {
   readonly folder?: string
   /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
   readonly instanceUrl?: string
+  /** Audiences removed at some time, with the older events ignored since (workers/AudienceRegistry.ts). */
+  readonly removed?: ReadonlyArray<{ readonly key: string; readonly removedAt: number; readonly ignored: number }>
   readonly now: number
 }
 
@@ -54,8 +56,12 @@ const ago = (now: number, at: number) => {
 
 const duration = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`)
 
+const removal = (stone: { readonly removedAt: number; readonly ignored: number }) =>
+  `${esc(new Date(stone.removedAt).toISOString())} · ${stone.ignored} older event${stone.ignored === 1 ? "" : "s"} ignored since`
+
 export const renderStatusPage = (data: StatusPageData): string => {
   const budget = data.budget
+  const tombstones = new Map((data.removed ?? []).map((t) => [t.key, t]))
   const rows = data.audiences.map((a) => {
     const list = a.listId === undefined
       ? "<em>not created yet</em>"
@@ -74,7 +80,9 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
-<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}${
+<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${
+      tombstones.has(a.key) ? `<dt>removed</dt><dd>${removal(tombstones.get(a.key)!)}</dd>` : ""
+    }</dl>${error}${
       a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
     }</section>`
   }).join("\n")
@@ -86,6 +94,13 @@ export const renderStatusPage = (data: StatusPageData): string => {
     : `<p>Changes reach their lists within <b>${data.latency.honouredMinutes} min</b> (target ${data.latency.targetMinutes} min${
       data.latency.honouredMinutes > data.latency.targetMinutes ? ": the day's remaining quota cannot honour it now" : ""
     })${data.latency.deferred > 0 ? ` · ${data.latency.deferred} audience${data.latency.deferred === 1 ? "" : "s"} waiting for quota` : ""}</p>`
+  const shown = new Set<string>(data.audiences.map((a) => a.key))
+  const gone = [...tombstones.values()].filter((t) => !shown.has(t.key))
+  const removedSection = gone.length === 0
+    ? ""
+    : `<section><h2>Removed audiences <span class="small">events older than the removal are ignored; newer ones start the audience afresh</span></h2><dl>${
+      gone.map((t) => `<dt>${esc(t.key)}</dt><dd>${removal(t)}</dd>`).join("")
+    }</dl></section>`
   const config = data.configuration.length === 0
     ? ""
     : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
@@ -98,6 +113,6 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5re
 button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
 </style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
-${config}${quota}${latency}${rows || "<p>No audience has sent events yet.</p>"}
+${config}${quota}${latency}${rows || "<p>No audience has sent events yet.</p>"}${removedSection}
 </body></html>`
 }

@@ -4,7 +4,7 @@ import { Effect, Either } from "effect"
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/Sync.js"
-import { instanceFor, marketoLayer, stateLayer } from "./Layers.js"
+import { foldStateLayer, instanceFor, marketoLayer } from "./Layers.js"
 import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
@@ -29,7 +29,7 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
         Effect.map((summary): SyncRunResult => ({ _tag: "Synced", summary })),
         Effect.catchTag("LeaseHeld", (held) => Effect.succeed<SyncRunResult>({ _tag: "Busy", holder: held.holder })),
         Effect.provide(marketoLayer(env, settings)),
-        Effect.provide(stateLayer(env, settings.endpoint)),
+        Effect.provide(foldStateLayer(env, settings.endpoint)),
         Effect.tap((result) => Effect.logInfo("sync").pipe(Effect.annotateLogs(
           result._tag === "Synced"
             ? {
