@@ -7,6 +7,7 @@ import { dryRun, getAudience, listAudiences, removeAudience, setDisplayName } fr
 import { AudienceKey } from "../core/Ids.js"
 import { Plan } from "../core/Plan.js"
 import { adminAuthorized } from "./Auth.js"
+import { refuseForgery } from "./CrossSite.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
@@ -27,11 +28,11 @@ const notReadable = () => problem(503, "state is not readable yet; retry")
 /** The caller holds the admin token, and so does every sender: refused until the secrets differ. */
 export const sharedTokens = (env: WorkerEnv) => problem(503, "the worker is not configured", { configuration: sharedTokensProblems(env) })
 
-/** A route behind the admin token. */
+/** A route behind the admin token; one that changes something is also refused to foreign pages (workers/CrossSite.ts). */
 const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) => {
   if (!(await adminAuthorized(context.request, context.env.ADMIN_TOKEN))) return unauthorized()
   if (tokensShared(context.env)) return sharedTokens(context.env)
-  return handle(context)
+  return (await refuseForgery(context.request, context.env.ADMIN_TOKEN!)) ?? handle(context)
 }
 
 interface Configured {

@@ -6,14 +6,18 @@ import { dryRun, listAudiences } from "../core/AudienceStatus.js"
 import { reconcileCalls } from "../core/Reconcile.js"
 import { sharedTokens } from "./Admin.js"
 import { adminAuthorized } from "./Auth.js"
+import { formToken as makeFormToken } from "./CrossSite.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
-import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
+import { pagePolicy } from "./SecurityHeaders.js"
+import { pageStyle, renderStatusPage, type StatusPageData } from "./StatusPage.js"
 
-const html = (body: string, status = 200) =>
-  new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+const html = async (body: string) =>
+  new Response(body, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": await pagePolicy(pageStyle) }
+  })
 
 export const statusPage = async (request: Request, env: WorkerEnv): Promise<Response> => {
   if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
@@ -24,7 +28,8 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   const configuration = configurationProblems(env)
   const link = Either.getOrUndefined(instanceUrl(env))
   const now = Date.now()
-  if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now }))
+  const formToken = await makeFormToken(env.ADMIN_TOKEN!, now)
+  if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now, formToken }))
   const { endpoint, folder, callsPer20s } = settings.right
   const budget = { callsPerWindow: callsPer20s, windowMillis: 20_000 }
   const audiences = await run(Effect.either(Effect.gen(function*() {
@@ -46,6 +51,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
     configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
     folder,
     now,
+    formToken,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
     ...(Either.isRight(removed) ? { removed: removed.right } : {}),
     ...(latency === undefined ? {} : { latency }),

@@ -1,9 +1,11 @@
 // GET / — the status page for the people who run the sync: every audience with its list, counts,
 // pending changes, the next plan and its duration under the budget, the day's calls against the
-// quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly.
+// quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly;
+// its forms carry a token so that no other page can post them (workers/CrossSite.ts).
 // A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
 import type { AudienceView } from "../core/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+import { formTokenField } from "./CrossSite.js"
 import type { LatencyView } from "./Latency.js"
 
 export interface StatusPageData {
@@ -18,10 +20,21 @@ export interface StatusPageData {
   readonly folder?: string
   /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
   readonly instanceUrl?: string
+  /** Carried by every form, so a post the page did not make is refused (workers/CrossSite.ts). */
+  readonly formToken?: string
   /** Audiences removed at some time, with the older events ignored since (workers/AudienceRegistry.ts). */
   readonly removed?: ReadonlyArray<{ readonly key: string; readonly removedAt: number; readonly ignored: number }>
   readonly now: number
 }
+
+/** The page's only style: its hash is the only style the page's Content-Security-Policy allows. */
+export const pageStyle = `
+body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60rem;color:#222}
+section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
+h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
+button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+`
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -62,6 +75,7 @@ const removal = (stone: { readonly removedAt: number; readonly ignored: number }
 export const renderStatusPage = (data: StatusPageData): string => {
   const budget = data.budget
   const tombstones = new Map((data.removed ?? []).map((t) => [t.key, t]))
+  const tokenField = data.formToken === undefined ? "" : `<input type="hidden" name="${formTokenField}" value="${esc(data.formToken)}">`
   const rows = data.audiences.map((a) => {
     const list = a.listId === undefined
       ? "<em>not created yet</em>"
@@ -83,7 +97,7 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${
       tombstones.has(a.key) ? `<dt>removed</dt><dd>${removal(tombstones.get(a.key)!)}</dd>` : ""
     }</dl>${error}${
-      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
+      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile">${tokenField}<button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
     }</section>`
   }).join("\n")
   const quota = budget === undefined
@@ -105,13 +119,7 @@ export const renderStatusPage = (data: StatusPageData): string => {
     ? ""
     : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Marketo static lists</title><style>
-body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60rem;color:#222}
-section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
-h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
-button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
-</style></head><body><h1>Marketo static lists</h1>
+<title>Marketo static lists</title><style>${pageStyle}</style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
 ${config}${quota}${latency}${rows || "<p>No audience has sent events yet.</p>"}${removedSection}
 </body></html>`
