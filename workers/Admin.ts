@@ -13,7 +13,7 @@ import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
-import { configurationProblems, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
+import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
 
 const encodePlan = Schema.encodeSync(Plan)
@@ -85,7 +85,8 @@ export const status = guarded(async ({ env }) => {
         maxConcurrency: right.maxConcurrency,
         dailyQuota: right.dailyQuota,
         dailyReserve: right.dailyReserve,
-        latencyTargetMinutes: right.latencyTargetMinutes
+        latencyTargetMinutes: right.latencyTargetMinutes,
+        ...Either.match(ingestSettings(env), { onLeft: () => ({}), onRight: (i) => ({ maxAudiences: i.maxAudiences }) })
       },
       ...(await (async () => {
         const budget = await budgetOf(env, right)
