@@ -1,6 +1,8 @@
 // The ingest routes. Segment's HTTP Tracking API shape (/v1/batch, /v1/identify, /v1/track) so any
 // Segment library or destination can send unchanged, and /webhook for signed webhook senders.
-// A 200 means the accepted events are stored durably (an inbox entry); a 4xx says what was wrong.
+// Credentials come before the body; decoded events are admitted by audience (workers/Admission.ts)
+// before anything is stored. A 200 means the accepted events are stored durably (an inbox entry);
+// a 4xx says what was wrong.
 import { Effect, Either } from "effect"
 import { BodyRejected, decodeEvents } from "../core/EventDecoder.js"
 import { appendInbox } from "../core/Inbox.js"

@@ -147,7 +147,7 @@ describe("a web page the admin visits", () => {
     expect(await usedToday()).toBeGreaterThan(before)
   })
 
-  it("cannot frame the page, and the page allows no script, only its own style and forms posting to itself", async () => {
+  it("cannot frame the page or read an answer, and the page allows no script, only its own style and forms posting to itself", async () => {
     const page = await SELF.fetch(`${base}/`, { headers: { authorization: basic(env.ADMIN_TOKEN) } })
     const policy = page.headers.get("content-security-policy") ?? ""
     expect(policy.split("; ")).toEqual(expect.arrayContaining(["default-src 'none'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'"]))
@@ -165,6 +165,8 @@ describe("a web page the admin visits", () => {
       expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'")
       expect(response.headers.get("x-content-type-options")).toBe("nosniff")
       expect(response.headers.get("referrer-policy")).toBe("no-referrer")
+      // No answer opens itself to other origins' scripts.
+      expect(response.headers.get("access-control-allow-origin")).toBeNull()
       await response.body?.cancel()
     }
   })
