@@ -1,10 +1,13 @@
 // npm run test:browser — the status page in a real browser: starts the product locally (sandbox +
 // wrangler dev), sends the demo events and syncs, opens GET / in headless Chromium (Debian's
 // `chromium`, driven by playwright-core) with the admin token, checks what a person sees, clicks a
-// list's "check" button, and saves a phone-sized screenshot to docs/status-page.png.
+// list's "check" button, saves a phone-sized screenshot to docs/status-page.png, then visits a
+// foreign page that posts the same form to the worker and frames the page: both must fail.
 // Needs /usr/bin/chromium (apt-get install chromium); not part of `npm test`.
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
 
@@ -66,8 +69,42 @@ try {
   check("it shows the day's calls against the quota", /Marketo calls today: \d+ of 45000/.test(text))
   check("the lists are up to date", (text.match(/up to date/g) ?? []).length === 2)
   await page.screenshot({ path: `${root}docs/status-page.png`, fullPage: true })
+  check("the page's own style applies under its Content-Security-Policy", (await page.locator("section").first().evaluate((e) => getComputedStyle(e).borderTopStyle)) === "solid")
   await Promise.all([page.waitForNavigation({ timeout: 20_000 }), page.getByRole("button").first().click()])
   check("the check button returns to the page", (await page.locator("h1").innerText()) === "Marketo static lists")
+
+  // A foreign page the signed-in admin visits: it posts the same form to the worker, and frames the page.
+  const usedToday = async () =>
+    ((await (await fetch(`${worker}/admin/status`, { headers: { authorization: "Bearer dev-admin-token" } })).json()) as { budget: { usedToday: number } }).budget.usedToday
+  const foreign = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+    response.end(request.url === "/frame"
+      ? `<!doctype html><iframe name="framed" src="${worker}/"></iframe>`
+      : `<!doctype html><form method="post" action="${worker}/admin/audiences/vip_customers/reconcile"></form><script>document.forms[0].submit()</script>`)
+  })
+  await new Promise<void>((resolve) => foreign.listen(0, "127.0.0.1", resolve))
+  const foreignUrl = `http://localhost:${(foreign.address() as AddressInfo).port}`
+  try {
+    const before = await usedToday()
+    const [forged] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/reconcile") && r.request().method() === "POST", { timeout: 20_000 }),
+      page.goto(`${foreignUrl}/`)
+    ])
+    await page.waitForLoadState()
+    outputs.push(await page.content())
+    check("a foreign page's form post to the admin API is refused with 403", forged.status() === 403 && (await page.locator("body").innerText()).includes("comes from another site"))
+    check("the refused post changed nothing (no Marketo call was made)", (await usedToday()) === before)
+    // Framed from an origin of the same site, where the browser does send the page's credentials:
+    // it shows nothing of the worker, not even a refusal.
+    await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/frame`)
+    await page.waitForTimeout(1_000)
+    const framed = page.frame({ name: "framed" })
+    const framedText = framed === null ? "" : await framed.locator("body").innerText().catch(() => "")
+    outputs.push(framedText)
+    check("a foreign page cannot frame the status page (or any answer of the worker)", framed !== null && !framedText.includes("Marketo static lists") && !framedText.includes("sign in"))
+  } finally {
+    foreign.close()
+  }
   await browser.close()
   // The Marketo access token the worker holds is the sandbox's current one.
   const token = ((await (await fetch("http://127.0.0.1:8788/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json()) as { access_token: string }).access_token

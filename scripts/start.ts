@@ -1,22 +1,19 @@
 // npm start — the product on this machine, with no Cloudflare account and no network: the Marketo
 // sandbox on 127.0.0.1:8788 and the worker under `wrangler dev` on 127.0.0.1:8787, wired together
-// with local credentials. With MARKETO_ENDPOINT set in the environment, no sandbox starts and the
-// worker talks to that Marketo with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
+// with local credentials. Every other setting of the README's table set in the environment reaches
+// the worker too. With MARKETO_ENDPOINT set, no sandbox starts and the worker talks to that Marketo
+// with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
 // `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
 import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { workerVars } from "./WorkerVars.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const workerPort = Number(process.env["PORT"] ?? 8787)
 const sandboxPort = Number(process.env["SANDBOX_PORT"] ?? 8788)
-const local = {
-  INGEST_TOKEN: process.env["INGEST_TOKEN"] ?? "dev-ingest-token",
-  INGEST_SECRET: process.env["INGEST_SECRET"] ?? "dev-ingest-secret",
-  ADMIN_TOKEN: process.env["ADMIN_TOKEN"] ?? "dev-admin-token"
-}
 
 const main = async () => {
   let sandbox: { url: string; close: () => Promise<void> } | undefined
@@ -25,13 +22,9 @@ const main = async () => {
     const { startSandboxServer } = await import("../test/sandbox/server.js")
     sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1" })
   }
-  const marketo = {
-    MARKETO_ENDPOINT: external || sandbox!.url,
-    MARKETO_CLIENT_ID: sandbox === undefined ? process.env["MARKETO_CLIENT_ID"] ?? "" : "local-client-id",
-    MARKETO_CLIENT_SECRET: sandbox === undefined ? process.env["MARKETO_CLIENT_SECRET"] ?? "" : "local-client-secret",
-    MARKETO_FOLDER: process.env["MARKETO_FOLDER"] ?? "Engage Audiences"
-  }
-  const vars = Object.entries({ ...marketo, ...local }).flatMap(([k, v]) => ["--var", `${k}:${v}`])
+  // Every setting of the README's table that is set here reaches the worker (scripts/WorkerVars.ts).
+  const settings = workerVars(process.env, sandbox?.url)
+  const vars = Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`])
   // A fresh sandbox knows no lists, so the worker starts with fresh state too; against a real
   // Marketo, local state persists in .wrangler/state between runs.
   const persist = sandbox === undefined ? [] : ["--persist-to", mkdtempSync(join(tmpdir(), "marketo-static-lists-"))]
@@ -77,7 +70,7 @@ const main = async () => {
   }
   // Secrets are never printed: the local defaults are in the README.
   console.log(`\nworker:  ${workerUrl}   (local credentials: see "Quickstart" in the README)`)
-  console.log(`marketo: ${marketo.MARKETO_ENDPOINT}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
+  console.log(`marketo: ${settings["MARKETO_ENDPOINT"]}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
   console.log("a sync runs every minute; `npm run demo` sends sample events and syncs now. Ctrl-C stops both.\n")
   const cron = setInterval(() => {
     void fetch(`${workerUrl}/cdn-cgi/handler/scheduled?cron=*/1+*+*+*+*`).catch(() => undefined)

@@ -8,12 +8,13 @@ import { AudienceKey } from "../core/1-events/Ids.js"
 import { Plan } from "../core/3-plan/Plan.js"
 import { retryQuarantine } from "../core/2-ledger/Quarantine.js"
 import { adminAuthorized } from "./Auth.js"
+import { refuseForgery } from "./CrossSite.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
-import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
+import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
 import { tickHealth } from "./TickStatus.js"
 
@@ -26,9 +27,15 @@ const unauthorized = () =>
 
 const notReadable = () => problem(503, "state is not readable yet; retry")
 
-/** A route behind the admin token. */
-const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) =>
-  (await adminAuthorized(context.request, context.env.ADMIN_TOKEN)) ? handle(context) : unauthorized()
+/** The caller holds the admin token, and so does every sender: refused until the secrets differ. */
+export const sharedTokens = (env: WorkerEnv) => problem(503, "the worker is not configured", { configuration: sharedTokensProblems(env) })
+
+/** A route behind the admin token; one that changes something is also refused to foreign pages (workers/CrossSite.ts). */
+const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) => {
+  if (!(await adminAuthorized(context.request, context.env.ADMIN_TOKEN))) return unauthorized()
+  if (tokensShared(context.env)) return sharedTokens(context.env)
+  return (await refuseForgery(context.request, context.env.ADMIN_TOKEN!)) ?? handle(context)
+}
 
 interface Configured {
   readonly context: RouteContext
@@ -80,7 +87,8 @@ export const status = guarded(async ({ env }) => {
         maxConcurrency: right.maxConcurrency,
         dailyQuota: right.dailyQuota,
         dailyReserve: right.dailyReserve,
-        latencyTargetMinutes: right.latencyTargetMinutes
+        latencyTargetMinutes: right.latencyTargetMinutes,
+        ...Either.match(ingestSettings(env), { onLeft: () => ({}), onRight: (i) => ({ maxAudiences: i.maxAudiences }) })
       },
       ...(await (async () => {
         const budget = await budgetOf(env, right)
@@ -100,10 +108,28 @@ export const audiences = guarded(async ({ env }) => {
   return Either.isLeft(listed) ? notReadable() : json(200, { audiences: listed.right, configuration })
 })
 
-export const audience = withKey(async ({ state }, key) => {
-  const view = await run(Effect.either(getAudience(key).pipe(Effect.provide(state))))
-  if (Either.isLeft(view)) return notReadable()
-  return Option.match(view.right, { onNone: () => problem(404, `no audience "${key}"`), onSome: (v) => json(200, v) })
+/** The audience's tombstone, if it was ever removed: when, and how many older events were ignored since. */
+const removedInfo = async (env: WorkerEnv, settings: MarketoSettings, key: AudienceKey) => {
+  const stones = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, settings.endpoint).tombstones())))
+  if (Either.isLeft(stones)) return Either.left(stones.left)
+  const stone = stones.right.find((t) => t.key === key)
+  return Either.right(stone === undefined ? undefined : { at: stone.removedAt, ignoredEvents: stone.ignored })
+}
+
+export const audience = withKey(async ({ context, settings, state }, key) => {
+  const [view, removed] = await Promise.all([
+    run(Effect.either(getAudience(key).pipe(Effect.provide(state)))),
+    removedInfo(context.env, settings, key)
+  ])
+  if (Either.isLeft(view) || Either.isLeft(removed)) return notReadable()
+  const tombstone = removed.right === undefined ? {} : { removed: removed.right }
+  return Option.match(view.right, {
+    onNone: () =>
+      removed.right === undefined
+        ? problem(404, `no audience "${key}"`)
+        : problem(404, `no audience "${key}": it was removed at ${new Date(removed.right.at).toISOString()}; events older than that are ignored`, tombstone),
+    onSome: (v) => json(200, { ...v, ...tombstone })
+  })
 })
 
 export const plan = withKey(async ({ budget, settings, state }, key) => {
@@ -130,7 +156,7 @@ export const sync = configured(async ({ context }) => {
 
 const nameShape = "the body must be JSON like {\"name\": \"VIP customers\"}"
 
-export const rename = withKey(async ({ context, state }, key) => {
+export const rename = withKey(async ({ context, settings, state }, key) => {
   let name: unknown
   try {
     name = ((await context.request.json()) as { name?: unknown } | null)?.name
@@ -140,16 +166,30 @@ export const rename = withKey(async ({ context, state }, key) => {
   if (typeof name !== "string") return problem(400, nameShape)
   const set = await run(Effect.either(setDisplayName(key, name).pipe(Effect.provide(state))))
   if (Either.isLeft(set)) return set.left._tag === "InvalidName" ? problem(400, set.left.reason) : problem(503, "the name could not be stored; retry")
+  // An audience named before its first event counts against MAX_AUDIENCES like any other.
+  const registered = await run(Effect.either(rpcCall("registerAudience", () => instanceFor(context.env, settings.endpoint).registerAudience(key))))
+  if (Either.isLeft(registered)) return problem(503, "the name is stored, but the audience could not be registered; retry")
   return json(200, { key, listName: name.trim() })
 })
 
-export const remove = withKey(async ({ context, state }, key) => {
+export const remove = withKey(async ({ context, settings, state }, key) => {
   const mode = new URL(context.request.url).searchParams.get("list") ?? context.env.AUDIENCE_REMOVAL ?? "keep"
   if (mode !== "keep" && mode !== "empty") return problem(400, `list must be "keep" or "empty" (AUDIENCE_REMOVAL), got "${mode.slice(0, 20)}"`)
   const removed = await run(Effect.either(removeAudience(key, mode).pipe(Effect.provide(state))))
   if (Either.isLeft(removed)) return notReadable()
-  if (!removed.right) return problem(404, `no audience "${key}"`)
-  return json(200, { audience: key, list: mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced" })
+  // The tombstone: events older than now are ignored from here on, at ingest and in the fold, so a
+  // replayed body cannot bring the audience back. An audience whose first events still wait in the
+  // inbox (no record yet) is removed by its tombstone alone.
+  const at = Date.now()
+  const buried = await run(Effect.either(rpcCall("buryAudience", () => instanceFor(context.env, settings.endpoint).buryAudience(key, at, !removed.right))))
+  if (Either.isLeft(buried)) return problem(503, "the removal is not complete: its tombstone could not be stored; send the DELETE again")
+  if (!buried.right) return problem(404, `no audience "${key}"`)
+  return json(200, {
+    audience: key,
+    list: !removed.right || mode === "keep" ? "kept as it is; no longer synced" : "being emptied by the next ticks; then no longer synced",
+    removedAt: at,
+    events: "events older than removedAt are ignored; newer ones start the audience afresh"
+  })
 })
 
 /** Put the quarantined changes back into the inbox; the next tick folds them again. */

@@ -43,23 +43,24 @@ export const hmacSha1Hex = async (secret: string, body: ArrayBuffer): Promise<st
   return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("")
 }
 
-export const ingestAuthorized = async (
-  request: Request,
-  body: ArrayBuffer,
-  secrets: { readonly token: string | undefined; readonly secret: string | undefined },
-  allowSignature: boolean
-): Promise<boolean> => {
+/**
+ * Bearer INGEST_TOKEN, or the write key as Basic user name (Segment's libraries send it with an
+ * empty password): decided from the headers alone, before any of the body is read.
+ */
+export const ingestTokenPresented = async (request: Request, token: string | undefined): Promise<boolean> => {
+  if (!present(token)) return false
   const presented = presentedCredentials(request)
-  if (present(secrets.token)) {
-    if (presented.bearer !== undefined && (await constantTimeEqual(presented.bearer, secrets.token))) return true
-    // Segment's libraries send the write key as the Basic user name with an empty password.
-    if (presented.basicUser !== undefined && (await constantTimeEqual(presented.basicUser, secrets.token))) return true
-  }
+  if (presented.bearer !== undefined && (await constantTimeEqual(presented.bearer, token))) return true
+  return presented.basicUser !== undefined && constantTimeEqual(presented.basicUser, token)
+}
+
+/** The request carries an X-Signature and there is a secret to check it with (it needs the body). */
+export const signatureOffered = (request: Request, secret: string | undefined): secret is string =>
+  present(secret) && request.headers.get("x-signature") !== null
+
+export const signatureValid = async (request: Request, body: ArrayBuffer, secret: string): Promise<boolean> => {
   const signature = request.headers.get("x-signature")
-  if (allowSignature && present(secrets.secret) && signature !== null) {
-    return constantTimeEqual(signature.trim().toLowerCase(), await hmacSha1Hex(secrets.secret, body))
-  }
-  return false
+  return signature !== null && constantTimeEqual(signature.trim().toLowerCase(), await hmacSha1Hex(secret, body))
 }
 
 export const adminAuthorized = async (request: Request, token: string | undefined): Promise<boolean> => {

@@ -7,5 +7,7 @@ export const defaults = {
   dailyQuota: 50_000,
   /** 10% of the default quota, left for the instance's other integrations. */
   dailyReserve: 5_000,
-  latencyTargetMinutes: 5
+  latencyTargetMinutes: 5,
+  /** Audiences ingest accepts events for; each is a Marketo list and a record every tick reads. */
+  maxAudiences: 500
 } as const

@@ -8,7 +8,7 @@ const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 const age = (seconds: number) => (seconds < 90 ? `${seconds} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`)
 
-export const renderHealth = (health: TickHealth, now: number, callsPerHourBudget: number): string => {
+export const renderHealth = (health: TickHealth, now: number, callsPerHourBudget: number, tokenField = ""): string => {
   const parts: Array<string> = []
   const last = health.lastTick
   if (health.failedTicksInARow > 0 && last !== null) {
@@ -27,7 +27,7 @@ export const renderHealth = (health: TickHealth, now: number, callsPerHourBudget
     const reasons = q.reasons.map((r) => `<li><b>${esc(r.audience ?? "an unreadable inbox entry")}</b>: ${esc(r.tag)} — ${esc(r.message)}</li>`).join("")
     parts.push(`<div class="error"><b>Quarantine: ${plural(q.count, "change")}</b> (${plural(q.entries, "part")}${
       q.oldest === undefined ? "" : `, the oldest ${age(Math.round((now - q.oldest) / 1000))} old`
-    }) could not be folded and wait here, kept.<ul>${reasons}</ul><form method="post" action="/admin/quarantine/retry"><button>Retry</button> <span class="small">after fixing the cause: puts them back for the next tick</span></form></div>`)
+    }) could not be folded and wait here, kept.<ul>${reasons}</ul><form method="post" action="/admin/quarantine/retry">${tokenField}<button>Retry</button> <span class="small">after fixing the cause: puts them back for the next tick</span></form></div>`)
   }
   const lastLine = last === null
     ? "No tick has run yet."

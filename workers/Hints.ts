@@ -12,6 +12,8 @@ export const hintFor = (error: { readonly tag: string; readonly code: string }):
     case "710":
     case "711":
       return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
+    case "external-list":
+      return "The sender named a list (external_audience_id) that is not in the folder, so it stays untouched: move the list into the folder if it belongs to this audience, or remove the audience and send its events without external_audience_id."
     case "quarantined":
       return "These changes wait in the quarantine: fix the cause the message names, then press Retry (POST /admin/quarantine/retry)."
     case "fold":

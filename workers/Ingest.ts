@@ -1,17 +1,18 @@
 // The ingest routes. Segment's HTTP Tracking API shape (/v1/batch, /v1/identify, /v1/track) so any
 // Segment library or destination can send unchanged, and /webhook for signed webhook senders.
-// A 200 means the accepted events are stored durably (an inbox entry); a 4xx says what was wrong.
+// Credentials come before the body; decoded events are admitted by audience (workers/Admission.ts)
+// before anything is stored. A 200 means the accepted events are stored durably (an inbox entry);
+// a 4xx says what was wrong.
 import { Effect, Either } from "effect"
-import { BodyRejected, decodeEvents, type DecodedEvents } from "../core/1-events/EventDecoder.js"
+import { BodyRejected, decodeEvents } from "../core/1-events/EventDecoder.js"
 import { appendInbox } from "../core/2-ledger/Inbox.js"
-import { ingestAuthorized } from "./Auth.js"
+import { ingestTokenPresented, signatureOffered, signatureValid } from "./Auth.js"
+import { maxBodyBytes, readCapped } from "./CappedBody.js"
 import { json, problem, withFacts } from "./Http.js"
-import { run, stateLayer } from "./Layers.js"
+import { admitEvents } from "./Admission.js"
+import { instanceFor, run, stateLayer } from "./Layers.js"
 import type { RouteContext } from "./Router.js"
-import { marketoSettings } from "./Settings.js"
-
-/** Larger than Segment's 500 KB batches, small enough to decode well inside a Worker's 128 MB. */
-export const maxBodyBytes = 4 * 1024 * 1024
+import { ingestSettings, marketoSettings } from "./Settings.js"
 
 export interface IngestRoute {
   /** /v1/identify and /v1/track name the type in the path; Segment's HTTP API lets the body omit it. */
@@ -21,31 +22,6 @@ export interface IngestRoute {
 }
 
 const tooLarge = () => problem(413, `the body is larger than ${maxBodyBytes} bytes (4 MiB); send smaller batches`)
-
-/** Reads the body, stopping as soon as it passes the cap, so a huge body is never held whole. */
-const readCapped = async (request: Request): Promise<ArrayBuffer | undefined> => {
-  if (request.body === null) return new ArrayBuffer(0)
-  const reader = request.body.getReader()
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBodyBytes) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const body = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    body.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return body.buffer
-}
 
 const unauthorized = (route: IngestRoute) =>
   route.signature
@@ -68,33 +44,51 @@ const parse = (body: ArrayBuffer, route: IngestRoute): Either.Either<unknown, Bo
   return Either.right(parsed)
 }
 
-export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
-  const length = Number(request.headers.get("content-length") ?? "0")
-  if (length > maxBodyBytes) return tooLarge()
+/**
+ * The body of an authenticated request. A token is checked from the headers before any byte is
+ * read; a signature needs the body, so at most the size cap is read before it is checked.
+ */
+const authenticatedBody = async (request: Request, env: RouteContext["env"], route: IngestRoute): Promise<ArrayBuffer | Response> => {
+  if (await ingestTokenPresented(request, env.INGEST_TOKEN)) return (await readCapped(request)) ?? tooLarge()
+  if (!route.signature || !signatureOffered(request, env.INGEST_SECRET)) return unauthorized(route)
   const body = await readCapped(request)
   if (body === undefined) return tooLarge()
-  if (!(await ingestAuthorized(request, body, { token: env.INGEST_TOKEN, secret: env.INGEST_SECRET }, route.signature))) {
-    return unauthorized(route)
-  }
+  return (await signatureValid(request, body, env.INGEST_SECRET)) ? body : unauthorized(route)
+}
+
+export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
+  const body = await authenticatedBody(request, env, route)
+  if (body instanceof Response) return body
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase()
   if (!contentType.includes("json") && !contentType.startsWith("text/plain")) {
     return problem(415, `content-type must be application/json, got "${contentType.slice(0, 60)}"`)
   }
   const decoded = Either.flatMap(parse(body, route), (parsed) => decodeEvents(parsed, Date.now()))
   if (Either.isLeft(decoded)) return problem(400, decoded.left.reason)
-  const events: DecodedEvents = decoded.right
-  if (events.accepted === 0) return problem(400, "no event in the body is valid", { rejected: events.rejected })
+  if (decoded.right.accepted === 0) return problem(400, "no event in the body is valid", { rejected: decoded.right.rejected })
   const settings = marketoSettings(env)
-  if (Either.isLeft(settings)) {
+  const limits = ingestSettings(env)
+  if (Either.isLeft(settings) || Either.isLeft(limits)) {
     // Refuse rather than store where the sync cannot find it (the state lives with the instance's
-    // Durable Object, named by the endpoint): senders retry on 5xx.
-    return problem(503, "the worker is not configured yet; events were not stored", { configuration: settings.left })
+    // Durable Object, named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
+    return problem(503, "the worker is not configured yet; events were not stored", {
+      configuration: [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...Either.match(limits, { onLeft: (p) => p, onRight: () => [] })]
+    })
   }
-  const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
-  if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
-  return withFacts(json(200, { accepted: events.accepted, rejected: events.rejected }), {
+  const instance = instanceFor(env, settings.right.endpoint)
+  const admitted = await run(Effect.either(admitEvents(decoded.right, limits.right, instance)))
+  if (Either.isLeft(admitted)) return problem(503, "events could not be stored; retry", { detail: admitted.left._tag })
+  const { events, ignored } = admitted.right
+  if (events.accepted === 0 && ignored === 0) return problem(400, "no event in the body was accepted", { rejected: events.rejected })
+  if (events.accepted > 0) {
+    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+    if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
+  }
+  // `ignored`: events older than their audience's removal (a replay, or a late sender), not stored.
+  return withFacts(json(200, { accepted: events.accepted, rejected: events.rejected, ...(ignored > 0 ? { ignored } : {}) }), {
     accepted: events.accepted,
     rejected: events.rejected.length,
+    ignored,
     changes: events.memberships.reduce((n, m) => n + m.emails.length, 0)
   })
 }

@@ -10,14 +10,35 @@ import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.j
 import * as DurableTokenStore from "../adapters/cloudflare/DurableTokenStore.js"
 import * as KvStateStore from "../adapters/cloudflare/KvStateStore.js"
 import { instanceStub } from "../adapters/cloudflare/MarketoInstanceApi.js"
+import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { StateStore } from "../core/ports/StateStore.js"
 import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+import { type IgnoredCounts, withTombstones } from "./TombstoneFold.js"
 
 /** The Durable Object of the Marketo instance: budget, token, lease and the state's pointers. */
 export const instanceFor = (env: WorkerEnv, endpoint: string) => instanceStub(env.MARKETO_INSTANCE, endpoint)
 
 export const stateLayer = (env: WorkerEnv, endpoint: string) =>
   Layer.succeed(StateStore, KvStateStore.make(env.STATE, instanceFor(env, endpoint)))
+
+/**
+ * The state store of a tick: events older than their audience's removal are dropped from the inbox
+ * entries as the fold reads them (workers/TombstoneFold.ts), with the tombstones read once per tick.
+ */
+export const foldStateLayer = (env: WorkerEnv, endpoint: string) =>
+  Layer.effect(
+    StateStore,
+    Effect.gen(function*() {
+      const instance = instanceFor(env, endpoint)
+      const tombstones = yield* rpcCall("tombstones", () => instance.tombstones())
+      const countIgnored = (counts: IgnoredCounts) =>
+        rpcCall("countIgnored", () => instance.countIgnored(counts)).pipe(
+          // Only a figure shown to the admin: a lost count must not fail the tick.
+          Effect.catchAll((e) => Effect.logWarning("ignored events not counted").pipe(Effect.annotateLogs({ method: e.method })))
+        )
+      return withTombstones(KvStateStore.make(env.STATE, instance), new Map(tombstones.map((t) => [t.key, t.removedAt])), countIgnored)
+    })
+  )
 
 export const marketoLayer = (env: WorkerEnv, settings: MarketoSettings) => {
   const instance = instanceFor(env, settings.endpoint)

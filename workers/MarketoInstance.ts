@@ -1,6 +1,7 @@
 // One Durable Object per Marketo instance (named by its normalised endpoint). It holds what must
 // be strongly consistent across every invocation of the worker: the rate budget, the shared access
-// token, the sync lease, and the current version of each state record stored in KV.
+// token, the sync lease, the current version of each state record stored in KV, and the audience
+// keys ingest has admitted or seen removed (workers/AudienceRegistry.ts).
 //
 // Storage is the object's SQLite database through its synchronous APIs (`storage.sql`,
 // `storage.kv`). No method below awaits anything, so each RPC runs start to finish without any
@@ -8,6 +9,7 @@
 // the runtime holds the reply until the writes are durable.
 import { DurableObject } from "cloudflare:workers"
 import * as RateBudget from "../core/marketo/RateBudget.js"
+import { type Admission, type AdmissionRequest, AudienceRegistry, type Tombstone } from "./AudienceRegistry.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import { maxTickRecords, tickHistoryMillis, type TickRecord } from "../core/5-tick/TickOutcome.js"
 import type {
@@ -65,6 +67,7 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
 
 export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implements MarketoInstanceApi {
   private readonly budget: RateBudget.RateBudgetConfig
+  private readonly audiences: AudienceRegistry
 
   constructor(ctx: DurableObjectState, env: MarketoInstanceEnv) {
     super(ctx, env)
@@ -73,6 +76,7 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
       "CREATE TABLE IF NOT EXISTS pointers (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID"
     )
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS ticks (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, record TEXT NOT NULL)")
+    this.audiences = new AudienceRegistry(ctx.storage.sql, ctx.storage.kv)
   }
 
   // --- tick history ----------------------------------------------------------------------------
@@ -90,6 +94,28 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
     return this.ctx.storage.sql.exec<{ record: string }>("SELECT record FROM ticks WHERE at >= ? ORDER BY seq", Date.now() - tickHistoryMillis)
       .toArray()
       .map((row) => JSON.parse(row.record) as TickRecord)
+  }
+
+  // --- audience keys (workers/AudienceRegistry.ts) ----------------------------------------------
+
+  admitAudiences(requests: ReadonlyArray<AdmissionRequest>, maxAudiences: number): Array<Admission> {
+    return this.audiences.admit(requests, maxAudiences)
+  }
+
+  registerAudience(key: string): void {
+    this.audiences.register(key)
+  }
+
+  buryAudience(key: string, at: number, onlyIfLive: boolean): boolean {
+    return this.audiences.bury(key, at, onlyIfLive)
+  }
+
+  countIgnored(counts: ReadonlyArray<{ readonly key: string; readonly ignored: number }>): void {
+    this.audiences.countIgnored(counts)
+  }
+
+  tombstones(): Array<Tombstone> {
+    return this.audiences.tombstones()
   }
 
   // --- rate budget -----------------------------------------------------------------------------

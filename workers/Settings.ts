@@ -3,6 +3,7 @@
 // secret) and only the parts that need it stop: the admin API and the cron tick report it.
 import { Config, ConfigError, ConfigProvider, Effect, Either, Redacted, Schema } from "effect"
 import { endpointConfig } from "../adapters/marketo/MarketoConfig.js"
+import { type AudienceKeyPatterns, parseAudienceKeys } from "./AudienceKeys.js"
 import { defaults } from "./Defaults.js"
 
 /** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
@@ -16,6 +17,9 @@ export type WorkerEnv = Env & {
   readonly MARKETO_INSTANCE_URL?: string
   /** What DELETE /admin/audiences/:key does to the list by default: "keep" (default) or "empty". */
   readonly AUDIENCE_REMOVAL?: string
+  readonly MAX_AUDIENCES?: string
+  /** Comma-separated audience keys and `prefix*` patterns ingest accepts; all when unset. */
+  readonly AUDIENCE_KEYS?: string
 }
 
 export interface MarketoSettings {
@@ -130,16 +134,78 @@ export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, 
   return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes })
 }
 
+export interface IngestSettings {
+  /** Audiences ingest accepts events for; an event for a new key beyond it is rejected. */
+  readonly maxAudiences: number
+  /** AUDIENCE_KEYS, when set: events for other keys are rejected. */
+  readonly audienceKeys?: AudienceKeyPatterns
+}
+
+/** What ingest checks each event's audience against. Every problem is listed, by setting name. */
+export const ingestSettings = (env: WorkerEnv): Either.Either<IngestSettings, ReadonlyArray<string>> => {
+  const problems: Array<string> = []
+  const read = reader(env, problems)
+  const maxAudiences = read("MAX_AUDIENCES", Config.withDefault(
+    Schema.Config("MAX_AUDIENCES", wholeNumber(1, 10_000, " (each audience is a Marketo list, and every tick and page load reads its record)")),
+    defaults.maxAudiences
+  ))
+  const keys = read("AUDIENCE_KEYS", Config.option(Config.string("AUDIENCE_KEYS")))
+  const audienceKeys = keys === undefined || keys._tag === "None"
+    ? undefined
+    : Either.match(parseAudienceKeys(keys.value), {
+      onLeft: (why) => void problems.push(`AUDIENCE_KEYS ${why}`),
+      onRight: (patterns) => patterns
+    })
+  if (problems.length > 0 || maxAudiences === undefined) return Either.left(problems)
+  return Either.right({ maxAudiences, ...(audienceKeys === undefined ? {} : { audienceKeys }) })
+}
+
+/**
+ * MARKETO_INSTANCE_URL as the origin the status page links lists to; undefined when not set. Only
+ * an https origin is a link: anything else (a `javascript:` URL) would run in the admin's page.
+ */
+export const instanceUrl = (env: WorkerEnv): Either.Either<string | undefined, string> => {
+  const value = env.MARKETO_INSTANCE_URL?.trim() ?? ""
+  if (value === "") return Either.right(undefined)
+  const problem = "MARKETO_INSTANCE_URL must be an https origin like https://app-ab12.marketo.com (no path, query or user name)"
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return Either.left(problem)
+  }
+  const bare = url.protocol === "https:" && url.username === "" && url.password === "" && url.pathname === "/" && url.search === "" && url.hash === ""
+  return bare && /^https:\/\/[^/?#]+\/?$/i.test(value) ? Either.right(url.origin) : Either.left(problem)
+}
+
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ""
+
+/** Ingest credentials that are the admin token too: whoever sends events could drive the admin API. */
+const sharedWithAdmin = (env: WorkerEnv): ReadonlyArray<"INGEST_TOKEN" | "INGEST_SECRET"> =>
+  !isSet(env.ADMIN_TOKEN)
+    ? []
+    : (["INGEST_TOKEN", "INGEST_SECRET"] as const).filter((name) => isSet(env[name]) && env[name]!.trim() === env.ADMIN_TOKEN!.trim())
+
+export const tokensShared = (env: WorkerEnv): boolean => sharedWithAdmin(env).length > 0
+
+const sharedProblem = (name: string) =>
+  `${name} equals ADMIN_TOKEN: every sender could use the admin API; set different secrets (the admin API refuses the token until then)`
+
+export const sharedTokensProblem = sharedProblem("INGEST_TOKEN")
+
+export const sharedTokensProblems = (env: WorkerEnv): ReadonlyArray<string> => sharedWithAdmin(env).map(sharedProblem)
 
 /** Names of settings that are missing for ingest and admin (never their values). */
 export const credentialProblems = (env: WorkerEnv): ReadonlyArray<string> => [
   ...(!isSet(env.INGEST_TOKEN) && !isSet(env.INGEST_SECRET) ? ["neither INGEST_TOKEN nor INGEST_SECRET is set: ingest refuses every request"] : []),
-  ...(!isSet(env.ADMIN_TOKEN) ? ["ADMIN_TOKEN is not set: the admin API refuses every request"] : [])
+  ...(!isSet(env.ADMIN_TOKEN) ? ["ADMIN_TOKEN is not set: the admin API refuses every request"] : []),
+  ...sharedTokensProblems(env)
 ]
 
-/** Every configuration problem: the Marketo side and the credentials. */
+/** Every configuration problem: the Marketo side, ingest's limits, the status page's link, the credentials. */
 export const configurationProblems = (env: WorkerEnv): ReadonlyArray<string> => [
   ...Either.match(marketoSettings(env), { onLeft: (p) => p, onRight: () => [] }),
+  ...Either.match(ingestSettings(env), { onLeft: (p) => p, onRight: () => [] }),
+  ...Either.match(instanceUrl(env), { onLeft: (p) => [p], onRight: () => [] }),
   ...credentialProblems(env)
 ]

@@ -4,25 +4,33 @@ import { Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { dryRun, listAudiences } from "../core/5-tick/AudienceStatus.js"
 import { reconcileCalls } from "../core/5-tick/Reconcile.js"
+import { sharedTokens } from "./Admin.js"
 import { adminAuthorized } from "./Auth.js"
+import { formToken as makeFormToken } from "./CrossSite.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
-import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
+import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
+import { pagePolicy } from "./SecurityHeaders.js"
+import { pageStyle, renderStatusPage, type StatusPageData } from "./StatusPage.js"
 import { tickHealth } from "./TickStatus.js"
 
-const html = (body: string, status = 200) =>
-  new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+const html = async (body: string) =>
+  new Response(body, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": await pagePolicy(pageStyle) }
+  })
 
 export const statusPage = async (request: Request, env: WorkerEnv): Promise<Response> => {
   if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
     return problem(401, "sign in with the admin token as password", {}, { "www-authenticate": "Basic realm=\"marketo-static-lists\", charset=\"UTF-8\"" })
   }
+  if (tokensShared(env)) return sharedTokens(env)
   const settings = marketoSettings(env)
-  const configuration = [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...credentialProblems(env)]
+  const configuration = configurationProblems(env)
+  const link = Either.getOrUndefined(instanceUrl(env))
   const now = Date.now()
-  if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now }))
+  const formToken = await makeFormToken(env.ADMIN_TOKEN!, now)
+  if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now, formToken }))
   const { endpoint, folder, callsPer20s } = settings.right
   const budget = { callsPerWindow: callsPer20s, windowMillis: 20_000 }
   const audiences = await run(Effect.either(Effect.gen(function*() {
@@ -37,6 +45,7 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
           })))
   }).pipe(Effect.provide(stateLayer(env, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
+  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, endpoint).tombstones())))
   const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
   const health = await tickHealth(env, endpoint, now)
   const data: StatusPageData = {
@@ -44,10 +53,12 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
     configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
     folder,
     now,
+    formToken,
     health,
     ...(Either.isRight(status) ? { budget: status.right } : {}),
+    ...(Either.isRight(removed) ? { removed: removed.right } : {}),
     ...(latency === undefined ? {} : { latency }),
-    ...(env.MARKETO_INSTANCE_URL === undefined ? {} : { instanceUrl: env.MARKETO_INSTANCE_URL })
+    ...(link === undefined ? {} : { instanceUrl: link })
   }
   return html(renderStatusPage(data))
 }

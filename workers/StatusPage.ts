@@ -1,9 +1,11 @@
 // GET / — the status page for the people who run the sync: every audience with its list, counts,
 // pending changes, the next plan and its duration under the budget, the day's calls against the
-// quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly.
+// quota, and the last error with what to do about it. Server-rendered, no script, phone-friendly;
+// its forms carry a token so that no other page can post them (workers/CrossSite.ts).
 // A browser opens it with Basic auth (any user name, ADMIN_TOKEN as password).
 import type { AudienceView } from "../core/5-tick/AudienceStatus.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
+import { formTokenField } from "./CrossSite.js"
 import { renderHealth, renderWaitingAudiences } from "./HealthSection.js"
 import { hintFor } from "./Hints.js"
 import type { LatencyView } from "./Latency.js"
@@ -21,10 +23,23 @@ export interface StatusPageData {
   readonly folder?: string
   /** Marketo's web app, when known (MARKETO_INSTANCE_URL), to link each list. */
   readonly instanceUrl?: string
+  /** Carried by every form, so a post the page did not make is refused (workers/CrossSite.ts). */
+  readonly formToken?: string
+  /** Audiences removed at some time, with the older events ignored since (workers/AudienceRegistry.ts). */
+  readonly removed?: ReadonlyArray<{ readonly key: string; readonly removedAt: number; readonly ignored: number }>
   readonly now: number
   /** The sync's own health: last tick, failures in a row, inbox, quarantine, the day's ticks. */
   readonly health?: TickHealth
 }
+
+/** The page's only style: its hash is the only style the page's Content-Security-Policy allows. */
+export const pageStyle = `
+body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60rem;color:#222}
+section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
+h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
+button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392b;color:#fff;border-radius:6px;padding:.6rem;margin:.5rem 0}.chart{max-width:480px}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+`
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -35,8 +50,13 @@ const ago = (now: number, at: number) => {
 
 const duration = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`)
 
+const removal = (stone: { readonly removedAt: number; readonly ignored: number }) =>
+  `${esc(new Date(stone.removedAt).toISOString())} · ${stone.ignored} older event${stone.ignored === 1 ? "" : "s"} ignored since`
+
 export const renderStatusPage = (data: StatusPageData): string => {
   const budget = data.budget
+  const tombstones = new Map((data.removed ?? []).map((t) => [t.key, t]))
+  const tokenField = data.formToken === undefined ? "" : `<input type="hidden" name="${formTokenField}" value="${esc(data.formToken)}">`
   const waitingKeys = new Set((data.health?.inbox?.audiences ?? []).map((a) => a.audience as string))
   const rows = data.audiences.map((a) => {
     const list = a.listId === undefined
@@ -57,8 +77,10 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
-<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd></dl>${error}${
-      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile"><button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
+<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${
+      tombstones.has(a.key) ? `<dt>removed</dt><dd>${removal(tombstones.get(a.key)!)}</dd>` : ""
+    }</dl>${error}${
+      a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile">${tokenField}<button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
     }</section>`
   }).join("\n")
   const quota = budget === undefined
@@ -69,24 +91,25 @@ export const renderStatusPage = (data: StatusPageData): string => {
     : `<p>Changes reach their lists within <b>${data.latency.honouredMinutes} min</b> (target ${data.latency.targetMinutes} min${
       data.latency.honouredMinutes > data.latency.targetMinutes ? ": the day's remaining quota cannot honour it now" : ""
     })${data.latency.deferred > 0 ? ` · ${data.latency.deferred} audience${data.latency.deferred === 1 ? "" : "s"} waiting for quota` : ""}</p>`
+  const shown = new Set<string>(data.audiences.map((a) => a.key))
+  const gone = [...tombstones.values()].filter((t) => !shown.has(t.key))
+  const removedSection = gone.length === 0
+    ? ""
+    : `<section><h2>Removed audiences <span class="small">events older than the removal are ignored; newer ones start the audience afresh</span></h2><dl>${
+      gone.map((t) => `<dt>${esc(t.key)}</dt><dd>${removal(t)}</dd>`).join("")
+    }</dl></section>`
   const health = data.health === undefined
     ? ""
-    : renderHealth(data.health, data.now, budget === undefined ? 0 : Math.round((budget.dailyQuota - budget.dailyReserve) / 24))
-  const waiting = data.health === undefined ? "" : renderWaitingAudiences(data.health, new Set(data.audiences.map((a) => a.key)))
+    : renderHealth(data.health, data.now, budget === undefined ? 0 : Math.round((budget.dailyQuota - budget.dailyReserve) / 24), tokenField)
+  const waiting = data.health === undefined ? "" : renderWaitingAudiences(data.health, shown)
   const config = data.configuration.length === 0
     ? ""
     : `<div class="error"><b>Configuration</b><ul>${data.configuration.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></div>`
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Marketo static lists</title><style>
-body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60rem;color:#222}
-section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
-h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
-button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392b;color:#fff;border-radius:6px;padding:.6rem;margin:.5rem 0}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
-</style></head><body><h1>Marketo static lists</h1>
+<title>Marketo static lists</title><style>${pageStyle}</style></head><body><h1>Marketo static lists</h1>
 <p class="small">Folder “${esc(data.folder ?? "?")}” · ${data.audiences.length} audiences · ${esc(new Date(data.now).toISOString())}</p>
 ${config}${health}${quota}${latency}${rows}${waiting}${
     rows === "" && waiting === "" ? "<p>No audience has sent events yet.</p>" : ""
-  }
+  }${removedSection}
 </body></html>`
 }

@@ -7,7 +7,7 @@ import { failedTickRecord, type TickRecord, tickRecordOf } from "../core/5-tick/
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/5-tick/Tick.js"
-import { instanceFor, marketoLayer, stateLayer } from "./Layers.js"
+import { foldStateLayer, instanceFor, marketoLayer } from "./Layers.js"
 import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
@@ -45,7 +45,7 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
         Effect.map((summary): SyncRunResult => ({ _tag: "Synced", summary })),
         Effect.catchTag("LeaseHeld", (held) => Effect.succeed<SyncRunResult>({ _tag: "Busy", holder: held.holder })),
         Effect.provide(marketoLayer(env, settings)),
-        Effect.provide(stateLayer(env, settings.endpoint)),
+        Effect.provide(foldStateLayer(env, settings.endpoint)),
         Effect.tap((result) => Effect.logInfo("sync").pipe(Effect.annotateLogs(
           result._tag === "Synced"
             ? {

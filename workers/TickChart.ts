@@ -20,7 +20,7 @@ export const renderTickChart = (hours: ReadonlyArray<HourOfTicks>, callsPerHourB
   const budgetLine = `<line x1="0" x2="${width}" y1="${y(callsPerHourBudget)}" y2="${y(callsPerHourBudget)}" stroke="#888" stroke-dasharray="4 3"><title>budget: ${callsPerHourBudget} calls per hour</title></line>`
   const label = (text: string, x: number, anchor: string) =>
     `<text x="${x}" y="${height - 2}" font-size="10" fill="#666" text-anchor="${anchor}">${text}</text>`
-  return `<svg role="img" aria-label="Marketo calls per hour over the last 24 hours, with failed ticks marked" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px">${bars}${budgetLine}${
+  return `<svg role="img" aria-label="Marketo calls per hour over the last 24 hours, with failed ticks marked" viewBox="0 0 ${width} ${height}" width="100%" class="chart">${bars}${budgetLine}${
     label("24 h ago", 0, "start")
   }${label("now", width, "end")}${label(`${callsPerHourBudget}/h budget`, width / 2, "middle")}</svg>`
 }

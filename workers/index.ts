@@ -5,6 +5,7 @@ import { factsOf, problem } from "./Http.js"
 import { run } from "./Layers.js"
 import { dispatch } from "./Router.js"
 import { routes } from "./Routes.js"
+import { withSecurityHeaders } from "./SecurityHeaders.js"
 import type { WorkerEnv } from "./Settings.js"
 import { runSync } from "./SyncRun.js"
 
@@ -36,7 +37,7 @@ export default {
       response = problem(500, "internal error; nothing was stored from this request")
     }
     await logRequest(request, pattern, response, Date.now() - started)
-    return response
+    return withSecurityHeaders(response)
   },
   // The tick runs after the handler returns (waitUntil); runSync logs one line with its outcome,
   // and a misconfigured worker logs the problems and returns instead of failing every minute.

@@ -125,6 +125,13 @@ export const make = Effect.gen(function*() {
       Effect.map((lists) => Option.map(Option.fromNullable(lists.find((l) => l.name === name)), (l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId })))
     )
 
+  // A missing list is Asset's "nothing found": a warning and no result.
+  const getStaticList = (listId: ListId) =>
+    envelopeOf(() => HttpClientRequest.get(url(`/rest/asset/v1/staticList/${listId}.json`))).pipe(
+      Effect.flatMap(results(StaticListRecord, "the static list")),
+      Effect.map((lists) => Option.map(Option.fromNullable(lists.find((l) => l.id === listId)), (l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId })))
+    )
+
   const createStaticList = (name: string, folderId: FolderId) =>
     envelopeOf(() =>
       HttpClientRequest.post(url("/rest/asset/v1/staticLists.json")).pipe(
@@ -266,6 +273,7 @@ export const make = Effect.gen(function*() {
   return MarketoApi.of({
     findFolders: traced("findFolders", findFolders),
     findStaticList: traced("findStaticList", findStaticList),
+    getStaticList: traced("getStaticList", getStaticList),
     createStaticList: traced("createStaticList", createStaticList),
     upsertLeads: traced("upsertLeads", upsertLeads),
     lookupLeads: traced("lookupLeads", lookupLeads),

@@ -15,7 +15,8 @@ export interface Budget {
 export const stepCalls: (step: Step) => number = Match.type<Step>().pipe(
   Match.tagsExhaustive({
     EnsureFolder: () => 1,
-    EnsureList: (s) => (s.listId === undefined ? 1 : 0),
+    // Creating the list, or checking in which folder a list the sender named is.
+    EnsureList: () => 1,
     LookupLeads: () => 1,
     UpsertLeads: () => 1,
     AddToList: () => 1,
@@ -40,10 +41,11 @@ export const unknownAddCost = (emails: ReadonlyArray<PlannedEmail>): number =>
 
 /**
  * Per list: adds cost the fewer of (an import per 10 MB plus its poll) and (2 per 300, or 1 per 300
- * with known lead ids); removals 1 per 300 with known ids, 2 per 300 otherwise; a new list 2.
+ * with known lead ids); removals 1 per 300 with known ids, 2 per 300 otherwise; a new list 2
+ * (the folder, then creating the list or checking the one the sender named).
  */
 export const lowerBound = (delta: AudienceDelta): number => {
-  const newList = delta.listId === undefined && delta.externalListId === undefined ? 2 : 0
+  const newList = delta.listId === undefined ? 2 : 0
   const knownAdds = delta.add.filter(hasIds).length
   const knownRemoves = delta.remove.filter(hasIds).length
   return newList +

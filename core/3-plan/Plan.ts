@@ -15,8 +15,9 @@ export class EnsureFolder extends Schema.TaggedClass<EnsureFolder>()("EnsureFold
 }) {}
 
 /**
- * Make sure the audience has its list: use `listId` when the sender named one, else adopt a list
- * of `listName` already in the folder, else create it (one or two calls).
+ * Make sure the audience has its list: use `listId` when the sender named one and it is in the
+ * folder (one call to check), else adopt a list of `listName` already in the folder, else create it
+ * (one or two calls).
  */
 export class EnsureList extends Schema.TaggedClass<EnsureList>()("EnsureList", {
   audience: AudienceKey,

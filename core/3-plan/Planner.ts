@@ -72,7 +72,8 @@ export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {})
   const { audience } = delta
   const steps: Array<Step> = []
   if (delta.listId === undefined) {
-    if (delta.externalListId === undefined) steps.push(new EnsureFolder({ folderName: delta.folderName }, trusted))
+    // A list the sender named is checked against the folder too (core/ExternalList.ts).
+    steps.push(new EnsureFolder({ folderName: delta.folderName }, trusted))
     steps.push(
       new EnsureList({
         audience,

@@ -5,6 +5,7 @@ import { Effect, Match, Option, Schema } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { FolderId, LeadId, ListId } from "../1-events/Ids.js"
 import { chunkEmailsByBytes } from "../3-plan/ImportFiles.js"
+import { checkExternalList } from "./ExternalList.js"
 import { MarketoRejected } from "../marketo/MarketoErrors.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import type { EmailRecord } from "../2-ledger/LedgerShard.js"
@@ -63,9 +64,12 @@ const forgetFolder = Effect.flatMap(StateStore, (store) => store.remove([StateKe
 const ensureFolder = (step: EnsureFolder) => Effect.as(resolveFolder(step.folderName), [] as Array<StepEffect>)
 
 const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureList) {
-  if (step.listId !== undefined) return [{ _tag: "ListEnsured", listId: step.listId }] as Array<StepEffect>
   const api = yield* MarketoApi
   const folderId = yield* resolveFolder(step.folderName)
+  if (step.listId !== undefined) {
+    yield* checkExternalList(step.listId, { id: folderId, name: step.folderName }, step.audience)
+    return [{ _tag: "ListEnsured", listId: step.listId, folderId }] as Array<StepEffect>
+  }
   const list = yield* api.createStaticList(step.listName, folderId).pipe(
     // The cached folder is gone (deleted or moved in Marketo): look it up again next time.
     Effect.tapError((e) => e._tag === "MarketoRejected" && e.code === "710" ? forgetFolder : Effect.void),

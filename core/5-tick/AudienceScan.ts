@@ -49,7 +49,8 @@ const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
     pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
     unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
-    hasList: record.listId !== undefined || record.externalListId !== undefined,
+    // A list the sender named is not the audience's until it is checked to be in the folder.
+    hasList: record.listId !== undefined,
     pendingImports: record.pendingImports.length
   }
 }

@@ -83,6 +83,8 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly findFolders: (name: string) => Effect.Effect<ReadonlyArray<Folder>, MarketoError>
   /** The static list with exactly this name, wherever it is. One call. */
   readonly findStaticList: (name: string) => Effect.Effect<Option.Option<StaticList>, MarketoError>
+  /** The static list with this id and the folder it is in (Asset API); none when there is no such list. One call. */
+  readonly getStaticList: (listId: ListId) => Effect.Effect<Option.Option<StaticList>, MarketoError>
   /** One call. A duplicate name fails with MarketoRejected code "709". */
   readonly createStaticList: (name: string, folderId: FolderId) => Effect.Effect<StaticList, MarketoError>
   /** createOrUpdate by email, at most 300. One call. */

@@ -139,6 +139,11 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         const found = [...s.lists.values()].find((l) => l.name === name)
         return [found === undefined ? Option.none() : Option.some({ id: found.id, name: found.name, folderId: found.folderId }), s]
       }),
+    getStaticList: (listId) =>
+      call((s) => {
+        const found = s.lists.get(listId)
+        return [found === undefined ? Option.none() : Option.some({ id: found.id, name: found.name, folderId: found.folderId }), s]
+      }),
     createStaticList: (name, folderId) =>
       call((s) => {
         if (!s.folders.some((f) => f.id === folderId)) return new MarketoRejected({ code: "710", message: "Parent folder not found" })

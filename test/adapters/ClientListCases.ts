@@ -3,7 +3,7 @@
 import { Effect, Either, Option } from "effect"
 import { expect, it } from "vitest"
 import type { Email } from "../../core/1-events/Email.js"
-import type { FolderId, LeadId } from "../../core/1-events/Ids.js"
+import type { FolderId, LeadId, ListId } from "../../core/1-events/Ids.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import type { ClientSuiteContext } from "./ClientSuiteContext.js"
 
@@ -18,8 +18,10 @@ export const listCases = (ctx: ClientSuiteContext) => {
       const again = yield* Effect.either(m.createStaticList("client-test", folders[0]!.id))
       const found = yield* m.findStaticList("client-test")
       const missing = yield* m.findStaticList("no such list")
+      const byId = yield* m.getStaticList(list.id)
+      const noId = yield* m.getStaticList(987_654 as ListId)
       const noFolder = yield* m.findFolders("Nope")
-      return { folders, list, again, found, missing, noFolder }
+      return { folders, list, again, found, missing, byId, noId, noFolder }
     })))
     expect(r.folders).toEqual([{ id: 1034, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }])
     expect(r.list).toMatchObject({ name: "client-test", folderId: 1034 })
@@ -28,6 +30,9 @@ export const listCases = (ctx: ClientSuiteContext) => {
     expect(duplicate).toMatchObject({ _tag: "MarketoRejected", code: "709" })
     expect(Option.getOrThrow(r.found).id).toBe(r.list.id)
     expect(Option.isNone(r.missing)).toBe(true)
+    // By id, with the folder it is in (how a list the sender names is checked).
+    expect(r.byId).toEqual(Option.some({ id: r.list.id, name: "client-test", folderId: 1034 }))
+    expect(Option.isNone(r.noId)).toBe(true)
     expect(r.noFolder).toEqual([])
   })
 

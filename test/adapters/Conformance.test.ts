@@ -8,7 +8,7 @@ import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
 import type { Email } from "../../core/1-events/Email.js"
-import type { FolderId } from "../../core/1-events/Ids.js"
+import type { FolderId, ListId } from "../../core/1-events/Ids.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js"
 import { type SandboxServer, startSandboxServer } from "../sandbox/server.js"
@@ -54,6 +54,8 @@ describe("conformance with Adobe's OpenAPI files", () => {
       yield* Effect.either(m.createStaticList("elsewhere", 4242 as FolderId))
       yield* m.findStaticList("conformance")
       yield* m.findStaticList("missing list")
+      yield* m.getStaticList(list.id)
+      yield* m.getStaticList(987_654 as ListId)
       const upserted = yield* m.upsertLeads(["a@example.com", "b@example.com", "twin@example.com"] as Array<Email>)
       const ids = upserted.flatMap((u) => (u.status === "skipped" ? [] : [u.leadId]))
       yield* m.lookupLeads(["a@example.com", "twin@example.com", "none@example.com"] as Array<Email>)

@@ -1,6 +1,8 @@
 import { env, SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { hmacSha1Hex } from "../../workers/Auth.js"
+import { maxBodyBytes } from "../../workers/CappedBody.js"
+import worker from "../../workers/index.js"
 
 const base = "https://worker.test"
 const event = (user: string, email: string, member = true) => ({
@@ -77,5 +79,49 @@ describe("ingest", () => {
     expect(get.status).toBe(405)
     expect(get.headers.get("allow")).toBe("POST")
     expect((await SELF.fetch(`${base}/nowhere`)).status).toBe(404)
+  })
+})
+
+describe("ingest and the body of a request without credentials", () => {
+  const chunk = 64 * 1024
+  /** A body that never ends, counting the bytes the worker asks for (nothing is pulled ahead). */
+  const endless = () => {
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        pulled += chunk
+        controller.enqueue(new Uint8Array(chunk).fill(0x20))
+      }
+    }, { highWaterMark: 0 })
+    return { body, pulled: () => pulled }
+  }
+  const send = (path: string, body: ReadableStream<Uint8Array>, headers: Record<string, string>) =>
+    worker.fetch(new Request(`${base}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } }), env)
+
+  it("answers 401 on the ingest routes before reading a byte of the body", async () => {
+    for (const path of ["/v1/batch", "/v1/identify", "/v1/track", "/webhook"]) {
+      for (const headers of [{}, { authorization: "Bearer nope" }, { authorization: basic("nope") }, { authorization: `Bearer ${env.ADMIN_TOKEN}` }]) {
+        const stream = endless()
+        const response = await send(path, stream.body, headers)
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401)
+        expect(stream.pulled(), `${path} ${JSON.stringify(headers)}`).toBe(0)
+      }
+    }
+  })
+
+  it("reads at most the size limit on /webhook before checking a signature; a valid token is read up to the same limit", async () => {
+    const signed = endless()
+    const refused = await send("/webhook", signed.body, { "x-signature": "0".repeat(40) })
+    expect(refused.status).toBe(413)
+    expect(signed.pulled()).toBeGreaterThan(maxBodyBytes)
+    expect(signed.pulled()).toBeLessThanOrEqual(maxBodyBytes + chunk)
+    // A signature on /v1/* is no credential there: nothing is read.
+    const elsewhere = endless()
+    expect((await send("/v1/batch", elsewhere.body, { "x-signature": "0".repeat(40) })).status).toBe(401)
+    expect(elsewhere.pulled()).toBe(0)
+    const authorized = endless()
+    expect((await send("/v1/batch", authorized.body, { authorization: `Bearer ${env.INGEST_TOKEN}` })).status).toBe(413)
+    expect(authorized.pulled()).toBeLessThanOrEqual(maxBodyBytes + chunk)
+    expect(authorized.pulled()).toBeGreaterThan(maxBodyBytes)
   })
 })

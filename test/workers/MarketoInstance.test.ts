@@ -170,3 +170,52 @@ describe("MarketoInstance token", () => {
     expect(await instanceStub(env.MARKETO_INSTANCE, "https://999-abc-456.mktorest.com").getToken()).toBeNull()
   })
 })
+
+describe("MarketoInstance audience registry", () => {
+  it("admits new audience keys up to the limit, exactly, however many ingest calls arrive at once", async () => {
+    const stub = stubFor("registry-limit")
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => stub.admitAudiences([{ key: `k${i}`, times: [1] }], 10)))
+    expect(answers.flat().filter((a) => a.admitted)).toHaveLength(10)
+    // A key already admitted stays admitted; a new one is refused while ten are live.
+    const admitted = answers.flat().find((a) => a.admitted)!.key
+    expect(await stub.admitAudiences([{ key: admitted, times: [2] }, { key: "new", times: [2] }], 10)).toEqual([
+      { key: admitted, removedAt: null, ignored: 0, admitted: true },
+      { key: "new", removedAt: null, ignored: 0, admitted: false }
+    ])
+    // A removed key frees its place; its events older than the removal are ignored and counted.
+    expect(await stub.buryAudience(admitted, 100, false)).toBe(true)
+    expect(await stub.admitAudiences([{ key: "new", times: [5] }, { key: admitted, times: [50, 99] }], 10)).toEqual([
+      { key: "new", removedAt: null, ignored: 0, admitted: true },
+      { key: admitted, removedAt: 100, ignored: 2, admitted: true }
+    ])
+    expect(await stub.tombstones()).toEqual([{ key: admitted, removedAt: 100, ignored: 2, live: false }])
+    // A newer event starts it again, if there is room: there is none now.
+    expect((await stub.admitAudiences([{ key: admitted, times: [100] }], 10))[0]).toMatchObject({ admitted: false })
+    expect(await stub.buryAudience("new", 200, true)).toBe(true)
+    expect((await stub.admitAudiences([{ key: admitted, times: [100] }], 10))[0]).toMatchObject({ removedAt: 100, ignored: 0, admitted: true })
+    await stub.countIgnored([{ key: admitted, ignored: 3 }])
+    expect(await stub.tombstones()).toEqual([
+      { key: admitted, removedAt: 100, ignored: 5, live: true },
+      { key: "new", removedAt: 200, ignored: 0, live: false }
+    ])
+    // Only a live key is buried when asked "only if live"; an unknown one is not.
+    expect(await stub.buryAudience("never-seen", 300, true)).toBe(false)
+    expect((await stub.tombstones()).map((t) => t.key)).toEqual([admitted, "new"])
+  })
+
+  it("counts the audiences that existed before it (their records in the pointers) as live", async () => {
+    const stub = stubFor("registry-seed")
+    const versions = await stub.allocateVersions(3)
+    await stub.commit([
+      { key: "aud/old%2Fone", version: versions[0]! },
+      { key: "aud/old%2Fone/shard/0001", version: versions[1]! },
+      { key: "aud/two", version: versions[2]! }
+    ])
+    const answers = await runInDurableObject(stub, (_instance, state) => {
+      state.storage.kv.delete("audience-registry-seeded")
+      const restarted = new MarketoInstance(state, env)
+      return restarted.admitAudiences([{ key: "old/one", times: [1] }, { key: "three", times: [1] }, { key: "four", times: [1] }], 3)
+    })
+    expect(answers.map((a) => [a.key, a.admitted])).toEqual([["old/one", true], ["three", true], ["four", false]])
+  })
+})

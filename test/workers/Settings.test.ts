@@ -1,6 +1,15 @@
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { configurationProblems, credentialProblems, marketoSettings, type WorkerEnv } from "../../workers/Settings.js"
+import { allowsKey } from "../../workers/AudienceKeys.js"
+import {
+  configurationProblems,
+  credentialProblems,
+  ingestSettings,
+  instanceUrl,
+  marketoSettings,
+  sharedTokensProblem,
+  type WorkerEnv
+} from "../../workers/Settings.js"
 
 const env = (vars: Record<string, string>) => vars as unknown as WorkerEnv
 const valid = { MARKETO_ENDPOINT: "https://123-ABC-456.mktorest.com/rest/", MARKETO_CLIENT_ID: "id", MARKETO_CLIENT_SECRET: "secret" }
@@ -49,5 +58,54 @@ describe("settings", () => {
     })
     expect(String(settings.clientSecret)).not.toContain("secret")
     expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "t", ADMIN_TOKEN: "a" }))).toEqual([])
+  })
+
+  it("reads MAX_AUDIENCES (500 by default) and AUDIENCE_KEYS, naming what is wrong with them", () => {
+    expect(Either.getOrThrow(ingestSettings(env({})))).toEqual({ maxAudiences: 500 })
+    expect(ingestSettings(env({ MAX_AUDIENCES: "0" }))).toEqual(Either.left([
+      "MAX_AUDIENCES must be a whole number from 1 to 10000 (each audience is a Marketo list, and every tick and page load reads its record)"
+    ]))
+    const keys = Either.getOrThrow(ingestSettings(env({ MAX_AUDIENCES: "20", AUDIENCE_KEYS: " vip_customers , engage_* " }))).audienceKeys!
+    expect(["vip_customers", "engage_", "engage_churn"].map((k) => allowsKey(keys, k))).toEqual([true, true, true])
+    expect(["vip", "vip_customers_2", "Engage_churn", "x_engage_"].map((k) => allowsKey(keys, k))).toEqual([false, false, false, false])
+    expect(ingestSettings(env({ AUDIENCE_KEYS: "vip,,churn" }))).toEqual(Either.left(["AUDIENCE_KEYS has an empty entry: separate keys with single commas"]))
+    for (const bad of ["*", "eng*age", "*vip"]) {
+      expect(ingestSettings(env({ AUDIENCE_KEYS: `vip,${bad}` }))).toEqual(
+        Either.left(["AUDIENCE_KEYS may hold `*` only at the end of a pattern with a prefix (like `engage_*`)"])
+      )
+    }
+    expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "t", ADMIN_TOKEN: "a", MAX_AUDIENCES: "many" }))).toEqual([
+      "MAX_AUDIENCES must be a whole number from 1 to 10000 (each audience is a Marketo list, and every tick and page load reads its record)"
+    ])
+  })
+
+  it("accepts only an https origin as MARKETO_INSTANCE_URL, never quoting the value", () => {
+    expect(instanceUrl(env({}))).toEqual(Either.right(undefined))
+    expect(instanceUrl(env({ MARKETO_INSTANCE_URL: " https://app-ab12.marketo.com/ " }))).toEqual(Either.right("https://app-ab12.marketo.com"))
+    const problem = "MARKETO_INSTANCE_URL must be an https origin like https://app-ab12.marketo.com (no path, query or user name)"
+    for (const bad of [
+      "javascript:alert(document.cookie)//https://x",
+      "http://app-ab12.marketo.com",
+      "https://app-ab12.marketo.com/#ST1A1",
+      "https://app-ab12.marketo.com?x=1",
+      "https://app-ab12.marketo.com/lists",
+      "https://me@app-ab12.marketo.com",
+      "data:text/html,<script>x</script>",
+      "app-ab12.marketo.com"
+    ]) {
+      expect(instanceUrl(env({ MARKETO_INSTANCE_URL: bad })), bad).toEqual(Either.left(problem))
+    }
+    expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "t", ADMIN_TOKEN: "a", MARKETO_INSTANCE_URL: "javascript:alert(1)" }))).toEqual([problem])
+  })
+
+  it("names an ingest token equal to the admin token as a problem", () => {
+    expect(sharedTokensProblem).toBe(
+      "INGEST_TOKEN equals ADMIN_TOKEN: every sender could use the admin API; set different secrets (the admin API refuses the token until then)"
+    )
+    expect(credentialProblems(env({ INGEST_TOKEN: "same-token", ADMIN_TOKEN: " same-token " }))).toEqual([sharedTokensProblem])
+    expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "same-token", ADMIN_TOKEN: "same-token" }))).toEqual([sharedTokensProblem])
+    expect(credentialProblems(env({ INGEST_TOKEN: "one", ADMIN_TOKEN: "other" }))).toEqual([])
+    // The webhook secret is a credential of the senders too.
+    expect(credentialProblems(env({ INGEST_SECRET: "same-token", ADMIN_TOKEN: "same-token" }))).toEqual([sharedTokensProblem.replace("INGEST_TOKEN", "INGEST_SECRET")])
   })
 })

@@ -32,9 +32,11 @@ describe("status page", () => {
     expect(html).toMatch(/members without email<\/dt><dd>1</)
     expect(html).toContain("up to date")
     expect(html).toContain("action=\"/admin/audiences/status_vip/reconcile\"")
-    // The button's form post comes back to the page.
+    // The button's form post, with the token the page put in it, comes back to the page.
+    const token = /<input type="hidden" name="form_token" value="([^"]+)">/.exec(html)?.[1]
+    expect(token).toMatch(/^[0-9a-z]+\.[0-9a-f]{64}$/)
     const posted = await SELF.fetch("https://worker.test/admin/audiences/status_vip/reconcile", {
-      method: "POST", redirect: "manual", headers: { authorization: basic(env.ADMIN_TOKEN), "content-type": "application/x-www-form-urlencoded" }, body: ""
+      method: "POST", redirect: "manual", headers: { authorization: basic(env.ADMIN_TOKEN), "content-type": "application/x-www-form-urlencoded" }, body: `form_token=${token}`
     })
     expect(posted.status).toBe(303)
     expect(posted.headers.get("location")).toBe("/")

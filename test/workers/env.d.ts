@@ -8,3 +8,9 @@ declare module "cloudflare:test" {
     readonly ADMIN_TOKEN: string
   }
 }
+
+// Vite's raw import: a file's text (the README's configuration table, for scripts/WorkerVars.ts).
+declare module "*.md?raw" {
+  const text: string
+  export default text
+}

@@ -110,12 +110,12 @@ describe("Planner", () => {
     expect(planCalls(plan)).toBe(4)
   })
 
-  it("uses a sender-named list without creating one", () => {
+  it("uses a sender-named list without creating one, once it is checked against the folder", () => {
     const { listId: _l, ...rest } = delta({ externalListId: 99 as ListId, add: known(emails(2)) })
     const plan = planAudience(rest)
-    expect(tags(plan)).toEqual(["EnsureList", "AddToList"])
-    expect(plan.steps[0]).toMatchObject({ listId: 99 })
-    expect(planCalls(plan)).toBe(1)
+    expect(tags(plan)).toEqual(["EnsureFolder", "EnsureList", "AddToList"])
+    expect(plan.steps[1]).toMatchObject({ listId: 99 })
+    expect(planCalls(plan)).toBe(3)
   })
 
   it("upserts small deltas (cheaper than an import and its poll only from 300 emails on)", () => {

@@ -81,12 +81,31 @@ describe("Interpreter", () => {
       )
     }))
 
-  it.effect("EnsureList uses a list the sender named without a call", () =>
+  it.effect("EnsureList uses a list the sender named once one call shows it is in the folder", () =>
     Effect.gen(function*() {
       const h = yield* harness()
-      const effects = yield* h.run(new EnsureList({ audience, listName: "vip", folderName, listId: 77 as ListId }))
-      expect(effects).toEqual([{ _tag: "ListEnsured", listId: 77 }])
-      expect(yield* h.calls).toBe(0)
+      yield* h.run(new EnsureFolder({ folderName }))
+      const named = yield* h.control.addList("crm list", defaultFolder.id)
+      const effects = yield* h.run(new EnsureList({ audience, listName: "vip", folderName, listId: named }))
+      expect(effects).toEqual([{ _tag: "ListEnsured", listId: named, folderId: defaultFolder.id }])
+      // The folder came from the cache; the list's folder from one Asset API call.
+      expect(yield* h.calls).toBe(2)
+      expect([...(yield* h.control.state).lists.values()].map((l) => l.name)).toEqual(["crm list"])
+    }))
+
+  it.effect("EnsureList refuses a list the sender named outside the folder, or one that does not exist, naming why", () =>
+    Effect.gen(function*() {
+      const other = { id: 5 as FolderId, name: "Campaign triggers", type: "Folder", path: "/Lead Database/Group Lists/Campaign triggers" }
+      const h = yield* harness({ folders: [defaultFolder, other] })
+      const outside = yield* h.control.addList("send the welcome mail", other.id)
+      const error = yield* Effect.flip(h.run(new EnsureList({ audience, listName: "vip", folderName, listId: outside })))
+      expect(error).toMatchObject({ _tag: "MarketoRejected", code: "external-list" })
+      expect(error.message).toBe(
+        `external_audience_id ${outside} of audience "vip" names list "send the welcome mail", which is outside folder "${folderName}": nothing is written to it. ` +
+          `Move the list into folder "${folderName}", or remove the audience and send its events without external_audience_id`
+      )
+      const missing = yield* Effect.flip(h.run(new EnsureList({ audience, listName: "vip", folderName, listId: 987_654 as ListId })))
+      expect(missing.message).toMatch(/^external_audience_id 987654 of audience "vip" names no static list in Marketo: nothing is written to it\. Move/)
     }))
 
   it.effect("EnsureList creates the list in the folder, and adopts one of the same name already there", () =>
