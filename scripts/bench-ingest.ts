@@ -132,7 +132,7 @@ const main = async () => {
   let accepted = 0
   let failed = 0
   /** Per batch size: when its requests started and ended (inbox keys begin with the receive time). */
-  const phases: Array<{ size: number; from: number; to: number; requests: number }> = []
+  const phases: Array<{ size: number; from: number; to: number; requests: number; bodyBytes: number }> = []
   for (const size of batchSizes) {
     await new Promise((r) => setTimeout(r, 1000))
     const from = Date.now()
@@ -140,7 +140,9 @@ const main = async () => {
     const warm = await load(warmupSeconds, pool)
     const run = await load(measureSeconds, pool)
     await new Promise((r) => setTimeout(r, 1000))
-    phases.push({ size, from, to: Date.now(), requests: warm["2xx"] + run["2xx"] })
+    // Bodies go round-robin, so the requests carried the pool's mean body size.
+    const meanBody = pool.reduce((n, b) => n + Buffer.byteLength(b), 0) / pool.length
+    phases.push({ size, from, to: Date.now(), requests: warm["2xx"] + run["2xx"], bodyBytes: meanBody * (warm["2xx"] + run["2xx"]) })
     for (const r of [warm, run]) {
       accepted += r["2xx"] * size
       failed += r.non2xx + r.errors + r.timeouts
@@ -172,6 +174,8 @@ const main = async () => {
   let inboxKeys = 0
   let allKeys = 0
   const inboxByPhase = phases.map(() => 0)
+  // Bytes stored for the accepted bodies: the inbox entries and their summaries.
+  const storedByPhase = phases.map(() => 0)
   try {
     const kv = await mf.getKVNamespace("STATE")
     let cursor: string | undefined
@@ -179,10 +183,13 @@ const main = async () => {
       const page = await kv.list(cursor === undefined ? {} : { cursor })
       allKeys += page.keys.length
       for (const { name } of page.keys) {
-        if (!name.startsWith("inbox/")) continue
-        inboxKeys++
-        const receivedAt = Number(name.slice("inbox/".length, "inbox/".length + 13))
+        const prefix = name.startsWith("inbox/") ? "inbox/" : name.startsWith("inboxsum/") ? "inboxsum/" : undefined
+        if (prefix === undefined) continue
+        const receivedAt = Number(name.slice(prefix.length, prefix.length + 13))
         const phase = phases.findIndex((p) => receivedAt >= p.from && receivedAt <= p.to)
+        if (phase >= 0) storedByPhase[phase]! += Buffer.byteLength((await kv.get(name)) ?? "")
+        if (prefix !== "inbox/") continue
+        inboxKeys++
         if (phase >= 0) inboxByPhase[phase]!++
       }
       cursor = page.list_complete ? undefined : page.cursor
@@ -200,7 +207,10 @@ const main = async () => {
     row["accepted_requests"] = p.requests
     row["kv_inbox_writes"] = inboxByPhase[i]
     row["kv_writes_per_event"] = Number((inboxByPhase[i]! / (p.requests * p.size)).toFixed(4))
+    row["stored_bytes_per_body_byte"] = p.bodyBytes === 0 ? null : Number((storedByPhase[i]! / p.bodyBytes).toFixed(4))
   })
+  const bodyBytes = phases.reduce((n, p) => n + p.bodyBytes, 0)
+  figures["stored_bytes_per_body_byte"] = bodyBytes === 0 ? null : Number((storedByPhase.reduce((a, b) => a + b, 0) / bodyBytes).toFixed(4))
   console.log(`${accepted} events accepted, ${allKeys} KV keys written (${inboxKeys} inbox entries): ${figures["kv_writes_per_event"]} KV writes per event`)
   console.log(JSON.stringify(figures))
   if (failed > 0) throw new Error(`${failed} requests were not answered 200`)

@@ -2,7 +2,8 @@
 // wrangler dev), sends the demo events and syncs, opens GET / in headless Chromium (Debian's
 // `chromium`, driven by playwright-core) with the admin token, checks what a person sees, clicks a
 // list's "check" button, saves a phone-sized screenshot to docs/status-page.png, then visits a
-// foreign page that posts the same form to the worker and frames the page: both must fail.
+// foreign page that posts the same form to the worker and frames the page: both must fail. Last,
+// the sync's own health: waiting events, and the red banner of failing ticks (screenshots in docs/).
 // Needs /usr/bin/chromium (apt-get install chromium); not part of `npm test`.
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -105,6 +106,31 @@ try {
   } finally {
     foreign.close()
   }
+  // The sync's own health: events waiting for the next tick, then ticks that fail.
+  const admin = (path: string, init: RequestInit = {}) => fetch(`${worker}${path}`, { ...init, headers: { authorization: "Bearer dev-admin-token", ...(init.headers ?? {}) } })
+  const health = await context.newPage()
+  const sent = await fetch(`${worker}/v1/batch`, {
+    method: "POST",
+    headers: { authorization: "Bearer dev-ingest-token", "content-type": "application/json" },
+    body: JSON.stringify({ batch: [{ type: "identify", userId: "late-1", messageId: "browser-late-1", timestamp: new Date().toISOString(), traits: { email: "late@example.com", late_signups: true }, context: { personas: { computation_key: "late_signups" } } }] })
+  })
+  check("a new audience's event is accepted", sent.status === 200)
+  await health.goto(`${worker}/`)
+  const waitingText = await health.locator("body").innerText()
+  outputs.push(await health.content())
+  check("the page shows the events waiting for the next tick, and their audience", waitingText.includes("Waiting for the next tick") && waitingText.includes("late_signups"))
+  await health.screenshot({ path: `${root}docs/status-page-waiting.png`, fullPage: true })
+  await fetch("http://127.0.0.1:8788/__sandbox/faults", { method: "POST", body: JSON.stringify({ rules: [{ kind: "502", count: 100_000 }] }) })
+  for (let i = 0; i < 2; i++) outputs.push(await (await admin("/admin/sync", { method: "POST" })).text())
+  await health.goto(`${worker}/`)
+  const failingText = await health.locator("body").innerText()
+  outputs.push(await health.content())
+  check("a red banner says the last ticks failed, with what to do", /The last \d+ ticks failed/.test(failingText) && (await health.locator(".banner").count()) === 1)
+  await health.screenshot({ path: `${root}docs/status-page-failing.png`, fullPage: true })
+  await fetch("http://127.0.0.1:8788/__sandbox/faults", { method: "POST", body: JSON.stringify({ rules: [] }) })
+  outputs.push(await (await admin("/admin/sync", { method: "POST" })).text())
+  await health.goto(`${worker}/`)
+  check("the banner goes once a tick succeeds", (await health.locator(".banner").count()) === 0)
   await browser.close()
   // The Marketo access token the worker holds is the sandbox's current one.
   const token = ((await (await fetch("http://127.0.0.1:8788/identity/oauth/token?grant_type=client_credentials&client_id=local-client-id&client_secret=local-client-secret")).json()) as { access_token: string }).access_token

@@ -1,9 +1,8 @@
 // Events in → cron ticks inside workerd → the sandbox's lists hold exactly the desired emails.
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
+import { env, SELF } from "cloudflare:test"
 import { beforeAll, describe, expect, it } from "vitest"
-import worker from "../../workers/index.js"
+import { base, membersOf, runTick, sandbox, sendBatch } from "./WorkerKit.js"
 
-const base = "https://worker.test"
 let clock = 0
 const event = (audience: string, user: string, email: string | ReadonlyArray<string>, member: boolean) => ({
   type: "identify",
@@ -14,25 +13,9 @@ const event = (audience: string, user: string, email: string | ReadonlyArray<str
   context: { personas: { computation_key: audience, computation_class: "audience" } }
 })
 
-const send = async (events: ReadonlyArray<unknown>) => {
-  const response = await SELF.fetch(`${base}/v1/batch`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` },
-    body: JSON.stringify({ batch: events })
-  })
-  expect(response.status).toBe(200)
-}
-
-const tick = async () => {
-  const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/1 * * * *" })
-  const ctx = createExecutionContext()
-  await worker.scheduled(controller, env, ctx)
-  await waitOnExecutionContext(ctx)
-}
-
-const sandbox = async (path: string, init?: RequestInit) => (await fetch(`${env.MARKETO_ENDPOINT}/__sandbox/${path}`, init)).json()
-const members = async (list: string) =>
-  ((await sandbox("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }).lists.find((l) => l.name === list)?.members ?? []
+const send = sendBatch
+const tick = () => runTick()
+const members = membersOf
 const refusedByRate = async () => {
   const counters = (await sandbox("counters")) as { byOutcome: Record<string, number> }
   return (counters.byOutcome["606"] ?? 0) + (counters.byOutcome["615"] ?? 0)

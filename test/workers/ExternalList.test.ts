@@ -1,23 +1,14 @@
 // A list the sender names with `context.personas.external_audience_id`, inside workerd against the
 // Marketo sandbox: used when it is in the configured folder, left untouched when it is not.
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
+import { env, SELF } from "cloudflare:test"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import worker from "../../workers/index.js"
+import { base, runTick as tick, sandbox, sandboxLists, sendBatch as send } from "./WorkerKit.js"
 
-const base = "https://worker.test"
 const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` }
 const defaultFolder = { id: 1034, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }
 const triggers = { id: 2000, name: "Campaign triggers", type: "Folder", path: "/Lead Database/Group Lists/Campaign triggers" }
 
-interface SandboxList {
-  readonly id: number
-  readonly name: string
-  readonly folderId: number
-  readonly members: ReadonlyArray<string>
-}
-const sandbox = async (path: string, init?: RequestInit) => (await fetch(`${env.MARKETO_ENDPOINT}/__sandbox/${path}`, init)).json()
-const lists = async () => ((await sandbox("snapshot")) as { lists: ReadonlyArray<SandboxList> }).lists
-const listNamed = async (name: string) => (await lists()).find((l) => l.name === name)!
+const listNamed = async (name: string) => (await sandboxLists()).find((l) => l.name === name)!
 
 let n = 0
 const event = (audience: string, listId: number, user: string, email: string, member = true) => ({
@@ -28,20 +19,6 @@ const event = (audience: string, listId: number, user: string, email: string, me
   traits: { email, [audience]: member },
   context: { personas: { computation_key: audience, external_audience_id: listId } }
 })
-const send = async (events: ReadonlyArray<unknown>) => {
-  const response = await SELF.fetch(`${base}/v1/batch`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` },
-    body: JSON.stringify({ batch: events })
-  })
-  expect(response.status).toBe(200)
-}
-const tick = async () => {
-  const ctx = createExecutionContext()
-  await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/1 * * * *" }), env, ctx)
-  await waitOnExecutionContext(ctx)
-}
-
 beforeAll(async () => {
   await sandbox("reset", {
     method: "POST",
@@ -73,7 +50,7 @@ describe("external_audience_id", () => {
     await tick()
     expect(await listNamed("welcome mail trigger")).toEqual({ ...target, members: ["customer@example.com"] })
     // No list of the audience's own was made either: the sender asked for that one.
-    expect((await lists()).map((l) => l.name).sort()).toEqual(["crm picked list", "welcome mail trigger"])
+    expect((await sandboxLists()).map((l) => l.name).sort()).toEqual(["crm picked list", "welcome mail trigger"])
 
     const view = (await (await SELF.fetch(`${base}/admin/audiences/ext_outside`, { headers: admin })).json()) as {
       listId?: number
@@ -101,7 +78,7 @@ describe("external_audience_id", () => {
     await send([event("ext_inside", target.id, "u1", "ada@example.com"), event("ext_inside", target.id, "u2", "bob@example.com")])
     await tick()
     expect((await listNamed("crm picked list")).members).toEqual(["ada@example.com", "bob@example.com"])
-    expect((await lists()).some((l) => l.name === "ext_inside")).toBe(false)
+    expect((await sandboxLists()).some((l) => l.name === "ext_inside")).toBe(false)
     const view = await (await SELF.fetch(`${base}/admin/audiences/ext_inside`, { headers: admin })).json()
     expect(view).toMatchObject({ listId: target.id, synced: 2 })
     expect(view).not.toHaveProperty("lastError")

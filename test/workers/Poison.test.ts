@@ -1,11 +1,10 @@
 // A poison corpus, each case followed by an event for a normal audience that must be on its
 // Marketo list after the next tick: nothing a sender can put in an event stops another audience.
 // Then the tick's own outcome: a failing tick turns the page's banner on and /admin/status says so.
-import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
+import { env, SELF } from "cloudflare:test"
 import { beforeAll, describe, expect, it } from "vitest"
-import worker from "../../workers/index.js"
+import { base, membersOf as members, runTick as tick, sandbox } from "./WorkerKit.js"
 
-const base = "https://worker.test"
 let clock = 0
 const event = (audience: string, user: string, email: string | ReadonlyArray<string>, extra: Record<string, unknown> = {}) => ({
   type: "identify",
@@ -25,17 +24,6 @@ const post = (body: string) =>
   })
 const admin = (path: string, init: RequestInit = {}) =>
   SELF.fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, ...(init.headers ?? {}) } })
-
-const tick = async () => {
-  const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/1 * * * *" })
-  const ctx = createExecutionContext()
-  await worker.scheduled(controller, env, ctx)
-  await waitOnExecutionContext(ctx)
-}
-
-const sandbox = async (path: string, init?: RequestInit) => (await fetch(`${env.MARKETO_ENDPOINT}/__sandbox/${path}`, init)).json()
-const members = async (list: string) =>
-  ((await sandbox("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }).lists.find((l) => l.name === list)?.members ?? []
 
 /** A batch of events for one audience, 100 emails each, as close to the 4 MiB body limit as it gets. */
 const fourMiBBody = () => {
