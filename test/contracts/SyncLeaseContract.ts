@@ -36,9 +36,9 @@ const expiry: Case = {
   run: (h) =>
     Effect.gen(function*() {
       const { lease, second } = yield* h.open
-      check((yield* lease.acquire("tick-1", 200)).granted, "the first acquire")
-      check(!(yield* second.acquire("tick-2", 200)).granted, "acquire before the expiry")
-      yield* Effect.sleep("260 millis")
+      check((yield* lease.acquire("tick-1", 300)).granted, "the first acquire")
+      check(!(yield* second.acquire("tick-2", 300)).granted, "acquire before the expiry")
+      yield* Effect.sleep("360 millis")
       check((yield* second.acquire("tick-2", 60_000)).granted, "acquire after the expiry")
       const renewed = yield* lease.renew("tick-1", 60_000)
       check(!renewed.granted && renewed.holder === "tick-2", "the expired holder's renewal", renewed)
@@ -56,12 +56,13 @@ const renewal: Case = {
   run: (h) =>
     Effect.gen(function*() {
       const { lease, second } = yield* h.open
-      const first = yield* lease.acquire("tick-1", 300)
-      yield* Effect.sleep("200 millis")
-      const renewed = yield* second.renew("tick-1", 300)
+      const first = yield* lease.acquire("tick-1", 600)
+      yield* Effect.sleep("300 millis")
+      const renewed = yield* second.renew("tick-1", 600)
       check(renewed.granted && renewed.expiresAt > first.expiresAt, "the renewal", renewed)
-      yield* Effect.sleep("200 millis")
-      const refused = yield* second.acquire("tick-2", 300)
+      // Past the first expiry, before the renewed one (with room for a late timer either side).
+      yield* Effect.sleep("450 millis")
+      const refused = yield* second.acquire("tick-2", 600)
       check(!refused.granted && refused.holder === "tick-1", "acquire after the first expiry but before the renewed one", refused)
     })
 }
@@ -104,12 +105,13 @@ const withLease: Case = {
   run: (h) =>
     Effect.gen(function*() {
       const { lease, second } = yield* h.open
-      const work = yield* Effect.fork(lease.withLease("tick-1", 150, Effect.as(Effect.sleep("500 millis"), "done")))
-      yield* Effect.sleep("350 millis")
-      const refused = yield* failureOf(second.withLease("tick-2", 150, Effect.succeed("ran")), "withLease while another works")
+      // Renewed every 100 ms: a renewal may come 200 ms late before the lease lapses.
+      const work = yield* Effect.fork(lease.withLease("tick-1", 300, Effect.as(Effect.sleep("900 millis"), "done")))
+      yield* Effect.sleep("650 millis")
+      const refused = yield* failureOf(second.withLease("tick-2", 300, Effect.succeed("ran")), "withLease while another works")
       check(refused instanceof LeaseHeld && refused.holder === "tick-1", "refused with LeaseHeld naming the holder", refused)
       equal(yield* Fiber.join(work), "done", "the work's result")
-      equal(yield* second.withLease("tick-2", 150, Effect.succeed("ran")), "ran", "withLease after the work ended")
+      equal(yield* second.withLease("tick-2", 300, Effect.succeed("ran")), "ran", "withLease after the work ended")
       const failed = yield* failureOf(second.withLease("tick-3", 60_000, Effect.fail("boom" as const)), "failing work")
       equal(failed, "boom", "the work's own error")
       check((yield* lease.acquire("tick-4", 60_000)).granted, "the lease is free after failing work")
