@@ -6,7 +6,9 @@
 import { Effect, Layer } from "effect"
 import {
   acquireStep,
+  type LeaseAnswer,
   type LeaseState,
+  type LeaseStep,
   LeaseStoreFailure,
   makeSyncLease,
   releaseStep,
@@ -20,17 +22,15 @@ import { type KvFailure, update } from "./KvAtomic.js"
 export const make = ({ kv, prefix }: DenoKvService): SyncLeaseService => {
   const key: Deno.KvKey = [...prefix, "lease"]
   const storeFailure = (e: KvFailure) => new LeaseStoreFailure({ operation: e.operation, message: e.message })
+  // A step that changes nothing (null) commits nothing.
+  const stepped = (operation: string, step: (lease: LeaseState | null, now: number) => LeaseStep) =>
+    update<LeaseState, LeaseAnswer>(kv, key, operation, (lease, now) => {
+      const { next, answer } = step(lease, now)
+      return { answer, next: next ?? undefined }
+    }).pipe(Effect.mapError(storeFailure))
   return makeSyncLease({
-    acquire: (holder, ttlMillis) =>
-      update<LeaseState, ReturnType<typeof acquireStep>["answer"]>(kv, key, "acquireLease", (lease, now) => {
-        const { next, answer } = acquireStep(lease, holder, ttlMillis, now)
-        return { answer, next: next ?? undefined }
-      }).pipe(Effect.mapError(storeFailure)),
-    renew: (holder, ttlMillis) =>
-      update<LeaseState, ReturnType<typeof renewStep>["answer"]>(kv, key, "renewLease", (lease, now) => {
-        const { next, answer } = renewStep(lease, holder, ttlMillis, now)
-        return { answer, next: next ?? undefined }
-      }).pipe(Effect.mapError(storeFailure)),
+    acquire: (holder, ttlMillis) => stepped("acquireLease", (lease, now) => acquireStep(lease, holder, ttlMillis, now)),
+    renew: (holder, ttlMillis) => stepped("renewLease", (lease, now) => renewStep(lease, holder, ttlMillis, now)),
     release: (holder) =>
       update<LeaseState, boolean>(kv, key, "releaseLease", (lease, now) => {
         const freed = releaseStep(lease, holder, now)

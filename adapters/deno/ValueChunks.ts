@@ -35,8 +35,9 @@ export const fromChunks = (chunks: ReadonlyArray<Uint8Array>, bytes: number): st
 }
 
 /**
- * An upper bound of a key's size as Deno KV encodes it (each string part: a type byte, its UTF-8
- * bytes, a terminator; each number: a type byte and 8 bytes), so batches can be cut before a limit.
+ * An upper bound of a key's size as Deno KV encodes it (a string part: a type byte, its UTF-8
+ * bytes, a zero byte after it, and one more byte for each zero byte inside, so at most twice its
+ * bytes; a number: a type byte and 8 bytes), so batches can be cut before a limit.
  */
 export const keyBytes = (key: Deno.KvKey): number =>
   key.reduce<number>((sum, part) => sum + (typeof part === "string" ? encoder.encode(part).length * 2 + 2 : 10), 0)

@@ -89,23 +89,32 @@ export interface LeaseState {
   readonly expiresAt: number
 }
 
+/** A step's outcome: the record's next state (null: leave it as it is) and the answer. */
+export interface LeaseStep {
+  readonly next: LeaseState | null
+  readonly answer: LeaseAnswer
+}
+
 const live = (lease: LeaseState | null, now: number) => (lease !== null && lease.expiresAt > now ? lease : null)
 
-/** acquire: the next state (null: unchanged) and the answer. */
-export const acquireStep = (current: LeaseState | null, holder: string, ttlMillis: number, now: number) => {
-  const lease = live(current, now)
-  if (lease !== null && lease.holder !== holder) return { next: null, answer: { granted: false, ...lease } as LeaseAnswer }
+const refused = (lease: LeaseState): LeaseStep => ({ next: null, answer: { granted: false, holder: lease.holder, expiresAt: lease.expiresAt } })
+
+const granted = (holder: string, ttlMillis: number, now: number): LeaseStep => {
   const next = { holder, expiresAt: now + ttlMillis }
-  return { next, answer: { granted: true, ...next } as LeaseAnswer }
+  return { next, answer: { granted: true, ...next } }
+}
+
+/** acquire: granted when free, expired or already this holder's. */
+export const acquireStep = (current: LeaseState | null, holder: string, ttlMillis: number, now: number): LeaseStep => {
+  const lease = live(current, now)
+  return lease !== null && lease.holder !== holder ? refused(lease) : granted(holder, ttlMillis, now)
 }
 
 /** renew: extended only for the holder of a lease that has not expired. */
-export const renewStep = (current: LeaseState | null, holder: string, ttlMillis: number, now: number) => {
+export const renewStep = (current: LeaseState | null, holder: string, ttlMillis: number, now: number): LeaseStep => {
   const lease = live(current, now)
-  if (lease === null) return { next: null, answer: { granted: false, holder: "", expiresAt: 0 } as LeaseAnswer }
-  if (lease.holder !== holder) return { next: null, answer: { granted: false, ...lease } as LeaseAnswer }
-  const next = { holder, expiresAt: now + ttlMillis }
-  return { next, answer: { granted: true, ...next } as LeaseAnswer }
+  if (lease === null) return refused({ holder: "", expiresAt: 0 })
+  return lease.holder !== holder ? refused(lease) : granted(holder, ttlMillis, now)
 }
 
 /** release: frees the lease only for its current holder. */

@@ -11,12 +11,12 @@ export const makeSyncLeaseMemory: Effect.Effect<SyncLeaseService> = Effect.map(R
     acquire: (holder, ttlMillis) =>
       step((lease, now) => {
         const { next, answer } = acquireStep(lease, holder, ttlMillis, now)
-        return [answer, next ?? lease]
+        return [answer, next ?? lease] as const
       }),
     renew: (holder, ttlMillis) =>
       step((lease, now) => {
         const { next, answer } = renewStep(lease, holder, ttlMillis, now)
-        return [answer, next ?? lease]
+        return [answer, next ?? lease] as const
       }),
     release: (holder) =>
       step((lease, now) => {
