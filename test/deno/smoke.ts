@@ -8,7 +8,7 @@ import { Effect, Either } from "effect"
 import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.ts"
 import { planCalls } from "../../core/3-plan/CostModel.ts"
 import { normalizeEmail } from "../../core/1-events/EmailNormalizer.ts"
-import { type DecodedEvents, decodeEvents, decodeEventsText } from "../../core/1-events/EventDecoder.ts"
+import { changesOf, type DecodedEvents, decodeEvents, decodeEventsText, withoutEmailOf } from "../../core/1-events/EventDecoder.ts"
 import type { AudienceKey } from "../../core/1-events/Ids.ts"
 import { appendInbox } from "../../core/2-ledger/Inbox.ts"
 import { emptyShard, foldShard, type ShardDelta, shardDelta } from "../../core/2-ledger/Ledger.ts"
@@ -66,9 +66,9 @@ await step("normalise emails", () => {
 
 await step("decode the Segment track batch fixture", () => {
   const out = Either.getOrThrow(decodeEvents(trackBatch, receivedAt))
-  const summary = out.changes.map((c) => `${c.audience}/${c.user}/${c.email}/${c.member}/${c.externalListId ?? "-"}`)
+  const summary = changesOf(out).map((c) => `${c.audience}/${c.user}/${c.email}/${c.member}/${c.externalListId ?? "-"}`)
   check(
-    out.events === 4 && out.accepted === 4 && out.rejected.length === 0 && out.withoutEmail.length === 1 &&
+    out.events === 4 && out.accepted === 4 && out.rejected.length === 0 && withoutEmailOf(out).length === 1 &&
       summary.join() === "first_time_shopper/u123/ada@example.com/true/-,first_time_shopper/u456/grace@example.com/false/-," +
           "welcome_step_1/u123/ada@example.com/true/1042,welcome_step_1/u123/ada.work@example.com/true/1042",
     { summary, rejected: out.rejected }
@@ -87,12 +87,12 @@ await step("reject broken events by index, keep the valid ones", () => {
 
 await step("decode a text body", () => {
   decoded = Either.getOrThrow(decodeEventsText(body, receivedAt))
-  check(decoded.accepted === 3 && decoded.changes.length === 3 && decoded.withoutEmail.length === 1, decoded)
+  check(decoded.accepted === 3 && changesOf(decoded).length === 3 && withoutEmailOf(decoded).length === 1, decoded)
 })
 
 await step("fold into a ledger shard", () => {
   if (decoded === undefined) throw new Error("needs the decoded body")
-  delta = shardDelta(foldShard(emptyShard(vip, 0), decoded.changes), "audience")
+  delta = shardDelta(foldShard(emptyShard(vip, 0), changesOf(decoded)), "audience")
   check(delta.add.join() === expectedEmails && delta.remove.length === 0, delta)
 })
 
