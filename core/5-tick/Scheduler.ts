@@ -15,6 +15,8 @@ export interface AudienceLoad {
   readonly key: AudienceKey
   readonly pendingAdd: number
   readonly pendingRemove: number
+  /** Members on the list whose changed lead fields are to be sent (shared upserts, no list call). */
+  readonly pendingUpdate?: number
   /** Epoch ms the oldest change still waiting arrived; absent when nothing waits. */
   readonly pendingSince?: number
   /** Work a tick must finish whatever the budget: a journal to replay, imports to poll, a plan half done. */
@@ -81,7 +83,7 @@ const batches = (n: number) => Math.ceil(n / MarketoLimits.batchSize)
 export const listCalls = (load: AudienceLoad): number =>
   (load.hasList ? 0 : 2) + load.pendingImports + batches(load.pendingAdd) + batches(load.pendingRemove)
 
-const pendingOf = (load: AudienceLoad) => load.pendingAdd + load.pendingRemove
+const pendingOf = (load: AudienceLoad) => load.pendingAdd + load.pendingRemove + (load.pendingUpdate ?? 0)
 
 export const scheduleTick = (
   loads: ReadonlyArray<AudienceLoad>,

@@ -42,8 +42,6 @@ const model = (changes: ReadonlyArray<MembershipChange>) => {
   }
   return out
 }
-const valuesOf = (shard: LedgerShard) =>
-  Object.fromEntries(Object.entries(shard.emails).filter(([, r]) => r.fields !== undefined).map(([e, r]) => [e, fieldValues(r.fields)]))
 const fieldsOf = (shard: LedgerShard) => Object.fromEntries(Object.entries(shard.emails).map(([e, r]) => [e, r.fields]))
 
 describe("lead fields in the ledger", () => {
