@@ -73,6 +73,8 @@ export interface MarketoMemoryControl {
   readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
   /** The lead field values of the email's first lead. */
   readonly fieldsOf: (email: string) => Effect.Effect<Readonly<Record<string, string>> | undefined>
+  /** Delete every lead of the email, as a person deleting it in Marketo (it leaves every list). */
+  readonly deleteLead: (email: string) => Effect.Effect<void>
   /** Add a lead directly (e.g. a duplicate for an email). */
   readonly addLead: (email: string) => Effect.Effect<LeadId>
   /** Create a list directly (e.g. one a person made by hand). */
@@ -250,6 +252,14 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
       return id === undefined ? undefined : s.fields.get(id)
     }),
     crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
+    deleteLead: (email) =>
+      Ref.update(state, (s) => {
+        const ids = new Set(s.leadsByEmail.get(email.toLowerCase()) ?? [])
+        const lists = new Map([...s.lists].map(([id, l]) => [id, { ...l, members: new Set([...l.members].filter((m) => !ids.has(m))) }]))
+        const leadsByEmail = new Map(s.leadsByEmail)
+        leadsByEmail.delete(email.toLowerCase())
+        return { ...s, lists, leadsByEmail, leads: new Map([...s.leads].filter(([id]) => !ids.has(id))) }
+      }),
     addLead: (email) =>
       Ref.modify(state, (s) => {
         const draft = leadDraft(s)
