@@ -46,6 +46,7 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
     endsAt: startsAt + s.config.importRunningMillis,
     header,
     emailAt,
+    ...(params.has("partitionName") ? { partition: params.get("partitionName")! } : {}),
     rows: filled,
     failed: takeImportFailure(s) ||
       (s.config.failImportsContaining !== undefined && filled.some((r) => r[emailAt] === s.config.failImportsContaining)),
@@ -107,6 +108,7 @@ export const advanceImports = (s: SandboxState, now: number) => {
         if (i !== job.emailAt && (row[i] !== "" || !s.config.importBlankCellsKeep)) values[h.trim()] = row[i] ?? ""
       })
       applyFields(lead, values)
+      if (lead.partition === undefined && job.partition !== undefined) lead.partition = job.partition
       job.processed++
       if (list !== undefined) {
         list.members.add(lead.id)

@@ -35,6 +35,8 @@ export interface ImportJob {
   endsAt: number
   header: Array<string>
   emailAt: number
+  /** The lead partition the import's new leads go to. */
+  partition?: string
   rows: Array<Array<string>>
   failed: boolean
   applied: boolean
