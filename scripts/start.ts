@@ -2,7 +2,10 @@
 // sandbox on 127.0.0.1:8788 and the worker under `wrangler dev` on 127.0.0.1:8787, wired together
 // with local credentials. With MARKETO_ENDPOINT set in the environment, no sandbox starts and the
 // worker talks to that Marketo with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
-// `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
+// The other settings come from wrangler.toml's [vars], as on a deploy; the lead field settings
+// (MARKETO_LEAD_FIELDS, MARKETO_LEAD_FIELDS_UPDATE, MARKETO_PARTITION) set in the environment
+// override them. `wrangler dev` runs no cron on its own, so this script fires the scheduled
+// handler every minute.
 import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -31,7 +34,10 @@ const main = async () => {
     MARKETO_CLIENT_SECRET: sandbox === undefined ? process.env["MARKETO_CLIENT_SECRET"] ?? "" : "local-client-secret",
     MARKETO_FOLDER: process.env["MARKETO_FOLDER"] ?? "Engage Audiences"
   }
-  const vars = Object.entries({ ...marketo, ...local }).flatMap(([k, v]) => ["--var", `${k}:${v}`])
+  const leadFields = Object.fromEntries(
+    ["MARKETO_LEAD_FIELDS", "MARKETO_LEAD_FIELDS_UPDATE", "MARKETO_PARTITION"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))
+  )
+  const vars = Object.entries({ ...marketo, ...leadFields, ...local }).flatMap(([k, v]) => ["--var", `${k}:${v}`])
   // A fresh sandbox knows no lists, so the worker starts with fresh state too; against a real
   // Marketo, local state persists in .wrangler/state between runs.
   const persist = sandbox === undefined ? [] : ["--persist-to", mkdtempSync(join(tmpdir(), "marketo-static-lists-"))]

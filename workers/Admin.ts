@@ -10,6 +10,7 @@ import { adminAuthorized } from "./Auth.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
+import { leadFieldsView } from "./LeadFieldCheck.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
 import { configurationProblems, marketoSettings, type MarketoSettings, type WorkerEnv } from "./Settings.js"
@@ -66,10 +67,13 @@ const budgetOf = async (env: WorkerEnv, settings: MarketoSettings) => {
 
 export const status = guarded(async ({ env }) => {
   const settings = marketoSettings(env)
-  const problems = configurationProblems(env)
   const right = Either.getOrUndefined(settings)
+  // Lead fields: the settings and their check against the instance; a field not sent is a problem.
+  const leadFields = right === undefined ? undefined : await leadFieldsView(env, right)
+  const problems = [...configurationProblems(env), ...(leadFields?.problems ?? [])]
   return json(200, {
     configuration: { ok: problems.length === 0, problems },
+    ...(leadFields === undefined ? {} : { leadFields }),
     ...(right === undefined ? {} : {
       endpoint: right.endpoint,
       folder: right.folder,

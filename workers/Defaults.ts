@@ -7,5 +7,8 @@ export const defaults = {
   dailyQuota: 50_000,
   /** 10% of the default quota, left for the instance's other integrations. */
   dailyReserve: 5_000,
-  latencyTargetMinutes: 5
+  latencyTargetMinutes: 5,
+  /** Segment's spec trait names into Marketo's first and last name. */
+  leadFields: "firstName=firstName,lastName=lastName",
+  leadFieldsUpdate: "on-add"
 } as const

@@ -1,12 +1,14 @@
 // One Durable Object per Marketo instance (named by its normalised endpoint). It holds what must
 // be strongly consistent across every invocation of the worker: the rate budget, the shared access
-// token, the sync lease, and the current version of each state record stored in KV.
+// token, the sync lease, the current version of each state record stored in KV, and the lead
+// fields as last checked against the instance.
 //
 // Storage is the object's SQLite database through its synchronous APIs (`storage.sql`,
 // `storage.kv`). No method below awaits anything, so each RPC runs start to finish without any
 // other request interleaving: every read-modify-write is atomic without explicit transactions, and
 // the runtime holds the reply until the writes are durable.
 import { DurableObject } from "cloudflare:workers"
+import type { LeadFieldCheck } from "../core/marketo/LeadFieldCheck.js"
 import * as RateBudget from "../core/marketo/RateBudget.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import type {
@@ -33,6 +35,7 @@ const budgetKey = "budget"
 const tokenKey = "token"
 const leaseKey = "lease"
 const nextVersionKey = "next-version"
+const leadFieldCheckKey = "lead-field-check"
 
 const intVar = (value: string | undefined, fallback: number): number => {
   const n = value === undefined || value.trim() === "" ? Number.NaN : Number(value)
@@ -157,6 +160,17 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
     if (lease === null || lease.holder !== holder) return false
     this.ctx.storage.kv.delete(leaseKey)
     return true
+  }
+
+  // --- lead field check ------------------------------------------------------------------------
+
+  /** The mapped lead fields as last checked against Marketo's describe2 (workers/LeadFieldCheck.ts). */
+  getLeadFieldCheck(): LeadFieldCheck | null {
+    return this.ctx.storage.kv.get<LeadFieldCheck>(leadFieldCheckKey) ?? null
+  }
+
+  setLeadFieldCheck(check: LeadFieldCheck): void {
+    this.ctx.storage.kv.put(leadFieldCheckKey, check)
   }
 
   // --- version pointers ------------------------------------------------------------------------

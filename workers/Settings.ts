@@ -4,6 +4,7 @@
 import { Config, ConfigError, ConfigProvider, Effect, Either, Redacted, Schema } from "effect"
 import { endpointConfig } from "../adapters/marketo/MarketoConfig.js"
 import { defaults } from "./Defaults.js"
+import { type LeadFieldSettings, readLeadFieldSettings } from "./LeadFieldSettings.js"
 
 /** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
 export type WorkerEnv = Env & {
@@ -16,6 +17,8 @@ export type WorkerEnv = Env & {
   readonly MARKETO_INSTANCE_URL?: string
   /** What DELETE /admin/audiences/:key does to the list by default: "keep" (default) or "empty". */
   readonly AUDIENCE_REMOVAL?: string
+  /** Optional (wrangler.toml leaves it out): the lead partition new leads go to. */
+  readonly MARKETO_PARTITION?: string
 }
 
 export interface MarketoSettings {
@@ -29,6 +32,8 @@ export interface MarketoSettings {
   readonly dailyReserve: number
   /** How long a change may wait for its list before the scheduler syncs it whatever the pacing. */
   readonly latencyTargetMinutes: number
+  /** Traits as Marketo lead fields, when changes are sent, and the lead partition (workers/LeadFieldSettings.ts). */
+  readonly leadFields: LeadFieldSettings
 }
 
 export { defaults } from "./Defaults.js"
@@ -119,15 +124,16 @@ export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, 
     Schema.Config("SYNC_LATENCY_TARGET_MINUTES", wholeNumber(1, 1_440, " (minutes a change may wait for its list)")),
     defaults.latencyTargetMinutes
   ))
+  const leadFields = readLeadFieldSettings(read)
   if (dailyQuota !== undefined && dailyReserve !== undefined && dailyReserve >= dailyQuota) {
     problems.push(`MARKETO_DAILY_RESERVE (${dailyReserve}) must be below MARKETO_DAILY_QUOTA (${dailyQuota})`)
   }
   if (
     problems.length > 0 || endpoint === undefined || clientId === undefined || clientSecret === undefined || folder === undefined ||
     callsPer20s === undefined || maxConcurrency === undefined || dailyQuota === undefined || dailyReserve === undefined ||
-    latencyTargetMinutes === undefined
+    latencyTargetMinutes === undefined || leadFields === undefined
   ) return Either.left(problems)
-  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes })
+  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes, leadFields })
 }
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ""

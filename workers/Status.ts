@@ -7,6 +7,7 @@ import { reconcileCalls } from "../core/5-tick/Reconcile.js"
 import { adminAuthorized } from "./Auth.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
+import { leadFieldsView } from "./LeadFieldCheck.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { credentialProblems, marketoSettings, type WorkerEnv } from "./Settings.js"
 import { renderStatusPage, type StatusPageData } from "./StatusPage.js"
@@ -37,9 +38,11 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   }).pipe(Effect.provide(stateLayer(env, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
   const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
+  // Lead fields the instance refuses are configuration problems, named by field.
+  const fieldProblems = (await leadFieldsView(env, settings.right)).problems
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
-    configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
+    configuration: [...configuration, ...fieldProblems, ...(Either.isLeft(audiences) ? ["state is not readable yet; reload in a minute"] : [])],
     folder,
     now,
     ...(Either.isRight(status) ? { budget: status.right } : {}),

@@ -38,6 +38,11 @@ export const hintFor = (error: { readonly tag: string; readonly code: string }):
       return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
     case "invalid_client":
       return "Marketo refused the credentials: fix MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (wrangler secret put)."
+    // Lead partitions (MARKETO_PARTITION).
+    case "1008":
+      return "Marketo refused the lead partition: set MARKETO_PARTITION to a partition the API user's role may write (Admin → Workspaces & Partitions)."
+    case "1009":
+      return "This Marketo instance has lead partitions: set MARKETO_PARTITION to the partition new leads belong to."
     default:
       return error.tag === "MarketoTransient" || error.tag === "MarketoRateLimited"
         ? "Passing: the next tick retries."

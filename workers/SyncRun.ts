@@ -5,6 +5,7 @@ import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/5-tick/Tick.js"
 import { instanceFor, marketoLayer, stateLayer } from "./Layers.js"
+import { checkedLeadFields } from "./LeadFieldCheck.js"
 import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
@@ -24,7 +25,11 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
       }),
     onRight: (settings) => {
       const lease = SyncLease.make(instanceFor(env, settings.endpoint))
-      const tick = syncTick(settings).pipe(Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint))))
+      // The lead fields are checked against the instance (once; then read from its Durable Object).
+      const tick = Effect.flatMap(checkedLeadFields(env, settings), (sendFields) =>
+        syncTick({ ...settings, ...(sendFields === undefined ? {} : { sendFields }) })).pipe(
+          Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint)))
+        )
       return lease.withLease(holder, leaseMillis, tick).pipe(
         Effect.map((summary): SyncRunResult => ({ _tag: "Synced", summary })),
         Effect.catchTag("LeaseHeld", (held) => Effect.succeed<SyncRunResult>({ _tag: "Busy", holder: held.holder })),

@@ -1,6 +1,7 @@
 // The RPC surface of the per-instance Durable Object (workers/MarketoInstance.ts), as the
 // adapters see it. Kept here so the adapters depend on a contract, not on the worker's class.
 import type { BudgetStatus } from "../../core/ports/RateLimiter.js"
+import type { LeadFieldCheck } from "../../core/marketo/LeadFieldCheck.js"
 import type { SignalCode } from "../../core/marketo/RateBudget.js"
 
 /** What `acquire` answers: the budget's decision without its state. */
@@ -56,6 +57,9 @@ export interface MarketoInstanceApi {
   commit(pointers: ReadonlyArray<Pointer>): Array<Committed>
   remove(keys: ReadonlyArray<string>): Array<Pointer>
   list(prefix: string): Array<Pointer>
+  /** The lead fields last checked against the instance's describe2 (workers/LeadFieldCheck.ts). */
+  getLeadFieldCheck(): LeadFieldCheck | null
+  setLeadFieldCheck(check: LeadFieldCheck): void
 }
 
 /** The object seen through its stub: every method answers a promise. */
