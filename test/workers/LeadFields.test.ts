@@ -20,7 +20,7 @@ const person = (audience: string, user: string, email: string | ReadonlyArray<st
   context: { personas: { computation_key: audience, computation_class: "audience" } }
 })
 const call = async (withEnv: WorkerEnv, path: string, init: RequestInit = {}) =>
-  worker.fetch(new Request(`${base}${path}`, init), withEnv)
+  worker.fetch(new Request(`${base}${path}`, init) as Request<unknown, IncomingRequestCfProperties>, withEnv)
 const send = async (withEnv: WorkerEnv, events: ReadonlyArray<unknown>) => {
   const response = await call(withEnv, "/v1/batch", {
     method: "POST",

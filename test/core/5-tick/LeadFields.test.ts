@@ -7,7 +7,7 @@ import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { parseLeadFieldMapping } from "../../../core/1-events/LeadFields.js"
 import { appendInbox } from "../../../core/2-ledger/Inbox.js"
-import { getAudience } from "../../../core/5-tick/AudienceStatus.js"
+import { dryRun, getAudience } from "../../../core/5-tick/AudienceStatus.js"
 import type { LeadFieldSettings } from "../../../core/5-tick/LeadFieldSync.js"
 import type { SyncSettings } from "../../../core/5-tick/SyncSettings.js"
 import type { TickSummary } from "../../../core/5-tick/Tick.js"
@@ -219,4 +219,20 @@ describe("SharedLeads: lead fields", () => {
     expect(after.update?.map((e) => e.email)).toEqual(["late@example.com"])
     expect(after.add.map((e) => e.leadIds)).toEqual([[11]])
   })
+})
+
+describe("dry run with lead fields", () => {
+  it.effect("shows the changed values to send as UpdateLeads steps, with their calls", () =>
+    Effect.gen(function*() {
+      const h = yield* setup({ ...always })
+      yield* h.send([person("dry", "ada", ["ada@example.com"], true, { firstName: "Ada" })])
+      yield* h.quiet
+      // Folded only (no sync): the next plan has the change to send.
+      yield* h.send([person("dry", "ada", ["ada@example.com"], true, { firstName: "Augusta" })])
+      yield* h.tick({ ...h.s, deadline: 0 })
+      const planned = yield* h.provide(dryRun("dry" as AudienceKey, { ...h.s }))
+      expect(planned._tag === "Some" ? [planned.value.plan.steps.map((s) => s._tag), planned.value.calls] : []).toEqual([["UpdateLeads"], 1])
+      const without = yield* h.provide(dryRun("dry" as AudienceKey, { folderName: h.s.folderName, budget: h.s.budget }))
+      expect(without._tag === "Some" ? without.value.plan.steps : undefined).toEqual([])
+    }))
 })
