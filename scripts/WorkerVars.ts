@@ -20,7 +20,10 @@ export const settingNames = [
   "AUDIENCE_REMOVAL",
   "MARKETO_INSTANCE_URL",
   "MAX_AUDIENCES",
-  "AUDIENCE_KEYS"
+  "AUDIENCE_KEYS",
+  "MARKETO_LEAD_FIELDS",
+  "MARKETO_LEAD_FIELDS_UPDATE",
+  "MARKETO_PARTITION"
 ] as const
 
 /** The local credentials the README's Quickstart names. */

@@ -3,7 +3,8 @@
 // destination (hourly batches) and the per-record strategy of simpler tools. Scenarios: those of
 // bench:plan, a 1,000,000-email initial load, and a realistic day. Prints a table per scenario,
 // writes the charts to docs/, and ends with one JSON line.
-//   npm run bench:sync -- [--only name,name] [--strategies ours,segment_hourly,per_record] [--seed 7] [--no-charts]
+// Every strategy sends each member's first and last name with its lead (--no-fields: emails only).
+//   npm run bench:sync -- [--only name,name] [--strategies ours,segment_hourly,per_record] [--seed 7] [--no-charts] [--no-fields]
 import { writeFileSync } from "node:fs"
 import { Effect, Logger, LogLevel } from "effect"
 import { encodeShard, loadShards } from "../core/2-ledger/AudienceShards.js"
@@ -17,6 +18,7 @@ import { callsChart, latencyChart } from "./bench/Chart.js"
 import { runScenario, type ScenarioResult } from "./bench/RunScenario.js"
 import { initialLoad1m, type PlanScenario, planScenarios, realisticDay } from "./bench/Scenarios.js"
 import type { World, WorldOptions } from "./bench/SimWorld.js"
+import { namesOf } from "./bench/SimEvents.js"
 import { ours, perRecord, segmentHourly, type Strategy } from "./bench/Strategies.js"
 
 const args = process.argv.slice(2)
@@ -28,6 +30,7 @@ const only = arg("only")?.split(",")
 const seed = Number(arg("seed") ?? 7)
 const charts = !args.includes("--no-charts")
 const strategyFilter = arg("strategies")?.split(",")
+const fields = !args.includes("--no-fields")
 const wanted = (name: string) => only === undefined || only.includes(name)
 
 // 2026-11-20 00:00 UTC is 18:00 the day before in Chicago: setups run before the quota day starts.
@@ -41,9 +44,9 @@ const fullBudget = { callsPerWindow: 100, windowMillis: 20_000, maxConcurrency: 
 
 type StrategyName = "ours" | "segment_hourly" | "per_record"
 const allStrategies: Record<StrategyName, { make: (w: World) => Strategy; budget: WorldOptions["budget"] }> = {
-  ours: { make: (w) => ours(w), budget: oursBudget },
-  segment_hourly: { make: segmentHourly, budget: fullBudget },
-  per_record: { make: perRecord, budget: fullBudget }
+  ours: { make: (w) => ours(w, { fields }), budget: oursBudget },
+  segment_hourly: { make: (w) => segmentHourly(w, fields), budget: fullBudget },
+  per_record: { make: (w) => perRecord(w, fields), budget: fullBudget }
 }
 const strategies = Object.fromEntries(
   Object.entries(allStrategies).filter(([name]) => strategyFilter === undefined || strategyFilter.includes(name))
@@ -67,7 +70,12 @@ const learnIds = (world: World) =>
     yield* store.setMany(writes)
   }).pipe(Effect.provide(world.services), Effect.orDie)
 
-const fakeEmails = (n: number, prefix: string): Array<PlannedEmail> => Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i}@example.com` as Email }))
+/** The planner's view of new members: with their names when names are sent (the import file grows). */
+const fakeEmails = (n: number, prefix: string): Array<PlannedEmail> =>
+  Array.from({ length: n }, (_, i) => ({
+    email: `${prefix}${i}@example.com` as Email,
+    ...(fields ? { fields: { values: namesOf(`${prefix}${i}`), at: 0, digest: "" } } : {})
+  }))
 const withIds = (es: Array<PlannedEmail>) => es.map((e, i) => ({ ...e, leadIds: [(i + 1) as LeadId] }))
 
 const boundOf = (s: PlanScenario): number => {
@@ -90,6 +98,7 @@ interface Row {
   exact: boolean
   wall_seconds: number
   failed_batches: number
+  named: number
   lower_bound?: number
   ratio?: number
   latency_p50_s?: number
@@ -105,18 +114,19 @@ const rowOf = (r: ScenarioResult, bound?: number, latency = false): Row => ({
   exact: r.exact,
   wall_seconds: r.wall_seconds,
   failed_batches: r.failed_batches,
+  named: r.named,
   ...(bound === undefined ? {} : { lower_bound: bound, ratio: bound === 0 ? (r.calls === 0 ? 1 : Number.POSITIVE_INFINITY) : Math.round((r.calls / bound) * 100) / 100 }),
   ...(latency ? { latency_p50_s: r.latency.p50_s, latency_p95_s: r.latency.p95_s, latency_max_s: r.latency.max_s, changes: r.latency.changes } : {})
 })
 
 const print = (name: string, rows: Partial<Record<StrategyName, Row>>) => {
   console.log(`\n${name}`)
-  console.log("  strategy         calls  bound  ratio  sim time   refused  exact  p50 / p95 latency   failed   wall")
+  console.log("  strategy         calls  bound  ratio  sim time   refused  exact  named  p50 / p95 latency   failed   wall")
   for (const [strategy, r] of Object.entries(rows)) {
     if (r === undefined) continue
     const lat = r.latency_p50_s === undefined ? "" : `${r.latency_p50_s} s / ${r.latency_p95_s} s`
     console.log(
-      `  ${strategy.padEnd(15)} ${String(r.calls).padStart(6)} ${String(r.lower_bound ?? "").padStart(6)} ${String(r.ratio ?? "").padStart(6)}  ${`${r.sim_seconds} s`.padStart(9)}  ${String(r.refused).padStart(7)}  ${String(r.exact).padStart(5)}  ${lat.padStart(17)}  ${String(r.failed_batches).padStart(6)}   ${r.wall_seconds} s`
+      `  ${strategy.padEnd(15)} ${String(r.calls).padStart(6)} ${String(r.lower_bound ?? "").padStart(6)} ${String(r.ratio ?? "").padStart(6)}  ${`${r.sim_seconds} s`.padStart(9)}  ${String(r.refused).padStart(7)}  ${String(r.exact).padStart(5)}  ${String(r.named).padStart(5)}  ${lat.padStart(17)}  ${String(r.failed_batches).padStart(6)}   ${r.wall_seconds} s`
     )
   }
 }
@@ -177,7 +187,7 @@ const main = Effect.gen(function*() {
       console.log("\ncharts: docs/bench-sync-calls.svg, docs/bench-sync-latency.svg")
     }
   }
-  console.log(JSON.stringify({ seed, latency_ms_per_call: latencyMillis, scenarios: results }))
+  console.log(JSON.stringify({ seed, latency_ms_per_call: latencyMillis, fields, scenarios: results }))
 })
 
 // The sync logs every step; the bench prints only its tables (warnings and errors still show).

@@ -1,5 +1,6 @@
-// npm run demo (with `npm start` running): sends Engage-style events for two audiences, syncs, and
-// prints each list's members as read back through Marketo's own REST API.
+// npm run demo (with `npm start` running): sends Engage-style events for two audiences, with each
+// member's name in its traits, syncs, and prints each list's members with the first and last name
+// read back through Marketo's own REST API.
 const worker = process.env["WORKER_URL"] ?? "http://127.0.0.1:8787"
 const marketo = process.env["MARKETO_ENDPOINT"] ?? "http://127.0.0.1:8788"
 const clientId = process.env["MARKETO_CLIENT_ID"] ?? "local-client-id"
@@ -9,12 +10,20 @@ const adminToken = process.env["ADMIN_TOKEN"] ?? "dev-admin-token"
 
 let n = 0
 const at = () => new Date(Date.now() - 60_000 + ++n * 100).toISOString()
+// Segment's spec traits firstName and lastName (MARKETO_LEAD_FIELDS maps them by default).
+const names: Record<string, { firstName: string; lastName: string }> = {
+  ada: { firstName: "Ada", lastName: "Lovelace" },
+  grace: { firstName: "Grace", lastName: "Hopper" },
+  alan: { firstName: "Alan", lastName: "Turing" },
+  edsger: { firstName: "Edsger", lastName: "Dijkstra" },
+  barbara: { firstName: "Barbara", lastName: "Liskov" }
+}
 const identify = (key: string, userId: string, email: string | undefined, member: boolean) => ({
   type: "identify",
   userId,
   messageId: `demo-${key}-${userId}-${email ?? "none"}-${member}-${n}`,
   timestamp: at(),
-  traits: { ...(email === undefined ? {} : { email }), [key]: member },
+  traits: { ...names[userId], ...(email === undefined ? {} : { email }), [key]: member },
   context: { personas: { computation_class: "audience", computation_key: key, space_id: "spa_demo" } }
 })
 
@@ -57,8 +66,12 @@ const main = async () => {
       console.log(`list "${name}": not found in Marketo`)
       continue
     }
-    const members = (await get(`/rest/v1/lists/${String(list["id"])}/leads.json?fields=id,email&batchSize=300`)).result ?? []
-    console.log(`list "${name}" (id ${String(list["id"])}): ${members.map((m) => String(m["email"])).sort().join(", ")}`)
+    const members = (await get(`/rest/v1/lists/${String(list["id"])}/leads.json?fields=id,email,firstName,lastName&batchSize=300`)).result ?? []
+    console.log(`list "${name}" (id ${String(list["id"])}): ${members.length} members`)
+    for (const m of [...members].sort((a, b) => String(a["email"]).localeCompare(String(b["email"])))) {
+      const name = [m["firstName"], m["lastName"]].filter((part) => typeof part === "string" && part !== "").join(" ")
+      console.log(`  ${String(m["email"]).padEnd(32)} ${name === "" ? "(no name)" : name}`)
+    }
   }
 }
 

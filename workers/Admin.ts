@@ -12,6 +12,7 @@ import { refuseForgery } from "./CrossSite.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
+import { leadFieldsView } from "./LeadFieldCheck.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
 import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
@@ -75,10 +76,13 @@ const budgetOf = async (env: WorkerEnv, settings: MarketoSettings) => {
 
 export const status = guarded(async ({ env }) => {
   const settings = marketoSettings(env)
-  const problems = configurationProblems(env)
   const right = Either.getOrUndefined(settings)
+  // Lead fields: the settings and their check against the instance; a field not sent is a problem.
+  const leadFields = right === undefined ? undefined : await leadFieldsView(env, right)
+  const problems = [...configurationProblems(env), ...(leadFields?.problems ?? [])]
   return json(200, {
     configuration: { ok: problems.length === 0, problems },
+    ...(leadFields === undefined ? {} : { leadFields }),
     ...(right === undefined ? {} : {
       endpoint: right.endpoint,
       folder: right.folder,

@@ -9,5 +9,8 @@ export const defaults = {
   dailyReserve: 5_000,
   latencyTargetMinutes: 5,
   /** Audiences ingest accepts events for; each is a Marketo list and a record every tick reads. */
-  maxAudiences: 500
+  maxAudiences: 500,
+  /** Segment's spec trait names into Marketo's first and last name. */
+  leadFields: "firstName=firstName,lastName=lastName",
+  leadFieldsUpdate: "on-add"
 } as const

@@ -14,6 +14,11 @@ export const hintFor = (error: { readonly tag: string; readonly code: string }):
       return "The folder is missing or of the wrong type: create it under Lead Database → Group Lists, or fix MARKETO_FOLDER."
     case "external-list":
       return "The sender named a list (external_audience_id) that is not in the folder, so it stays untouched: move the list into the folder if it belongs to this audience, or remove the audience and send its events without external_audience_id."
+    // Lead partitions (MARKETO_PARTITION).
+    case "1008":
+      return "Marketo refused the lead partition: set MARKETO_PARTITION to a partition the API user's role may write (Admin → Workspaces & Partitions)."
+    case "1009":
+      return "This Marketo instance has lead partitions: set MARKETO_PARTITION to the partition new leads belong to."
     case "quarantined":
       return "These changes wait in the quarantine: fix the cause the message names, then press Retry (POST /admin/quarantine/retry)."
     case "fold":

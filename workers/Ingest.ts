@@ -63,10 +63,12 @@ export const ingest = (route: IngestRoute) => async ({ env, request }: RouteCont
   if (!contentType.includes("json") && !contentType.startsWith("text/plain")) {
     return problem(415, `content-type must be application/json, got "${contentType.slice(0, 60)}"`)
   }
-  const decoded = Either.flatMap(parse(body, route), (parsed) => decodeEvents(parsed, Date.now()))
+  const settings = marketoSettings(env)
+  // The traits kept as lead fields (MARKETO_LEAD_FIELDS); none while the settings are invalid (503 below).
+  const mapping = Either.isRight(settings) ? settings.right.leadFields.mapping : []
+  const decoded = Either.flatMap(parse(body, route), (parsed) => decodeEvents(parsed, Date.now(), mapping))
   if (Either.isLeft(decoded)) return problem(400, decoded.left.reason)
   if (decoded.right.accepted === 0) return problem(400, "no event in the body is valid", { rejected: decoded.right.rejected })
-  const settings = marketoSettings(env)
   const limits = ingestSettings(env)
   if (Either.isLeft(settings) || Either.isLeft(limits)) {
     // Refuse rather than store where the sync cannot find it (the state lives with the instance's

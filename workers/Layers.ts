@@ -47,7 +47,12 @@ export const marketoLayer = (env: WorkerEnv, settings: MarketoSettings) => {
       FetchHttpClient.layer,
       DurableRateLimiter.layer(instance),
       Layer.succeed(TokenStore, DurableTokenStore.make(instance)),
-      MarketoConfig.layer({ baseUrl: settings.endpoint, clientId: settings.clientId, clientSecret: settings.clientSecret })
+      MarketoConfig.layer({
+        baseUrl: settings.endpoint,
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        ...(settings.leadFields.partition === undefined ? {} : { partitionName: settings.leadFields.partition })
+      })
     ))
   )
 }

@@ -1,13 +1,15 @@
 // One Durable Object per Marketo instance (named by its normalised endpoint). It holds what must
 // be strongly consistent across every invocation of the worker: the rate budget, the shared access
-// token, the sync lease, the current version of each state record stored in KV, and the audience
-// keys ingest has admitted or seen removed (workers/AudienceRegistry.ts).
+// token, the sync lease, the current version of each state record stored in KV, the audience keys
+// ingest has admitted or seen removed (workers/AudienceRegistry.ts), and the lead fields as last
+// checked against the instance.
 //
 // Storage is the object's SQLite database through its synchronous APIs (`storage.sql`,
 // `storage.kv`). No method below awaits anything, so each RPC runs start to finish without any
 // other request interleaving: every read-modify-write is atomic without explicit transactions, and
 // the runtime holds the reply until the writes are durable.
 import { DurableObject } from "cloudflare:workers"
+import type { LeadFieldCheck } from "../core/marketo/LeadFieldCheck.js"
 import * as RateBudget from "../core/marketo/RateBudget.js"
 import { type Admission, type AdmissionRequest, AudienceRegistry, type Tombstone } from "./AudienceRegistry.js"
 import type { BudgetStatus } from "../core/ports/RateLimiter.js"
@@ -36,6 +38,7 @@ const budgetKey = "budget"
 const tokenKey = "token"
 const leaseKey = "lease"
 const nextVersionKey = "next-version"
+const leadFieldCheckKey = "lead-field-check"
 
 const intVar = (value: string | undefined, fallback: number): number => {
   const n = value === undefined || value.trim() === "" ? Number.NaN : Number(value)
@@ -202,6 +205,17 @@ export class MarketoInstance extends DurableObject<MarketoInstanceEnv> implement
     if (lease === null || lease.holder !== holder) return false
     this.ctx.storage.kv.delete(leaseKey)
     return true
+  }
+
+  // --- lead field check ------------------------------------------------------------------------
+
+  /** The mapped lead fields as last checked against Marketo's describe2 (workers/LeadFieldCheck.ts). */
+  getLeadFieldCheck(): LeadFieldCheck | null {
+    return this.ctx.storage.kv.get<LeadFieldCheck>(leadFieldCheckKey) ?? null
+  }
+
+  setLeadFieldCheck(check: LeadFieldCheck): void {
+    this.ctx.storage.kv.put(leadFieldCheckKey, check)
   }
 
   // --- version pointers ------------------------------------------------------------------------

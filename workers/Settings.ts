@@ -5,6 +5,7 @@ import { Config, ConfigError, ConfigProvider, Effect, Either, Redacted, Schema }
 import { endpointConfig } from "../adapters/marketo/MarketoConfig.js"
 import { type AudienceKeyPatterns, parseAudienceKeys } from "./AudienceKeys.js"
 import { defaults } from "./Defaults.js"
+import { type LeadFieldSettings, readLeadFieldSettings } from "./LeadFieldSettings.js"
 
 /** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
 export type WorkerEnv = Env & {
@@ -20,6 +21,8 @@ export type WorkerEnv = Env & {
   readonly MAX_AUDIENCES?: string
   /** Comma-separated audience keys and `prefix*` patterns ingest accepts; all when unset. */
   readonly AUDIENCE_KEYS?: string
+  /** Optional (wrangler.toml leaves it out): the lead partition new leads go to. */
+  readonly MARKETO_PARTITION?: string
 }
 
 export interface MarketoSettings {
@@ -33,6 +36,8 @@ export interface MarketoSettings {
   readonly dailyReserve: number
   /** How long a change may wait for its list before the scheduler syncs it whatever the pacing. */
   readonly latencyTargetMinutes: number
+  /** Traits as Marketo lead fields, when changes are sent, and the lead partition (workers/LeadFieldSettings.ts). */
+  readonly leadFields: LeadFieldSettings
 }
 
 export { defaults } from "./Defaults.js"
@@ -123,15 +128,16 @@ export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, 
     Schema.Config("SYNC_LATENCY_TARGET_MINUTES", wholeNumber(1, 1_440, " (minutes a change may wait for its list)")),
     defaults.latencyTargetMinutes
   ))
+  const leadFields = readLeadFieldSettings(read)
   if (dailyQuota !== undefined && dailyReserve !== undefined && dailyReserve >= dailyQuota) {
     problems.push(`MARKETO_DAILY_RESERVE (${dailyReserve}) must be below MARKETO_DAILY_QUOTA (${dailyQuota})`)
   }
   if (
     problems.length > 0 || endpoint === undefined || clientId === undefined || clientSecret === undefined || folder === undefined ||
     callsPer20s === undefined || maxConcurrency === undefined || dailyQuota === undefined || dailyReserve === undefined ||
-    latencyTargetMinutes === undefined
+    latencyTargetMinutes === undefined || leadFields === undefined
   ) return Either.left(problems)
-  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes })
+  return Either.right({ endpoint, clientId, clientSecret, folder, callsPer20s, maxConcurrency, dailyQuota, dailyReserve, latencyTargetMinutes, leadFields })
 }
 
 export interface IngestSettings {

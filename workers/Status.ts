@@ -9,6 +9,7 @@ import { adminAuthorized } from "./Auth.js"
 import { formToken as makeFormToken } from "./CrossSite.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
+import { leadFieldsView } from "./LeadFieldCheck.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
 import { pagePolicy } from "./SecurityHeaders.js"
@@ -48,9 +49,11 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
   const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, endpoint).tombstones())))
   const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
   const health = await tickHealth(env, endpoint, now)
+  // Lead fields the instance refuses are configuration problems, named by field.
+  const fieldProblems = (await leadFieldsView(env, settings.right)).problems
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
-    configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
+    configuration: [...configuration, ...fieldProblems, ...(Either.isLeft(audiences) ? ["state is not readable yet; reload in a minute"] : [])],
     folder,
     now,
     formToken,

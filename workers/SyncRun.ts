@@ -8,6 +8,7 @@ import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/5-tick/Tick.js"
 import { foldStateLayer, instanceFor, marketoLayer } from "./Layers.js"
+import { checkedLeadFields } from "./LeadFieldCheck.js"
 import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
@@ -29,7 +30,11 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
       }),
     onRight: (settings) => {
       const lease = SyncLease.make(instanceFor(env, settings.endpoint))
-      const tick = syncTick(settings).pipe(Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint))))
+      // The lead fields are checked against the instance (once; then read from its Durable Object).
+      const tick = Effect.flatMap(checkedLeadFields(env, settings), (sendFields) =>
+        syncTick({ ...settings, ...(sendFields === undefined ? {} : { sendFields }) })).pipe(
+          Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint)))
+        )
       const instance = instanceFor(env, settings.endpoint)
       // What the tick did is kept in the Durable Object for the page and the status, whether it
       // synced, failed in part or failed whole; a busy lease is no tick.

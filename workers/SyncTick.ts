@@ -5,6 +5,7 @@
 // invocation may make 1,000 subrequests; the tick stops starting steps after 25 s so it ends well
 // inside them, and the next minute's tick resumes where it stopped.
 import { Effect } from "effect"
+import type { LeadFieldSettings } from "../core/5-tick/LeadFieldSync.js"
 import { RateLimiter } from "../core/ports/RateLimiter.js"
 import { quotaOf, tickCapacity } from "../core/5-tick/Scheduler.js"
 import { runTick } from "../core/5-tick/Tick.js"
@@ -17,10 +18,12 @@ export interface TickSettings {
   readonly callsPer20s: number
   /** How long a change may wait for its list before the scheduler syncs it whatever the pacing. */
   readonly latencyTargetMinutes: number
+  /** The lead fields this tick sends (checked against the instance: workers/LeadFieldCheck.ts), and when. */
+  readonly sendFields?: LeadFieldSettings
 }
 
 /** The scheduler's settings for this deployment: its latency target and what one tick can do. */
-export const schedulerSettings = (settings: Omit<TickSettings, "folder">) => ({
+export const schedulerSettings = (settings: Pick<TickSettings, "callsPer20s" | "latencyTargetMinutes">) => ({
   latencyTargetMillis: settings.latencyTargetMinutes * 60_000,
   tickIntervalMillis: 60_000,
   tickCallCapacity: tickCapacity(settings.callsPer20s, 20_000, tickBudgetMillis)
@@ -37,7 +40,8 @@ export const syncTick = (settings: TickSettings) =>
       budget: { callsPerWindow: settings.callsPer20s, windowMillis: 20_000 },
       deadline: now + tickBudgetMillis,
       quota: quotaOf(status),
-      scheduler: schedulerSettings(settings)
+      scheduler: schedulerSettings(settings),
+      ...(settings.sendFields === undefined ? {} : { leadFields: settings.sendFields })
     })
   })
 

@@ -15,6 +15,8 @@ declare namespace Cloudflare {
 		SYNC_LATENCY_TARGET_MINUTES: string;
 		MAX_AUDIENCES: string;
 		AUDIENCE_KEYS: string;
+		MARKETO_LEAD_FIELDS: string;
+		MARKETO_LEAD_FIELDS_UPDATE: string;
 		MARKETO_INSTANCE: DurableObjectNamespace<import("./index").MarketoInstance>;
 	}
 }
@@ -23,5 +25,5 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MARKETO_FOLDER" | "MARKETO_CALLS_PER_20S" | "MARKETO_MAX_CONCURRENCY" | "MARKETO_DAILY_QUOTA" | "MARKETO_DAILY_RESERVE" | "SYNC_LATENCY_TARGET_MINUTES" | "MAX_AUDIENCES" | "AUDIENCE_KEYS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "MARKETO_FOLDER" | "MARKETO_CALLS_PER_20S" | "MARKETO_MAX_CONCURRENCY" | "MARKETO_DAILY_QUOTA" | "MARKETO_DAILY_RESERVE" | "SYNC_LATENCY_TARGET_MINUTES" | "MAX_AUDIENCES" | "AUDIENCE_KEYS" | "MARKETO_LEAD_FIELDS" | "MARKETO_LEAD_FIELDS_UPDATE">> {}
 }

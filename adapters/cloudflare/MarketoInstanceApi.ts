@@ -1,6 +1,7 @@
 // The RPC surface of the per-instance Durable Object (workers/MarketoInstance.ts), as the
 // adapters see it. Kept here so the adapters depend on a contract, not on the worker's class.
 import type { BudgetStatus } from "../../core/ports/RateLimiter.js"
+import type { LeadFieldCheck } from "../../core/marketo/LeadFieldCheck.js"
 import type { SignalCode } from "../../core/marketo/RateBudget.js"
 import type { TickRecord } from "../../core/5-tick/TickOutcome.js"
 
@@ -59,6 +60,9 @@ export interface MarketoInstanceApi {
   list(prefix: string): Array<Pointer>
   recordTick(record: TickRecord): void
   tickHistory(): Array<TickRecord>
+  /** The lead fields last checked against the instance's describe2 (workers/LeadFieldCheck.ts). */
+  getLeadFieldCheck(): LeadFieldCheck | null
+  setLeadFieldCheck(check: LeadFieldCheck): void
 }
 
 /** The object seen through its stub: every method answers a promise. */

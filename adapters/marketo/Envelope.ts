@@ -47,3 +47,12 @@ export const ImportStatusRecord = Schema.Struct({
   numOfRowsWithWarning: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   message: Schema.optional(Schema.String)
 })
+/** describe2's one record ("API Lead"): every lead field of the instance. */
+export const LeadDescribeRecord = Schema.Struct({
+  fields: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    dataType: Schema.String,
+    length: Schema.optional(Schema.NullOr(Schema.Number)),
+    updateable: Schema.Boolean
+  }))
+})

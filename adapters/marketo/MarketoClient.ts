@@ -6,14 +6,14 @@ import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Effect, Layer, Option, Schedule, Schema } from "effect"
-import { csvDocument, parseCsv } from "../../core/3-plan/Csv.js"
+import { parseCsv } from "../../core/3-plan/Csv.js"
 import type { Email } from "../../core/1-events/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/1-events/Ids.js"
-import { chunkEmailsByBytes } from "../../core/3-plan/ImportFiles.js"
+import { csvOf, importFiles } from "../../core/3-plan/ImportFiles.js"
 import { lookupMethodFor, lookupPath } from "../../core/3-plan/LookupMethod.js"
 import { MarketoRejected, MarketoTransient, MarketoUnknownError } from "../../core/marketo/MarketoErrors.js"
 import { MarketoLimits } from "../../core/marketo/MarketoLimits.js"
-import { MarketoApi, type MarketoError, type MembershipOutcome, type UpsertOutcome } from "../../core/ports/MarketoApi.js"
+import { type LeadFieldsByEmail, MarketoApi, type MarketoError, type MembershipOutcome, type UpsertOutcome } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import { makeAccessTokens } from "./AccessToken.js"
 import { classify, isRetryable } from "./CodeTable.js"
@@ -22,6 +22,7 @@ import {
   FolderRecord,
   ImportRecord,
   ImportStatusRecord,
+  LeadDescribeRecord,
   LeadRecord,
   MembershipRecord,
   StaticListRecord,
@@ -148,13 +149,18 @@ export const make = Effect.gen(function*() {
       ? Effect.fail(new MarketoRejected({ code: "batch", message: `at most ${MarketoLimits.batchSize} records per call, got ${count}` }))
       : Effect.void
 
-  const upsertLeads = (emails: ReadonlyArray<Email>) =>
+  // The lead partition new leads go to, on instances that have partitions (1008/1009 otherwise).
+  const partition = config.partitionName === undefined ? {} : { partitionName: config.partitionName }
+
+  const upsertLeads = (emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) =>
     Effect.gen(function*() {
       if (emails.length === 0) return []
       yield* guardBatch(emails.length)
+      // Each record carries its lead field values as keys beside the email.
+      const input = emails.map((email) => ({ ...fields?.get(email), email }))
       const envelope = yield* envelopeOf(() =>
         HttpClientRequest.post(url("/rest/v1/leads.json")).pipe(
-          HttpClientRequest.bodyUnsafeJson({ action: "createOrUpdate", lookupField: "email", input: emails.map((email) => ({ email })) })
+          HttpClientRequest.bodyUnsafeJson({ action: "createOrUpdate", lookupField: "email", ...partition, input })
         )
       )
       const records = yield* results(UpsertRecord, "upsert results")(envelope)
@@ -214,15 +220,16 @@ export const make = Effect.gen(function*() {
       })
     })
 
-  const importLeads = (listId: ListId, emails: ReadonlyArray<Email>) =>
-    Effect.forEach(chunkEmailsByBytes(emails), (file) =>
+  // One file per 10 MB and per set of lead fields (no row with an empty cell), as the core splits them.
+  const importLeads = (listId: ListId, emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) =>
+    Effect.forEach(importFiles(emails, (email) => fields?.get(email)), (file) =>
       Effect.gen(function*() {
-        const csv = csvDocument(["email"], file.emails.map((e) => [e]))
+        const csv = csvOf(file, (email) => fields?.get(email))
         const envelope = yield* envelopeOf(() => {
           const form = new FormData()
           form.append("file", new Blob([csv], { type: "text/csv" }), "leads.csv")
           return HttpClientRequest.post(url("/bulk/v1/leads.json"), {
-            urlParams: { format: "csv", lookupField: "email", listId: String(listId) }
+            urlParams: { format: "csv", lookupField: "email", listId: String(listId), ...partition }
           }).pipe(HttpClientRequest.bodyFormData(form))
         })
         const [job] = yield* results(ImportRecord, "the import job")(envelope)
@@ -251,6 +258,12 @@ export const make = Effect.gen(function*() {
       const emailAt = Math.max(0, (header ?? []).findIndex((h) => h.trim().toLowerCase() === "email"))
       return rows.filter((row) => row.length > 1).map((row) => ({ email: row[emailAt] ?? "", reason: row[row.length - 1] ?? "" }))
     })
+
+  const describeLeadFields = () =>
+    envelopeOf(() => HttpClientRequest.get(url("/rest/v1/leads/describe2.json"))).pipe(
+      Effect.flatMap(results(LeadDescribeRecord, "the lead fields")),
+      Effect.map((records) => records.flatMap((r) => r.fields.map(({ length, ...f }) => (length == null ? f : { ...f, length }))))
+    )
 
   const listMembers = (listId: ListId, nextPageToken?: string) =>
     envelopeOf(() =>
@@ -282,6 +295,7 @@ export const make = Effect.gen(function*() {
     importLeads: traced("importLeads", importLeads),
     importStatus: traced("importStatus", importStatus),
     importFailures: traced("importFailures", importFailures),
+    describeLeadFields: traced("describeLeadFields", describeLeadFields),
     listMembers: traced("listMembers", listMembers)
   })
 })

@@ -13,6 +13,8 @@ export interface MarketoConfigValues {
   readonly retryBaseMillis?: number
   /** Longest wait for one answer before it counts as a transient failure. Default 120 s. */
   readonly requestTimeoutMillis?: number
+  /** The lead partition new leads go to (`partitionName` on upserts and imports), for instances with partitions. */
+  readonly partitionName?: string
 }
 
 export const defaultFolderName = "Engage Audiences"

@@ -4,11 +4,13 @@
 // Every event yields a membership event with its distinct valid emails (none: a member without
 // email, counted), or a rejection naming its index and what was wrong. It never throws, whatever
 // the input: a body from the internet is decoded by Schema and small rules returning Either, with
-// a last-resort guard.
+// a last-resort guard. With a lead field mapping (core/1-events/LeadFields.ts), each accepted event
+// also carries the member's mapped trait values.
 import { Data, Either } from "effect"
 import { canonicalHash } from "./CanonicalHash.js"
 import { audienceKeyOf, emailsOf, externalListIdOf, membershipOf, own, present, timestampOf, userOf } from "./EventFields.js"
 import type { AudienceClass } from "./Ids.js"
+import { fieldValuesOf, type LeadFieldMapping } from "./LeadFields.js"
 import { fanOut, type MembershipChange, type MembershipEvent } from "./MembershipChange.js"
 import { decodeSegmentEvent, describeValue } from "./SegmentEvent.js"
 
@@ -36,7 +38,7 @@ export const changesOf = (decoded: Pick<DecodedEvents, "memberships">): Readonly
   decoded.memberships.flatMap(fanOut)
 
 /** A member event that carried no email: counted so users see why a list is smaller than the audience. */
-export type MemberWithoutEmail = Omit<MembershipEvent, "emails" | "externalListId">
+export type MemberWithoutEmail = Omit<MembershipEvent, "emails" | "externalListId" | "fields">
 
 /** The accepted events that carried no email. */
 export const withoutEmailOf = (decoded: Pick<DecodedEvents, "memberships">): ReadonlyArray<MemberWithoutEmail> =>
@@ -59,7 +61,7 @@ type EventOutcome =
 
 const rejected = (reason: string): EventOutcome => ({ _tag: "Rejected", reasons: [reason] })
 
-const decodeEvent = (raw: unknown, receivedAt: number): EventOutcome => {
+const decodeEvent = (raw: unknown, receivedAt: number, mapping: LeadFieldMapping): EventOutcome => {
   const fields = Either.gen(function*() {
     const event = yield* decodeSegmentEvent(raw)
     const type = event.type
@@ -70,20 +72,28 @@ const decodeEvent = (raw: unknown, receivedAt: number): EventOutcome => {
     const timestamp = yield* timestampOf(event, receivedAt)
     const messageId = present(event.messageId) ?? `derived:${canonicalHash(raw)}`
     const emails = yield* emailsOf(event, type)
-    return { audience, audienceClass, member, user, timestamp, messageId, emails, externalListId: externalListIdOf(event) }
+    // The member's traits: on identify its own, on track `context.traits`.
+    const traits = type === "identify" ? event.traits : event.context?.traits
+    return { traits, audience, audienceClass, member, user, timestamp, messageId, emails, externalListId: externalListIdOf(event) }
   })
   if (Either.isLeft(fields)) return rejected(fields.left)
-  const { emails, externalListId, ...base } = fields.right
+  const { emails, externalListId, traits, ...base } = fields.right
   // No email at all is not an error (the member is counted); only invalid ones are.
   if (emails.valid.length === 0 && emails.problems.length > 0) return { _tag: "Rejected", reasons: emails.problems }
   const listId = externalListId === undefined ? {} : { externalListId }
-  return { _tag: "Accepted", event: { ...base, ...listId, emails: emails.valid }, problems: emails.problems }
+  // Only members with an email reach a lead, so no value is kept for one without.
+  const values = emails.valid.length === 0 ? undefined : fieldValuesOf(traits, mapping)
+  return {
+    _tag: "Accepted",
+    event: { ...base, ...listId, ...(values === undefined ? {} : { fields: values }), emails: emails.valid },
+    problems: emails.problems
+  }
 }
 
 /** A decoder that throws is a bug; this turns such a bug into a rejection instead of a 500. */
-const decodeEventSafely = (raw: unknown, receivedAt: number): EventOutcome => {
+const decodeEventSafely = (raw: unknown, receivedAt: number, mapping: LeadFieldMapping): EventOutcome => {
   try {
-    return decodeEvent(raw, receivedAt)
+    return decodeEvent(raw, receivedAt, mapping)
   } catch (error) {
     return rejected(`event could not be read: ${error instanceof Error ? error.message : "unknown error"}`)
   }
@@ -112,14 +122,17 @@ const eventsOf = (body: unknown): Either.Either<ReadonlyArray<unknown>, BodyReje
   return events.length === 0 ? reject("the body holds no events") : Either.right(events)
 }
 
-/** Decodes a parsed body. `receivedAt` (epoch ms) stands in for events that carry no time. */
-export const decodeEvents = (body: unknown, receivedAt: number): Either.Either<DecodedEvents, BodyRejected> => {
+/**
+ * Decodes a parsed body. `receivedAt` (epoch ms) stands in for events that carry no time; `mapping`
+ * names the traits kept as Marketo lead fields (none by default).
+ */
+export const decodeEvents = (body: unknown, receivedAt: number, mapping: LeadFieldMapping = []): Either.Either<DecodedEvents, BodyRejected> => {
   try {
     return Either.map(eventsOf(body), (events) => {
       const accepted: Array<AcceptedEvent> = []
       const rejections: Array<EventRejection> = []
       events.forEach((event, index) => {
-        const outcome = decodeEventSafely(event, receivedAt)
+        const outcome = decodeEventSafely(event, receivedAt, mapping)
         if (outcome._tag === "Accepted") {
           accepted.push({ ...outcome.event, index })
           for (const reason of outcome.problems) rejections.push({ index, reason })
@@ -135,7 +148,7 @@ export const decodeEvents = (body: unknown, receivedAt: number): Either.Either<D
 }
 
 /** Decodes the raw text of a body. */
-export const decodeEventsText = (text: string, receivedAt: number): Either.Either<DecodedEvents, BodyRejected> => {
+export const decodeEventsText = (text: string, receivedAt: number, mapping: LeadFieldMapping = []): Either.Either<DecodedEvents, BodyRejected> => {
   let body: unknown
   try {
     body = JSON.parse(text)
@@ -143,5 +156,5 @@ export const decodeEventsText = (text: string, receivedAt: number): Either.Eithe
     // V8's message says where parsing stopped ("... at position 12").
     return Either.left(new BodyRejected({ reason: `the body is not JSON: ${error instanceof Error ? error.message : "parse error"}` }))
   }
-  return decodeEvents(body, receivedAt)
+  return decodeEvents(body, receivedAt, mapping)
 }

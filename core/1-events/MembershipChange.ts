@@ -3,6 +3,7 @@
 import { Schema } from "effect"
 import { Email } from "./Email.js"
 import { AudienceClass, AudienceKey, ListId } from "./Ids.js"
+import { LeadFieldValues } from "./LeadFields.js"
 
 export class MembershipChange extends Schema.Class<MembershipChange>("MembershipChange")({
   audience: AudienceKey,
@@ -15,7 +16,9 @@ export class MembershipChange extends Schema.Class<MembershipChange>("Membership
   timestamp: Schema.Number.pipe(Schema.int()),
   messageId: Schema.String.pipe(Schema.minLength(1)),
   /** `context.personas.external_audience_id` when the sender names an existing list. */
-  externalListId: Schema.optional(ListId)
+  externalListId: Schema.optional(ListId),
+  /** The member's mapped traits at `timestamp`, by Marketo field name (core/1-events/LeadFields.ts). */
+  fields: Schema.optional(LeadFieldValues)
 }) {}
 
 /**
@@ -31,6 +34,7 @@ export const MembershipEvent = Schema.Struct({
   timestamp: Schema.Number.pipe(Schema.int()),
   messageId: Schema.String.pipe(Schema.minLength(1)),
   externalListId: Schema.optional(ListId),
+  fields: Schema.optional(LeadFieldValues),
   /** Distinct normalised emails; none for a member without email. */
   emails: Schema.Array(Email)
 })
@@ -38,9 +42,10 @@ export type MembershipEvent = typeof MembershipEvent.Type
 
 /** One change per email of the event. Its fields were validated when the event was decoded. */
 export const fanOut = (event: MembershipEvent): ReadonlyArray<MembershipChange> => {
-  const { audience, audienceClass, emails, externalListId, member, messageId, timestamp, user } = event
-  const listId = externalListId === undefined ? {} : { externalListId }
+  const { audience, audienceClass, emails, externalListId, fields, member, messageId, timestamp, user } = event
+  // Every email of the event gets the same fields (one object, shared).
+  const extra = { ...(externalListId === undefined ? {} : { externalListId }), ...(fields === undefined ? {} : { fields }) }
   return emails.map((email) =>
-    new MembershipChange({ audience, audienceClass, user, email, member, timestamp, messageId, ...listId }, { disableValidation: true })
+    new MembershipChange({ audience, audienceClass, user, email, member, timestamp, messageId, ...extra }, { disableValidation: true })
   )
 }

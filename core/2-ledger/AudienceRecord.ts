@@ -9,7 +9,9 @@ export const ShardCounts = Schema.Struct({
   pendingAdd: Schema.Number,
   pendingRemove: Schema.Number,
   importing: Schema.Number,
-  refused: Schema.Number
+  refused: Schema.Number,
+  /** On the list with a lead field value changed since last sent (absent in records written before fields). */
+  pendingUpdate: Schema.optional(Schema.Number)
 })
 export type ShardCounts = typeof ShardCounts.Type
 
@@ -64,9 +66,10 @@ export const totals = (record: AudienceRecord): ShardCounts =>
       pendingAdd: sum.pendingAdd + c.pendingAdd,
       pendingRemove: sum.pendingRemove + c.pendingRemove,
       importing: sum.importing + c.importing,
-      refused: sum.refused + c.refused
+      refused: sum.refused + c.refused,
+      pendingUpdate: (sum.pendingUpdate ?? 0) + (c.pendingUpdate ?? 0)
     }),
-    { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0 }
+    { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0, pendingUpdate: 0 }
   )
 
 export const pendingCount = (record: AudienceRecord) =>

@@ -84,10 +84,15 @@ export const withShardCounts = (record: AudienceRecord, shards: ShardSet): Audie
   return { ...record, shards: counts }
 }
 
-/** Shards whose counts say they have adds or removes to make, in shard order. */
-export const shardsWithWork = (record: AudienceRecord): ReadonlyArray<number> =>
+/**
+ * Shards whose counts say they have adds or removes to make (or, with `updates`, changed lead
+ * fields to send), in shard order.
+ */
+export const shardsWithWork = (record: AudienceRecord, updates = false): ReadonlyArray<number> =>
   Object.entries(record.shards)
-    .filter(([, c]) => (record.removal === "empty" ? c.synced > 0 : c.pendingAdd > 0 || c.pendingRemove > 0))
+    .filter(([, c]) =>
+      record.removal === "empty" ? c.synced > 0 : c.pendingAdd > 0 || c.pendingRemove > 0 || (updates && (c.pendingUpdate ?? 0) > 0)
+    )
     .map(([n]) => Number(n))
     .sort((a, b) => a - b)
 

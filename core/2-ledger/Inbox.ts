@@ -2,32 +2,40 @@
 // folds them into the ledger and deletes them only after the fold is written. An entry is stored
 // compactly: each audience once, each event once with its emails (the fan-out to one change per
 // email happens when folded), so an entry is never larger than the body that produced it by much.
-// Beside each entry a small summary (changes, audiences) lets the status page say what waits
-// without reading the entries themselves.
+// Lead field values travel as an optional last column of an event's row, by index into the
+// entry's table of field names. Beside each entry a small summary (changes, audiences) lets the
+// status page say what waits without reading the entries themselves.
 import { Clock, Effect, Option, Random, Schema } from "effect"
 import type { DecodedEvents } from "../1-events/EventDecoder.js"
 import { Email } from "../1-events/Email.js"
 import { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
+import { LeadFieldName, type LeadFieldValues } from "../1-events/LeadFields.js"
 import { MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "./StateKeys.js"
 
 /** [audience key, class, external list id or null]: stored once per entry. */
 const AudienceRow = Schema.Tuple(AudienceKey, AudienceClass, Schema.NullOr(ListId))
-/** [audience row index, user, member (1/0), event time, message id, emails]. */
+const Index = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+/** Lead field values as [field index, value, field index, value, ...]: only the fields with a value. */
+const FieldsColumn = Schema.Array(Schema.Union(Index, Schema.String))
+/** [audience row index, user, member (1/0), event time, message id, emails, fields?]. */
 const EventRow = Schema.Tuple(
-  Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  Index,
   Schema.String.pipe(Schema.minLength(1)),
   Schema.Literal(0, 1),
   Schema.Number.pipe(Schema.int()),
   Schema.String.pipe(Schema.minLength(1)),
-  Schema.Array(Email)
+  Schema.Array(Email),
+  Schema.optionalElement(FieldsColumn)
 )
 
 const CompactEntry = Schema.Struct({
   v: Schema.Literal(2),
   receivedAt: Schema.Number,
   audiences: Schema.Array(AudienceRow),
+  /** The field names the events' fields columns index; absent when no event carries fields. */
+  fields: Schema.optional(Schema.Array(LeadFieldName)),
   events: Schema.Array(EventRow)
 })
 
@@ -52,10 +60,23 @@ export interface InboxEntry {
   readonly memberships: ReadonlyArray<MembershipEvent>
 }
 
+/** A fields column back to values by name; pairs that do not make sense (a bad index) are dropped. */
+const fieldsFrom = (names: ReadonlyArray<string>, column: ReadonlyArray<number | string> | undefined): LeadFieldValues | undefined => {
+  if (column === undefined) return undefined
+  let values: Record<string, string> | undefined
+  for (let i = 0; i + 1 < column.length; i += 2) {
+    const [at, value] = [column[i], column[i + 1]]
+    const name = typeof at === "number" ? names[at] : undefined
+    if (name !== undefined && typeof value === "string") (values ??= {})[name] = value
+  }
+  return values
+}
+
 const fromCompact = (entry: typeof CompactEntry.Type): InboxEntry => ({
   receivedAt: entry.receivedAt,
-  memberships: entry.events.map(([a, user, member, timestamp, messageId, emails]): MembershipEvent => {
+  memberships: entry.events.map(([a, user, member, timestamp, messageId, emails, column]): MembershipEvent => {
     const [audience, audienceClass, externalListId] = entry.audiences[a] ?? entry.audiences[0]!
+    const fields = fieldsFrom(entry.fields ?? [], column)
     return {
       audience,
       audienceClass,
@@ -64,6 +85,7 @@ const fromCompact = (entry: typeof CompactEntry.Type): InboxEntry => ({
       timestamp,
       messageId,
       ...(externalListId === null ? {} : { externalListId }),
+      ...(fields === undefined ? {} : { fields }),
       emails
     }
   })
@@ -89,6 +111,21 @@ const fromV1 = (entry: typeof EntryV1.Type): InboxEntry => ({
 const toCompact = (entry: InboxEntry): typeof CompactEntry.Type => {
   const rows: Array<typeof AudienceRow.Type> = []
   const index = new Map<string, number>()
+  const names: Array<string> = []
+  const nameAt = new Map<string, number>()
+  const column = (fields: LeadFieldValues): Array<number | string> => {
+    const out: Array<number | string> = []
+    for (const [name, value] of Object.entries(fields)) {
+      let at = nameAt.get(name)
+      if (at === undefined) {
+        at = names.length
+        nameAt.set(name, at)
+        names.push(name)
+      }
+      out.push(at, value)
+    }
+    return out
+  }
   const events = entry.memberships.map((m): typeof EventRow.Type => {
     const id = `${m.audienceClass}\u0000${m.externalListId ?? ""}\u0000${m.audience}`
     let a = index.get(id)
@@ -97,9 +134,10 @@ const toCompact = (entry: InboxEntry): typeof CompactEntry.Type => {
       index.set(id, a)
       rows.push([m.audience, m.audienceClass, m.externalListId ?? null])
     }
-    return [a, m.user, m.member ? 1 : 0, m.timestamp, m.messageId, m.emails]
+    const row = [a, m.user, m.member ? 1 : 0, m.timestamp, m.messageId, m.emails] as const
+    return m.fields === undefined ? row : [...row, column(m.fields)]
   })
-  return { v: 2, receivedAt: entry.receivedAt, audiences: rows, events }
+  return { v: 2, receivedAt: entry.receivedAt, audiences: rows, ...(names.length === 0 ? {} : { fields: names }), events }
 }
 
 /** Either layout, read as one. */

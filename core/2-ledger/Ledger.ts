@@ -9,6 +9,7 @@
 // `shardCounts`, which read the whole shard once.
 import type { Email } from "../1-events/Email.js"
 import type { AudienceClass, AudienceKey, LeadId } from "../1-events/Ids.js"
+import { fieldsDigest, mergeFields, storedFieldsOf } from "./LeadFieldRecord.js"
 import type { EmailRecord, Holder, LedgerShard } from "./LedgerShard.js"
 import type { MembershipChange } from "../1-events/MembershipChange.js"
 
@@ -36,6 +37,8 @@ const ownedCopy = (record: EmailRecord): MutableRecord => {
   const copy: MutableRecord = { holders: record.holders.slice(), synced: record.synced }
   if (record.leadIds !== undefined) copy.leadIds = record.leadIds
   if (record.importing !== undefined) copy.importing = record.importing
+  if (record.fields !== undefined) copy.fields = record.fields
+  if (record.fieldsPending !== undefined) copy.fieldsPending = record.fieldsPending
   return copy
 }
 
@@ -51,7 +54,8 @@ export interface FoldOptions {
 /**
  * Fold changes (all of this shard and audience) into a shard. Without `inPlace` the input is left
  * as it was: the emails index is copied once per call and only the records a change wins are
- * copied, once each.
+ * copied, once each. A change's lead field values are merged per field by their own time, whether
+ * or not its membership word is the latest.
  */
 export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipChange>, options: FoldOptions = {}): LedgerShard => {
   if (changes.length === 0) return shard
@@ -65,10 +69,15 @@ export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipC
     const email = change.email
     const user = change.user
     const record = recordOf(emails, email)
+    const incomingFields = change.fields
     if (record === undefined) {
       const created: MutableRecord = {
         holders: [{ user, member: change.member, timestamp: change.timestamp, messageId: change.messageId }],
         synced: false
+      }
+      if (incomingFields !== undefined) {
+        created.fields = storedFieldsOf(incomingFields, change.timestamp)
+        created.fieldsPending = true
       }
       emails[email] = created
       owned?.add(created)
@@ -80,20 +89,22 @@ export const foldShard = (shard: LedgerShard, changes: ReadonlyArray<MembershipC
     while (at < holders.length && holders[at]!.user < user) at++
     const current = holders[at]
     const same = current !== undefined && current.user === user
-    if (same) {
-      // Inline compareHolders(current, change) >= 0: the incoming word is not newer.
-      if (current.timestamp > change.timestamp) continue
-      if (current.timestamp === change.timestamp) {
-        if (current.messageId > change.messageId) continue
-        if (current.messageId === change.messageId && (current.member || !change.member)) continue
-      }
-    }
+    // Inline compareHolders(current, change) >= 0: the incoming word is not newer.
+    const older = same && (current.timestamp > change.timestamp || (current.timestamp === change.timestamp &&
+      (current.messageId > change.messageId || (current.messageId === change.messageId && (current.member || !change.member)))))
+    const merged = incomingFields === undefined ? undefined : mergeFields(record.fields, incomingFields, change.timestamp)
+    if (older && merged === undefined) continue
     let target: MutableRecord
     if (record.refused !== undefined || (owned !== undefined && !owned.has(record))) {
       target = ownedCopy(record)
       emails[email] = target
       owned?.add(target)
     } else target = record as MutableRecord
+    if (merged !== undefined) {
+      target.fields = merged.fields
+      if (merged.valueChanged) target.fieldsPending = true
+    }
+    if (older) continue
     const incoming: Holder = { user, member: change.member, timestamp: change.timestamp, messageId: change.messageId }
     if (same) target.holders[at] = incoming
     else target.holders.splice(at, 0, incoming)
@@ -184,6 +195,30 @@ export const rememberLeadIds = (
   }, options.inPlace === true)
 }
 
+/**
+ * On the list, still wanted, and a lead field value changed since the fields were last sent: an
+ * update to send when the deployment sends changed values (MARKETO_LEAD_FIELDS_UPDATE=always).
+ */
+export const wantsFieldUpdate = (record: EmailRecord, desired: boolean): boolean =>
+  record.fieldsPending === true && desired && record.synced && record.importing === undefined
+
+/**
+ * Checkpoint after lead fields were sent: each email's pending mark is cleared while its values
+ * are still those sent (their digest); a value changed since keeps it.
+ */
+export const markFieldsSent = (
+  shard: LedgerShard,
+  sent: ReadonlyArray<{ readonly email: Email; readonly digest: string }>,
+  options: UpdateOptions = {}
+): LedgerShard => {
+  const digests = new Map(sent.map((s) => [s.email, s.digest]))
+  return updateRecords(shard, [...digests.keys()], (record, email) => {
+    if (record.fieldsPending !== true || fieldsDigest(record.fields) !== digests.get(email)) return record
+    const { fieldsPending: _sent, ...rest } = record
+    return rest
+  }, options.inPlace === true)
+}
+
 /** Tallies for the audience record and the admin views; one pass over the shard. */
 export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) => {
   let desired = 0
@@ -192,6 +227,7 @@ export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) =>
   let pendingRemove = 0
   let importing = 0
   let refused = 0
+  let pendingUpdate = 0
   const emails = shard.emails
   const keys = Object.keys(emails)
   for (let i = 0; i < keys.length; i++) {
@@ -203,6 +239,7 @@ export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) =>
     if (wanted && record.refused !== undefined) refused++
     if (wantsAdd(record, wanted)) pendingAdd++
     if (wantsRemove(record, wanted, audienceClass)) pendingRemove++
+    if (wantsFieldUpdate(record, wanted)) pendingUpdate++
   }
-  return { desired, synced, pendingAdd, pendingRemove, importing, refused }
+  return { desired, synced, pendingAdd, pendingRemove, importing, refused, pendingUpdate }
 }

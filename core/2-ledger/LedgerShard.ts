@@ -1,9 +1,11 @@
 // The durable state of one audience, split by a hash of the email (core/2-ledger/Sharding.ts) so a tick
 // reads and writes only the shards its changes touch. One shard holds, per email: the latest
 // known membership of every user that has held it (last-writer-wins by (timestamp, messageId)),
-// whether the email is on the Marketo list as far as we know (`synced`), and its cached lead ids.
+// whether the email is on the Marketo list as far as we know (`synced`), its cached lead ids, and
+// the member's lead field values.
 import { Schema } from "effect"
 import { AudienceKey, ImportBatchId, LeadId } from "../1-events/Ids.js"
+import { StoredFields } from "./LeadFieldRecord.js"
 
 /** One user's latest word on one email: kept for non-members too, so late older events lose. */
 export const Holder = Schema.Struct({
@@ -26,7 +28,11 @@ export const EmailRecord = Schema.Struct({
    * Marketo refused this email (a per-record reason code, e.g. "1003"): not retried until a newer
    * change for the email arrives, so one bad address cannot make a list loop forever.
    */
-  refused: Schema.optional(Schema.String)
+  refused: Schema.optional(Schema.String),
+  /** The member's lead field values, last writer wins per field (core/2-ledger/LeadFieldRecord.ts). */
+  fields: Schema.optional(StoredFields),
+  /** A field value changed since the fields were last sent to Marketo. */
+  fieldsPending: Schema.optional(Schema.Literal(true))
 })
 export type EmailRecord = typeof EmailRecord.Type
 

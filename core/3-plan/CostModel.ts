@@ -1,10 +1,10 @@
 // What a plan costs in Marketo calls, how long the instance's budget makes it take at least, and
 // the lower bound no correct plan can beat — the yardstick the planner is measured against.
 import { Match } from "effect"
-import { chunkEmailsByBytes } from "./ImportFiles.js"
+import { chooseImports, chunkGroup, importGroups } from "./ImportFiles.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import type { Plan, Step } from "./Plan.js"
-import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
+import { type AudienceDelta, fieldsOfPlanned, type PlannedEmail } from "./PlannedEmail.js"
 
 export interface Budget {
   readonly callsPerWindow: number
@@ -22,7 +22,8 @@ export const stepCalls: (step: Step) => number = Match.type<Step>().pipe(
     AddToList: () => 1,
     RemoveFromList: () => 1,
     ImportLeads: () => 2,
-    PollImport: () => 1
+    PollImport: () => 1,
+    UpdateLeads: () => 1
   })
 )
 
@@ -35,13 +36,21 @@ export const minDurationSeconds = (calls: number, budget: Budget): number =>
 const perBatch = (count: number) => Math.ceil(count / MarketoLimits.batchSize)
 const hasIds = (e: PlannedEmail) => e.leadIds !== undefined && e.leadIds.length > 0
 
-/** Cheapest way to add emails whose lead ids are unknown: imports (with a poll each) or upsert + add. */
-export const unknownAddCost = (emails: ReadonlyArray<PlannedEmail>): number =>
-  emails.length === 0 ? 0 : Math.min(2 * chunkEmailsByBytes(emails.map((e) => e.email)).length, 2 * perBatch(emails.length))
+/**
+ * Cheapest way to add emails whose lead ids are unknown: imports (with a poll each; one file per
+ * 10 MB of rows carrying the same lead fields) or upsert + add, mixed as it pays.
+ */
+export const unknownAddCost = (emails: ReadonlyArray<PlannedEmail>): number => {
+  if (emails.length === 0) return 0
+  const fieldsOf = fieldsOfPlanned(emails)
+  const groups = importGroups(emails.map((e) => e.email), fieldsOf)
+  return chooseImports(groups.map((g) => ({ emails: g.emails.length, files: chunkGroup(g, fieldsOf).length })), emails.length).calls
+}
 
 /**
- * Per list: adds cost the fewer of (an import per 10 MB plus its poll) and (2 per 300, or 1 per 300
- * with known lead ids); removals 1 per 300 with known ids, 2 per 300 otherwise; a new list 2
+ * Per list: adds cost the fewer of (an import per 10 MB of rows carrying the same lead fields,
+ * plus its poll) and (2 per 300, or 1 per 300 with known lead ids); changed lead fields 1 per 300;
+ * removals 1 per 300 with known ids, 2 per 300 otherwise; a new list 2
  * (the folder, then creating the list or checking the one the sender named).
  */
 export const lowerBound = (delta: AudienceDelta): number => {
@@ -52,6 +61,7 @@ export const lowerBound = (delta: AudienceDelta): number => {
     delta.pendingImports.length +
     perBatch(knownAdds) +
     unknownAddCost(delta.add.filter((e) => !hasIds(e))) +
+    perBatch(delta.update?.length ?? 0) +
     perBatch(knownRemoves) +
     2 * perBatch(delta.remove.length - knownRemoves)
 }

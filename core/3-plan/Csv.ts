@@ -16,6 +16,24 @@ export const csvRow = (fields: ReadonlyArray<string>): string => fields.map(csvF
 export const csvDocument = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
   csvRow(header) + rows.map(csvRow).join("")
 
+/** UTF-8 bytes of a string as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
+export const utf8Bytes = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** UTF-8 bytes of one field as `csvField` writes it. */
+export const csvFieldBytes = (value: string): number => utf8Bytes(csvField(value))
+
 /** UTF-8 bytes of one email's row in an `email` import file (emails are ASCII). */
 export const emailRowBytes = (email: string): number => csvField(email).length + 2
 

@@ -33,8 +33,17 @@ export class LookupLeads extends Schema.TaggedClass<LookupLeads>()("LookupLeads"
   method: Schema.Literal("GET", "POST")
 }) {}
 
-/** Create or update leads by email, learning their ids (one call). */
+/** Create or update leads by email, with their lead field values, learning their ids (one call). */
 export class UpsertLeads extends Schema.TaggedClass<UpsertLeads>()("UpsertLeads", {
+  audience: AudienceKey,
+  emails: Batch
+}) {}
+
+/**
+ * Send the changed lead field values of members already on the list (one call: an upsert by
+ * email). The values are the ledger's; the step names the emails only.
+ */
+export class UpdateLeads extends Schema.TaggedClass<UpdateLeads>()("UpdateLeads", {
   audience: AudienceKey,
   emails: Batch
 }) {}
@@ -51,7 +60,10 @@ export class RemoveFromList extends Schema.TaggedClass<RemoveFromList>()("Remove
   emails: Batch
 }) {}
 
-/** Bulk import these emails into the list (one call; the CSV stays under 10 MB). */
+/**
+ * Bulk import these emails, with their lead field values, into the list (one call; the CSV stays
+ * under 10 MB, and every row of a file carries the same fields).
+ */
 export class ImportLeads extends Schema.TaggedClass<ImportLeads>()("ImportLeads", {
   audience: AudienceKey,
   emails: Schema.Array(Email).pipe(Schema.minItems(1)),
@@ -72,7 +84,8 @@ export const Step = Schema.Union(
   AddToList,
   RemoveFromList,
   ImportLeads,
-  PollImport
+  PollImport,
+  UpdateLeads
 )
 export type Step = typeof Step.Type
 

@@ -1,14 +1,28 @@
 // From one audience's delta to the cheapest correct plan. Order: make sure the list exists, confirm
-// imports started earlier, add, then remove. Adds with cached lead ids go straight to the list;
-// the rest take the cheaper of bulk import (one call per 10 MB file plus a status poll) and
-// upsert + add (two calls per 300). Removals use cached lead ids, else look them up first.
+// imports started earlier, add, send changed lead fields, then remove. Adds with cached lead ids go
+// straight to the list; the rest take the cheaper of bulk import (one call per 10 MB file plus a
+// status poll; rows grouped by the lead fields they carry) and upsert + add (two calls per 300).
+// Changed lead fields of members on the list are upserted (one call per 300). Removals use cached
+// lead ids, else look them up first.
 import { isCsvSafe } from "./Csv.js"
 import type { Email } from "../1-events/Email.js"
-import { chunkEmailsByBytes } from "./ImportFiles.js"
+import { chooseImports, chunkGroup, type ImportFile, importGroups } from "./ImportFiles.js"
 import { lookupMethodFor } from "./LookupMethod.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
-import { AddToList, EnsureFolder, EnsureList, ImportLeads, LookupLeads, Plan, PollImport, RemoveFromList, type Step, UpsertLeads } from "./Plan.js"
-import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
+import {
+  AddToList,
+  EnsureFolder,
+  EnsureList,
+  ImportLeads,
+  LookupLeads,
+  Plan,
+  PollImport,
+  RemoveFromList,
+  type Step,
+  UpdateLeads,
+  UpsertLeads
+} from "./Plan.js"
+import { type AudienceDelta, fieldsOfPlanned, type PlannedEmail } from "./PlannedEmail.js"
 
 export type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
 
@@ -52,20 +66,33 @@ const trusted = { disableValidation: true } as const
 
 const asBatch = (emails: ReadonlyArray<Email>) => emails as readonly [Email, ...Array<Email>]
 
+/** Whether a CSV can carry the email and its field values without a spreadsheet reading a formula. */
+const csvSafe = (e: PlannedEmail) =>
+  isCsvSafe(e.email) && (e.fields === undefined || Object.values(e.fields.values).every(isCsvSafe))
+
 /**
- * Adds whose lead ids are unknown: by bulk import (with its later poll) only when that is strictly
- * cheaper than upsert + add, so small deltas take the path that confirms membership soonest and
- * large ones the path that costs least. Emails a CSV cannot carry safely are always upserted.
+ * Adds whose lead ids are unknown: by bulk import (with its later poll) only where that is
+ * strictly cheaper than upsert + add, so small deltas take the path that confirms membership
+ * soonest and large ones the path that costs least. Rows carrying different fields go in
+ * different files; a group too small to pay for its file is upserted. Emails a CSV cannot carry
+ * safely (the email or a field value) are always upserted.
  */
 export const splitUnknownAdds = (unknownAdds: ReadonlyArray<PlannedEmail>, options: PlannerOptions = {}) => {
-  const importable = unknownAdds.filter((e) => isCsvSafe(e.email))
-  const importCalls = 2 * chunkEmailsByBytes(importable.map((e) => e.email)).length
-  const upsertCalls = (count: number) => 2 * Math.ceil(count / MarketoLimits.batchSize)
-  const useImport = options.addPath !== "fastest" && importable.length > 0 &&
-    importCalls + upsertCalls(unknownAdds.length - importable.length) < upsertCalls(unknownAdds.length)
-  return useImport
-    ? { imported: importable, upserted: unknownAdds.filter((e) => !isCsvSafe(e.email)) }
-    : { imported: [] as ReadonlyArray<PlannedEmail>, upserted: unknownAdds }
+  const none = { imported: [] as ReadonlyArray<PlannedEmail>, upserted: unknownAdds, files: [] as ReadonlyArray<ImportFile> }
+  const importable = options.addPath === "fastest" ? [] : unknownAdds.filter(csvSafe)
+  if (importable.length === 0) return none
+  const fieldsOf = fieldsOfPlanned(importable)
+  const groups = importGroups(importable.map((e) => e.email), fieldsOf).map((group) => ({ group, files: chunkGroup(group, fieldsOf) }))
+  const choice = chooseImports(groups.map((g) => ({ emails: g.group.emails.length, files: g.files.length })), unknownAdds.length)
+  if (choice.imported.size === 0) return none
+  const chosen = new Set<Email>()
+  const files: Array<ImportFile> = []
+  groups.forEach((g, i) => {
+    if (!choice.imported.has(i)) return
+    for (const email of g.group.emails) chosen.add(email)
+    files.push(...g.files)
+  })
+  return { imported: importable.filter((e) => chosen.has(e.email)), upserted: unknownAdds.filter((e) => !chosen.has(e.email)), files }
 }
 
 export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {}): Plan => {
@@ -90,16 +117,16 @@ export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {})
   const unknownAdds = adds.filter((e) => idCount(e) === 0)
   for (const chunk of chunkByLeadIds(knownAdds)) steps.push(new AddToList({ audience, emails: asBatch(chunk) }, trusted))
 
-  const { imported, upserted } = splitUnknownAdds(unknownAdds, options)
+  const { files, upserted } = splitUnknownAdds(unknownAdds, options)
   for (const batch of batches(upserted.map((e) => e.email))) {
     steps.push(new UpsertLeads({ audience, emails: asBatch(batch) }, trusted))
     steps.push(new AddToList({ audience, emails: asBatch(batch) }, trusted))
   }
-  if (imported.length > 0) {
-    for (const file of chunkEmailsByBytes(imported.map((e) => e.email))) {
-      steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }, trusted))
-    }
+  for (const file of files) {
+    steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }, trusted))
   }
+  const updates = [...(delta.update ?? [])].sort(byEmail).map((e) => e.email)
+  for (const batch of batches(updates)) steps.push(new UpdateLeads({ audience, emails: asBatch(batch) }, trusted))
 
   const removes = [...delta.remove].sort(byEmail)
   for (const chunk of chunkByLeadIds(removes.filter((e) => idCount(e) > 0))) {

@@ -1,15 +1,17 @@
 // Runs one plan step through the ports and says, as data, what it changed. Per-record statuses
 // (skipped, not a member) become effects, never failures; response-level failures are the
-// tagged Marketo errors, for the sync to handle by kind.
+// tagged Marketo errors, for the sync to handle by kind. Lookups and upserts live in LeadCalls.ts.
 import { Effect, Match, Option, Schema } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { FolderId, LeadId, ListId } from "../1-events/Ids.js"
-import { chunkEmailsByBytes } from "../3-plan/ImportFiles.js"
+import { importFiles } from "../3-plan/ImportFiles.js"
+import type { PlannedFields } from "../3-plan/PlannedEmail.js"
+import { fieldsByEmail, fieldsSent, lookupLeads, upsertLeads, upsertWithOutcomes } from "./LeadCalls.js"
 import { checkExternalList } from "./ExternalList.js"
 import { MarketoRejected } from "../marketo/MarketoErrors.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import type { EmailRecord } from "../2-ledger/LedgerShard.js"
-import type { AddToList, EnsureFolder, EnsureList, ImportLeads, PollImport, RemoveFromList, Step } from "../3-plan/Plan.js"
+import type { AddToList, EnsureFolder, EnsureList, ImportLeads, PollImport, RemoveFromList, Step, UpdateLeads } from "../3-plan/Plan.js"
 import { type Folder, MarketoApi } from "../ports/MarketoApi.js"
 import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -20,6 +22,8 @@ export interface StepContext {
   readonly listId: Option.Option<ListId>
   /** The email's ledger record as the steps so far left it (lead ids, synced, refused). */
   readonly recordOf: (email: Email) => EmailRecord | undefined
+  /** The lead field values the email's lead is sent with (none when the email has no fields). */
+  readonly fieldsOf?: (email: Email) => PlannedFields | undefined
 }
 
 const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
@@ -97,47 +101,13 @@ const requireList = (context: StepContext) =>
     onSome: Effect.succeed
   })
 
-const firstCode = (reasons: ReadonlyArray<{ readonly code: string }> | undefined) => reasons?.[0]?.code ?? "unknown"
-
-/** The emails of a lead step: plan steps, or a batch shared by the audiences of a tick (core/5-tick/SharedLeads.ts). */
-export interface LeadBatch {
-  readonly emails: ReadonlyArray<Email>
-}
-
-export const lookupLeads = Effect.fn("Interpreter.lookupLeads")(function*(step: LeadBatch) {
-  const api = yield* MarketoApi
-  const found = yield* api.lookupLeads(step.emails)
-  const none = found.filter((f) => f.leadIds.length === 0).map((f) => f.email)
-  // Looked up for removal: an email with no lead cannot be on the list.
-  return [
-    { _tag: "LeadIdsLearned", ids: found.filter((f) => f.leadIds.length > 0) },
-    ...(none.length > 0 ? [{ _tag: "MembershipConfirmed" as const, emails: none, synced: false }] : [])
-  ] as Array<StepEffect>
-})
-
-/** Marketo's "multiple leads match": the email has duplicate leads, which a lookup can name. */
-const duplicateLeads = "1007"
-
-export const upsertLeads = Effect.fn("Interpreter.upsertLeads")(function*(step: LeadBatch) {
-  const api = yield* MarketoApi
-  const outcomes = yield* api.upsertLeads(step.emails)
-  const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []
-  const refused: Array<{ email: Email; code: string }> = []
-  const duplicated: Array<Email> = []
-  for (const o of outcomes) {
-    if (o.status !== "skipped") ids.push({ email: o.email, leadIds: [o.leadId] })
-    else if (firstCode(o.reasons) === duplicateLeads) duplicated.push(o.email)
-    else refused.push({ email: o.email, code: firstCode(o.reasons) })
-  }
-  // Duplicates are common in real instances: rather than refuse the address, put every one of its
-  // leads on the list (one more call, only when it happens).
-  if (duplicated.length > 0) {
-    for (const found of yield* api.lookupLeads(duplicated)) {
-      if (found.leadIds.length > 0) ids.push(found)
-      else refused.push({ email: found.email, code: duplicateLeads })
-    }
-  }
-  return [{ _tag: "LeadIdsLearned", ids }, ...(refused.length > 0 ? [{ _tag: "EmailsRefused" as const, refused }] : [])] as Array<StepEffect>
+/**
+ * Send the changed lead fields of members on the list. A lead Marketo had to create was gone (a
+ * person deleted it), so its email is not on the list any more: it is added again next tick.
+ */
+const updateLeads = Effect.fn("Interpreter.updateLeads")(function*(step: UpdateLeads, context: StepContext) {
+  const { created, effects } = yield* upsertWithOutcomes({ emails: step.emails, ...(context.fieldsOf === undefined ? {} : { fieldsOf: context.fieldsOf }) })
+  return created.length === 0 ? effects : [...effects, { _tag: "MembershipConfirmed", emails: created, synced: false } as StepEffect]
 })
 
 /**
@@ -191,14 +161,17 @@ const changeMembership = (kind: "add" | "remove") =>
 const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportLeads, context: StepContext) {
   const api = yield* MarketoApi
   const listId = yield* requireList(context)
-  const jobs = yield* api.importLeads(listId, step.emails)
-  // The client sends one file per 10 MB, split as chunkEmailsByBytes splits: each email is marked
-  // with the job that carries it, so one job failing re-plans exactly its own emails.
-  const files = chunkEmailsByBytes(step.emails)
+  const fields = fieldsByEmail(step.emails, context.fieldsOf)
+  const jobs = yield* (fields === undefined ? api.importLeads(listId, step.emails) : api.importLeads(listId, step.emails, fields))
+  // The client sends one file per 10 MB and set of fields, split as importFiles splits: each email
+  // is marked with the job that carries it, so one job failing re-plans exactly its own emails.
+  // A file that fails is imported again, fields and all, so its fields count as sent now.
+  const sent = fieldsSent(step.emails, context.fieldsOf)
+  const files = importFiles(step.emails, (email) => fields?.get(email))
   if (jobs.length > 1 && files.length === jobs.length) {
-    return jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails }))
+    return [...jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails })), ...sent]
   }
-  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }] as Array<StepEffect>
+  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }, ...sent] as Array<StepEffect>
 })
 
 const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport) {
@@ -218,7 +191,8 @@ export const applyStep = (step: Step, context: StepContext) =>
     EnsureFolder: (s) => ensureFolder(s),
     EnsureList: (s) => ensureList(s),
     LookupLeads: (s) => lookupLeads(s),
-    UpsertLeads: (s) => upsertLeads(s),
+    UpsertLeads: (s) => upsertLeads({ emails: s.emails, ...(context.fieldsOf === undefined ? {} : { fieldsOf: context.fieldsOf }) }),
+    UpdateLeads: (s) => updateLeads(s, context),
     AddToList: (s) => addToList(s, context),
     RemoveFromList: (s) => removeFromList(s, context),
     ImportLeads: (s) => importLeads(s, context),

@@ -1,7 +1,7 @@
 // Applying step effects to in-memory ledger shards: the pure half of checkpointing.
 import type { Email } from "../1-events/Email.js"
 import type { ImportBatchId } from "../1-events/Ids.js"
-import { markSynced, rememberLeadIds, type UpdateOptions } from "../2-ledger/Ledger.js"
+import { markFieldsSent, markSynced, rememberLeadIds, type UpdateOptions } from "../2-ledger/Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import { shardOf } from "../2-ledger/Sharding.js"
 import type { StepEffect } from "./StepEffect.js"
@@ -100,6 +100,12 @@ export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEf
       for (const [n, shard] of shards) shards.set(n, mapRecords(shard, ended, options))
       return
     }
+    case "FieldsSent":
+      for (const [n, group] of byShard(effect.sent, (s) => s.email, shardCount)) {
+        const shard = shards.get(n)
+        if (shard !== undefined) shards.set(n, markFieldsSent(shard, group, options))
+      }
+      return
   }
 }
 

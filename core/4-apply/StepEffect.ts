@@ -20,7 +20,12 @@ export const ImportEnded = Schema.TaggedStruct("ImportEnded", {
   failed: Schema.Array(Schema.Struct({ email: Email, code: Schema.String }))
 })
 
-export const StepEffect = Schema.Union(ListEnsured, LeadIdsLearned, EmailsRefused, MembershipConfirmed, ImportStarted, ImportEnded)
+/** Lead field values were sent for these emails: each digest names the stored fields sent. */
+export const FieldsSent = Schema.TaggedStruct("FieldsSent", {
+  sent: Schema.Array(Schema.Struct({ email: Email, digest: Schema.String }))
+})
+
+export const StepEffect = Schema.Union(ListEnsured, LeadIdsLearned, EmailsRefused, MembershipConfirmed, ImportStarted, ImportEnded, FieldsSent)
 export type StepEffect = typeof StepEffect.Type
 
 export const Journal = Schema.Array(StepEffect)

@@ -46,6 +46,8 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "MembershipConfirmed":
     case "ImportStarted":
       return of(effect.emails)
+    case "FieldsSent":
+      return of(effect.sent.map((s) => s.email))
     case "ImportEnded":
       return shardsImporting(record)
   }

@@ -8,11 +8,11 @@ import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
 import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
 
-const hasWork = (record: AudienceRecord) =>
+const hasWork = (record: AudienceRecord, updates: boolean) =>
   record.removal !== undefined ||
   record.progress !== undefined ||
   record.pendingImports.length > 0 ||
-  Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0)
+  Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0 || (updates && (c.pendingUpdate ?? 0) > 0))
 
 /** Every audience record, and which audiences have journal entries left (from one listing). */
 export const scanAudiences = Effect.fn("AudienceScan.scanAudiences")(function*() {
@@ -41,11 +41,13 @@ export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {
 })
 
 /** What the scheduler needs to know of an audience, from its record alone. */
-const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
+const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean): AudienceLoad => {
   const counts = Object.values(record.shards)
+  const pendingUpdate = updates && record.removal === undefined ? counts.reduce((n, c) => n + (c.pendingUpdate ?? 0), 0) : 0
   return {
     key: record.key,
     pendingAdd: record.removal === "empty" ? 0 : counts.reduce((n, c) => n + c.pendingAdd, 0),
+    ...(pendingUpdate === 0 ? {} : { pendingUpdate }),
     pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
     unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
@@ -58,11 +60,11 @@ const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
 /**
  * The audiences the scheduler weighs: those with work, and those with journal entries left behind
  * (a tick stopped before or after writing its shards), which are replayed or deleted even when the
- * audience has nothing else to do.
+ * audience has nothing else to do. With `updates`, changed lead fields to send are work too.
  */
-export const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }) => {
+export const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }, updates = false) => {
   const hasJournal = (r: AudienceRecord) => scan.withJournal.has(StateKeys.audience(r.key))
-  return scan.records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  return scan.records.filter((r) => hasWork(r, updates) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r), updates))
 }
 
 /** What the scheduler would decide now: the status page shows the latency it can honour. */

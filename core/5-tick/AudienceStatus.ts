@@ -69,13 +69,13 @@ export const getAudience = Effect.fn("AudienceStatus.getAudience")(function*(key
   return Option.map(yield* readRecord(key), toView)
 })
 
-export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget">) {
+export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget" | "leadFields">) {
   const record = yield* readRecord(key)
   if (Option.isNone(record)) return Option.none()
   // What a stopped tick already did (its journal) is not planned again.
   const slices: ShardSet = new Map()
   const { effects, record: current } = yield* pendingJournal(record.value)
-  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, slices, effects))
+  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, slices, effects, settings.leadFields))
   const calls = planCalls(plan)
   return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
 })

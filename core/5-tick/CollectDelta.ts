@@ -1,6 +1,7 @@
 // One audience's delta, read shard by shard under a cap: the shards with work are read one at a
 // time, a stopped tick's journal replayed onto each, and only the records of the delta kept, so a
-// tick holds its delta, never the audience.
+// tick holds its delta, never the audience. Each email carries the lead field values its lead is
+// sent with; members on the list whose values changed are collected too when changes are sent.
 import { Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { loadShards, shardsWithWork } from "../2-ledger/AudienceShards.js"
@@ -9,13 +10,16 @@ import type { LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
 import { applyEffect } from "../4-apply/ShardEffects.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
+import { fieldUpdatesOf, type LeadFieldSettings, plannedFields, sendsUpdates } from "./LeadFieldSync.js"
 
 export interface DeltaLimits {
   /** Stop collecting adds past this many emails (the rest waits for the next tick). */
   readonly maxAdds: number
   readonly maxRemoves: number
+  /** Members whose changed lead fields are sent per tick (default 30,000: 100 upserts). */
+  readonly maxUpdates?: number
 }
-export const defaultDeltaLimits: DeltaLimits = { maxAdds: 100_000, maxRemoves: 30_000 }
+export const defaultDeltaLimits: DeltaLimits = { maxAdds: 100_000, maxRemoves: 30_000, maxUpdates: 30_000 }
 
 /**
  * The part of a shard a plan works on: the records of these emails only, without their holders
@@ -42,20 +46,26 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
   folderName: string,
   limits: DeltaLimits,
   slices: ShardSet,
-  replayed: ReadonlyArray<StepEffect> = []
+  replayed: ReadonlyArray<StepEffect> = [],
+  leadFields?: LeadFieldSettings
 ) {
   const add: Array<PlannedEmail> = []
   const remove: Array<PlannedEmail> = []
-  for (const n of shardsWithWork(record)) {
+  const update: Array<PlannedEmail> = []
+  const updates = sendsUpdates(leadFields) && record.removal !== "empty"
+  const maxUpdates = updates ? limits.maxUpdates ?? defaultDeltaLimits.maxUpdates! : 0
+  for (const n of shardsWithWork(record, updates)) {
     const addsFull = add.length >= limits.maxAdds
     const removesFull = remove.length >= limits.maxRemoves
-    if (addsFull && removesFull) break
+    const updatesFull = update.length >= maxUpdates
+    if (addsFull && removesFull && updatesFull) break
     // Read a shard only for work of a kind still under its cap: once the adds are full, a
     // million-member audience must not be read whole looking for removes.
     const counts = record.shards[String(n)]
     const removesHere = record.removal === "empty" ? (counts?.synced ?? 0) > 0 : (counts?.pendingRemove ?? 0) > 0
     const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
-    if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
+    const updatesHere = updates && (counts?.pendingUpdate ?? 0) > 0
+    if ((addsFull || !addsHere) && (removesFull || !removesHere) && (updatesFull || !updatesHere)) continue
     if (slices.has(n)) continue
     const whole = yield* loadShards(record.key, [n])
     for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
@@ -64,15 +74,22 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
     const delta = record.removal === "empty"
       ? { add: [], remove: Object.keys(shard.emails).filter((e) => shard.emails[e]!.synced).sort() }
       : shardDelta(shard, record.audienceClass)
-    const planned = (email: string): PlannedEmail => {
-      const leadIds = shard.emails[email]?.leadIds
-      return leadIds === undefined ? { email: email as PlannedEmail["email"] } : { email: email as PlannedEmail["email"], leadIds }
+    const planned = (email: string, withFields: boolean): PlannedEmail => {
+      const record = shard.emails[email]
+      const fields = withFields ? plannedFields(record, leadFields) : undefined
+      return {
+        email: email as PlannedEmail["email"],
+        ...(record?.leadIds === undefined ? {} : { leadIds: record.leadIds }),
+        ...(fields === undefined ? {} : { fields })
+      }
     }
     const takeAdds = add.length < limits.maxAdds ? delta.add : []
     const takeRemoves = remove.length < limits.maxRemoves ? delta.remove : []
-    for (const e of takeAdds) add.push(planned(e))
-    for (const e of takeRemoves) remove.push(planned(e))
-    slices.set(n, sliceOf(shard, [...takeAdds, ...takeRemoves]))
+    const takeUpdates = update.length < maxUpdates ? fieldUpdatesOf(shard) : []
+    for (const e of takeAdds) add.push(planned(e, true))
+    for (const e of takeRemoves) remove.push(planned(e, false))
+    for (const e of takeUpdates) update.push(planned(e, true))
+    slices.set(n, sliceOf(shard, [...takeAdds, ...takeRemoves, ...takeUpdates]))
   }
   const delta: AudienceDelta = {
     audience: record.key,
@@ -80,6 +97,7 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
     folderName,
     add,
     remove,
+    ...(update.length === 0 ? {} : { update }),
     pendingImports: record.pendingImports,
     ...(record.listId === undefined ? {} : { listId: record.listId }),
     ...(record.externalListId === undefined ? {} : { externalListId: record.externalListId })

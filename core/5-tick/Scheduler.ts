@@ -15,6 +15,8 @@ export interface AudienceLoad {
   readonly key: AudienceKey
   readonly pendingAdd: number
   readonly pendingRemove: number
+  /** Members on the list whose changed lead fields are to be sent (shared upserts, no list call). */
+  readonly pendingUpdate?: number
   /** Epoch ms the oldest change still waiting arrived; absent when nothing waits. */
   readonly pendingSince?: number
   /** Work a tick must finish whatever the budget: a journal to replay, imports to poll, a plan half done. */
@@ -94,7 +96,7 @@ const addsByImport = (load: AudienceLoad) => importCalls(load.pendingAdd) < 2 * 
 /** Emails of the load that go through the tick's shared upserts and lookups. */
 const sharedOf = (load: AudienceLoad) => (addsByImport(load) ? 0 : load.pendingAdd) + load.pendingRemove
 
-const pendingOf = (load: AudienceLoad) => load.pendingAdd + load.pendingRemove
+const pendingOf = (load: AudienceLoad) => load.pendingAdd + load.pendingRemove + (load.pendingUpdate ?? 0)
 
 /** What one audience's sync costs when it is the tick's only one: its list's calls and its shared calls. */
 export const costAlone = (load: AudienceLoad): number => listCalls(load) + batches(sharedOf(load))

@@ -6,7 +6,7 @@ import type { Email } from "../1-events/Email.js"
 import type { AudienceKey } from "../1-events/Ids.js"
 import { type AudienceRecord, type SyncError, withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { shardOf } from "../2-ledger/Sharding.js"
-import type { AudienceDelta } from "../3-plan/PlannedEmail.js"
+import type { AudienceDelta, PlannedFields } from "../3-plan/PlannedEmail.js"
 import { planAudience } from "../3-plan/Planner.js"
 import { applyStep } from "../4-apply/Interpreter.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
@@ -66,7 +66,7 @@ export interface Prepared {
 export const prepare = Effect.fn("SyncAudience.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
   const pending = yield* pendingJournal(initial)
   const slices: ShardSet = new Map()
-  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects)
+  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects, settings.leadFields)
   return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep } satisfies Prepared
 })
 
@@ -98,6 +98,9 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   let record = learned.length === 0 ? prepared.record : absorb(prepared.record, slices, learned)
   const delta = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
   const plan = planAudience(delta)
+  // The lead field values each email's lead is sent with, as the delta collected them.
+  const fields = new Map<Email, PlannedFields>()
+  for (const e of [...delta.add, ...(delta.update ?? [])]) if (e.fields !== undefined) fields.set(e.email, e.fields)
   let stepsDone = 0
   let added = 0
   let removed = 0
@@ -115,7 +118,8 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
     }
     const context = {
       listId: Option.fromNullable(record.listId),
-      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email]
+      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email],
+      fieldsOf: (email: Email) => fields.get(email)
     }
     const before = counter.calls
     const outcome = yield* Effect.either(

@@ -1,6 +1,7 @@
-// What a tick is told by the deployment that runs it: the folder, the budget, the deadline and
-// the caps that keep one tick inside a Worker's memory and time.
+// What a tick is told by the deployment that runs it: the folder, the budget, the deadline, the
+// caps that keep one tick inside a Worker's memory and time, and the lead fields it sends.
 import type { DeltaLimits } from "./CollectDelta.js"
+import type { LeadFieldSettings } from "./LeadFieldSync.js"
 import type { QuotaView, SchedulerSettings } from "./Scheduler.js"
 
 export interface SyncSettings {
@@ -18,4 +19,6 @@ export interface SyncSettings {
   readonly scheduler?: Partial<SchedulerSettings>
   /** Emails resolved per tick by upserts and lookups shared between audiences (default 3,000). */
   readonly sharedLeadsMaxEmails?: number
+  /** Which lead fields are sent, and when (core/5-tick/LeadFieldSync.ts); none without it. */
+  readonly leadFields?: LeadFieldSettings
 }

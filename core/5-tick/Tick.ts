@@ -14,6 +14,7 @@ import { type FoldFailure, foldInbox } from "./FoldInbox.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
 import { planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
+import { sendsUpdates } from "./LeadFieldSync.js"
 import { type AudienceTick, type Prepared, prepare, type StopReason, syncAudience } from "./SyncAudience.js"
 import type { SyncSettings } from "./SyncSettings.js"
 
@@ -54,7 +55,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   let stoppedBy: StopReason | undefined
   const scan = yield* scanAudiences()
   const byKey = new Map(scan.records.map((r) => [r.key, r]))
-  const loads = scheduleLoads(scan)
+  const loads = scheduleLoads(scan, sendsUpdates(settings.leadFields))
   const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
@@ -63,7 +64,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   let preparedEmails = 0
   for (const key of schedule.audiences) {
     const load = loads.find((l) => l.key === key)!
-    const pending = load.pendingAdd + load.pendingRemove
+    const pending = load.pendingAdd + load.pendingRemove + (load.pendingUpdate ?? 0)
     // An audience without its list yet ensures it (and the folder) first: no lead is created for
     // a list that cannot exist.
     if (!load.hasList || byKey.get(key)!.removal !== undefined || pending === 0 || preparedEmails + pending > sharedMax) continue

@@ -69,6 +69,20 @@ export type ImportStatus = typeof ImportStatus.Type
 export const ImportRowProblem = Schema.Struct({ email: Schema.String, reason: Schema.String })
 export type ImportRowProblem = typeof ImportRowProblem.Type
 
+/** Lead field values by email: sent as keys of each upsert record, or as an import file's columns. */
+export type LeadFieldsByEmail = ReadonlyMap<Email, Readonly<Record<string, string>>>
+
+/** One lead field of the instance, as `GET /rest/v1/leads/describe2.json` describes it. */
+export const LeadFieldInfo = Schema.Struct({
+  /** The REST API name (what upserts and import headers use). */
+  name: Schema.String,
+  dataType: Schema.String,
+  length: Schema.optional(Schema.Number),
+  /** False for fields only Marketo writes (id, createdAt, ...). */
+  updateable: Schema.Boolean
+})
+export type LeadFieldInfo = typeof LeadFieldInfo.Type
+
 export const ListMember = Schema.Struct({ leadId: LeadId, email: Schema.NullOr(Schema.String) })
 export type ListMember = typeof ListMember.Type
 
@@ -87,20 +101,25 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly getStaticList: (listId: ListId) => Effect.Effect<Option.Option<StaticList>, MarketoError>
   /** One call. A duplicate name fails with MarketoRejected code "709". */
   readonly createStaticList: (name: string, folderId: FolderId) => Effect.Effect<StaticList, MarketoError>
-  /** createOrUpdate by email, at most 300. One call. */
-  readonly upsertLeads: (emails: ReadonlyArray<Email>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, MarketoError>
+  /** createOrUpdate by email, at most 300, with the emails' lead field values. One call. */
+  readonly upsertLeads: (emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) => Effect.Effect<ReadonlyArray<UpsertOutcome>, MarketoError>
   /** Lookup by email, at most 300; POST with `_method=GET` when the URI would pass 8 KB. One call. */
   readonly lookupLeads: (emails: ReadonlyArray<Email>) => Effect.Effect<ReadonlyArray<LeadLookup>, MarketoError>
   /** At most 300 ids. One call. */
   readonly addToList: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<MembershipOutcome>, MarketoError>
   /** At most 300 ids. One call. */
   readonly removeFromList: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<MembershipOutcome>, MarketoError>
-  /** Bulk import (insert or update by email) into the list; one call per file under 10 MB. */
-  readonly importLeads: (listId: ListId, emails: ReadonlyArray<Email>) => Effect.Effect<ReadonlyArray<ImportJob>, MarketoError>
+  /**
+   * Bulk import (insert or update by email) into the list, with the emails' lead field values;
+   * one call per file of core/3-plan/ImportFiles.ts `importFiles` (under 10 MB, one set of fields each).
+   */
+  readonly importLeads: (listId: ListId, emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) => Effect.Effect<ReadonlyArray<ImportJob>, MarketoError>
   /** One call. */
   readonly importStatus: (batchId: ImportBatchId) => Effect.Effect<ImportStatus, MarketoError>
   /** Failed rows of a finished import. One call. */
   readonly importFailures: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
+  /** Every lead field of the instance (describe2). One call. */
+  readonly describeLeadFields: () => Effect.Effect<ReadonlyArray<LeadFieldInfo>, MarketoError>
   /** One page (at most 300) of the list's members with their emails. One call. */
   readonly listMembers: (listId: ListId, nextPageToken?: string) => Effect.Effect<ListMembersPage, MarketoError>
 }>() {}

@@ -1,16 +1,27 @@
 // An in-memory Marketo behind the MarketoApi port, for pure tests of the interpreter and the sync:
 // folders, static lists, leads matched by email case-insensitively, membership with Marketo's
-// per-record outcomes (1004 unknown lead, 1015 → notMember, 709 duplicate name), and bulk imports
+// per-record outcomes (1004 unknown lead, 1015 → notMember, 709 duplicate name), lead field values
+// (an upsert or import sets the values it carries; describe lists the fields), and bulk imports
 // that finish after a set number of polls. `control` lets a test fail a chosen call.
 import { Effect, Layer, Option, Ref } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import { MarketoRejected } from "../marketo/MarketoErrors.js"
-import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome, type StaticList } from "./MarketoApi.js"
+import {
+  type Folder,
+  type ImportStatus,
+  type LeadFieldInfo,
+  type LeadFieldsByEmail,
+  MarketoApi,
+  type MarketoError,
+  type MembershipOutcome,
+  type StaticList
+} from "./MarketoApi.js"
 
 interface ImportJobState {
   readonly listId: ListId
   readonly emails: ReadonlyArray<Email>
+  readonly fields?: LeadFieldsByEmail | undefined
   readonly polls: number
   /** Rows Marketo refused, once the import has run. */
   readonly failures: ReadonlyArray<{ readonly email: string; readonly reason: string }>
@@ -22,6 +33,8 @@ export interface MarketoMemoryState {
   readonly leads: ReadonlyMap<LeadId, Email>
   /** Lead ids by lower-cased email, ascending (several: duplicates). */
   readonly leadsByEmail: ReadonlyMap<string, ReadonlyArray<LeadId>>
+  /** Lead field values by lead. */
+  readonly fields: ReadonlyMap<LeadId, Readonly<Record<string, string>>>
   readonly imports: ReadonlyMap<ImportBatchId, ImportJobState>
   readonly nextId: number
   readonly calls: number
@@ -35,7 +48,18 @@ export interface MarketoMemoryOptions {
   readonly refuse?: ReadonlyMap<string, string>
   /** Imports end Failed instead of Complete. */
   readonly failImports?: boolean
+  /** What describe answers (default: a few standard fields, id and createdAt read-only). */
+  readonly leadFields?: ReadonlyArray<LeadFieldInfo>
 }
+
+export const defaultMemoryLeadFields: ReadonlyArray<LeadFieldInfo> = [
+  { name: "id", dataType: "integer", updateable: false },
+  { name: "email", dataType: "email", length: 255, updateable: true },
+  { name: "firstName", dataType: "string", length: 255, updateable: true },
+  { name: "lastName", dataType: "string", length: 255, updateable: true },
+  { name: "company", dataType: "string", length: 255, updateable: true },
+  { name: "createdAt", dataType: "datetime", updateable: false }
+]
 
 export interface MarketoMemoryControl {
   readonly state: Effect.Effect<MarketoMemoryState>
@@ -47,6 +71,10 @@ export interface MarketoMemoryControl {
   readonly failNext: (error: MarketoError) => Effect.Effect<void>
   /** Interrupt the whole program at this call, as a runtime killing the invocation would. */
   readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
+  /** The lead field values of the email's first lead. */
+  readonly fieldsOf: (email: string) => Effect.Effect<Readonly<Record<string, string>> | undefined>
+  /** Delete every lead of the email, as a person deleting it in Marketo (it leaves every list). */
+  readonly deleteLead: (email: string) => Effect.Effect<void>
   /** Add a lead directly (e.g. a duplicate for an email). */
   readonly addLead: (email: string) => Effect.Effect<LeadId>
   /** Create a list directly (e.g. one a person made by hand). */
@@ -61,6 +89,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     lists: new Map(),
     leads: new Map(),
     leadsByEmail: new Map(),
+    fields: new Map(),
     imports: new Map(),
     nextId: 1000,
     calls: 0
@@ -89,6 +118,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
   const leadDraft = (s: MarketoMemoryState) => {
     const leads = new Map(s.leads)
     const byEmail = new Map(s.leadsByEmail)
+    const fields = new Map(s.fields)
     let nextId = s.nextId
     const create = (email: string): LeadId => {
       const id = nextId++ as LeadId
@@ -100,11 +130,14 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     return {
       find: (email: string): ReadonlyArray<LeadId> => byEmail.get(email.toLowerCase()) ?? [],
       create,
-      upsert: (email: string): readonly [LeadId, "created" | "updated"] => {
+      upsert: (email: string, values?: Readonly<Record<string, string>>): readonly [LeadId, "created" | "updated"] => {
         const existing = byEmail.get(email.toLowerCase())?.[0]
-        return existing !== undefined ? [existing, "updated"] : [create(email), "created"]
+        const result = existing !== undefined ? [existing, "updated"] as const : [create(email), "created"] as const
+        // Only the values sent change: a field not sent keeps its value.
+        if (values !== undefined) fields.set(result[0], { ...fields.get(result[0]), ...values })
+        return result
       },
-      into: (base: MarketoMemoryState): MarketoMemoryState => ({ ...base, leads, leadsByEmail: byEmail, nextId })
+      into: (base: MarketoMemoryState): MarketoMemoryState => ({ ...base, leads, leadsByEmail: byEmail, fields, nextId })
     }
   }
 
@@ -152,14 +185,14 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         const list = { id, name, folderId, members: new Set<LeadId>() }
         return [{ id, name, folderId }, { ...s, nextId: s.nextId + 1, lists: new Map(s.lists).set(id, list) }]
       }),
-    upsertLeads: (emails) =>
+    upsertLeads: (emails, values) =>
       call((s) => {
         const draft = leadDraft(s)
         const out = emails.map((email) => {
           const refused = options.refuse?.get(email)
           if (refused !== undefined) return { email, status: "skipped" as const, reasons: [{ code: refused, message: "refused" }] }
           if (draft.find(email).length > 1) return { email, status: "skipped" as const, reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
-          const [leadId, status] = draft.upsert(email)
+          const [leadId, status] = draft.upsert(email, values?.get(email))
           return { email, status, leadId }
         })
         return [out, draft.into(s)]
@@ -167,11 +200,11 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     lookupLeads: (emails) => call((s) => [emails.map((email) => ({ email, leadIds: leadsOf(s, email) })), s]),
     addToList: (listId, leadIds) => changeMembership(listId, leadIds, "add"),
     removeFromList: (listId, leadIds) => changeMembership(listId, leadIds, "remove"),
-    importLeads: (listId, emails) =>
+    importLeads: (listId, emails, fields) =>
       call((s) => {
         if (!s.lists.has(listId)) return unknownList(listId)
         const batchId = s.nextId as ImportBatchId
-        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, polls: 0, failures: [] }) }]
+        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, fields, polls: 0, failures: [] }) }]
       }),
     importStatus: (batchId) =>
       call<ImportStatus>((s) => {
@@ -192,7 +225,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         for (const email of job.emails) {
           const refused = options.refuse?.get(email)
           if (refused !== undefined) failures.push({ email, reason: refused })
-          else ids.push(draft.upsert(email)[0])
+          else ids.push(draft.upsert(email, job.fields?.get(email))[0])
         }
         let next = draft.into(s)
         const list = next.lists.get(job.listId)!
@@ -201,6 +234,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         return [{ ...base, status: "Complete" as const, leadsProcessed: ids.length, rowsFailed: failures.length }, next]
       }),
     importFailures: (batchId) => call((s) => [s.imports.get(batchId)?.failures ?? [], s]),
+    describeLeadFields: () => call((s) => [options.leadFields ?? defaultMemoryLeadFields, s]),
     listMembers: (listId) =>
       call((s) => {
         const list = s.lists.get(listId)
@@ -218,7 +252,19 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
       }),
     failCall: (n, error) => Ref.update(failures, (m) => new Map(m).set(n, error)),
     failNext: (error) => Ref.update(failNext, (queue) => [...queue, error]),
+    fieldsOf: (email) => Effect.map(Ref.get(state), (s) => {
+      const id = s.leadsByEmail.get(email.toLowerCase())?.[0]
+      return id === undefined ? undefined : s.fields.get(id)
+    }),
     crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
+    deleteLead: (email) =>
+      Ref.update(state, (s) => {
+        const ids = new Set(s.leadsByEmail.get(email.toLowerCase()) ?? [])
+        const lists = new Map([...s.lists].map(([id, l]) => [id, { ...l, members: new Set([...l.members].filter((m) => !ids.has(m))) }]))
+        const leadsByEmail = new Map(s.leadsByEmail)
+        leadsByEmail.delete(email.toLowerCase())
+        return { ...s, lists, leadsByEmail, leads: new Map([...s.leads].filter(([id]) => !ids.has(id))) }
+      }),
     addLead: (email) =>
       Ref.modify(state, (s) => {
         const draft = leadDraft(s)

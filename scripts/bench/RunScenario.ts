@@ -5,7 +5,7 @@
 // confirming poll is a call too), or at the time limit.
 import { Effect, TestContext } from "effect"
 import { advanceTo, type CallCounts, makeWorld, type World, type WorldOptions } from "./SimWorld.js"
-import { LatencyProbe, listsExact, type SimEvent, Truth } from "./SimEvents.js"
+import { LatencyProbe, listsExact, namedShare, type SimEvent, Truth } from "./SimEvents.js"
 import type { Strategy } from "./Strategies.js"
 
 export interface ScenarioResult {
@@ -20,6 +20,8 @@ export interface ScenarioResult {
   readonly wall_seconds: number
   /** A baseline's batches that failed and were sent again later (e.g. past the daily quota). */
   readonly failed_batches: number
+  /** The share of the listed emails whose lead carries the member's first and last name. */
+  readonly named: number
 }
 
 export interface ScenarioSpec {
@@ -137,7 +139,8 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
       latency: probe.summary(),
       callsPerHour: [...world.counts.perHour].map((n) => n ?? 0),
       wall_seconds: Math.round((performance.now() - wallStart) / 100) / 10,
-      failed_batches: strategy.failures?.count ?? 0
+      failed_batches: strategy.failures?.count ?? 0,
+      named: namedShare(truth, world.sandbox)
     } satisfies ScenarioResult
   }).pipe(Effect.scoped, Effect.provide(TestContext.TestContext)) as Effect.Effect<ScenarioResult, unknown, never>
 

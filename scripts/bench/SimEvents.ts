@@ -16,13 +16,27 @@ export interface SimEvent {
   readonly duplicate?: boolean
 }
 
-/** The event as Segment Engage sends it (identify, audience trait, personas context). */
+const firstNames = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Katherine", "Margaret", "Donald", "Frances", "Radia", "Zoë", "José"]
+const lastNames = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Johnson", "Hamilton", "Knuth", "Allen", "Perlman", "O'Brien, Jr.", "Müller"]
+
+/** A member's name, the same in every event of the user (drawn from its id; some with a comma, an apostrophe or an accent). */
+export const namesOf = (user: string): { readonly firstName: string; readonly lastName: string } => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < user.length; i++) h = Math.imul(h ^ user.charCodeAt(i), 0x01000193)
+  h >>>= 0
+  return { firstName: firstNames[h % firstNames.length]!, lastName: lastNames[(h >>> 8) % lastNames.length]! }
+}
+
+/** The user a bench email belongs to: `u12@example.com` and `u12.work@example.org` are u12's. */
+export const userOfEmail = (email: string) => email.slice(0, email.indexOf("@")).replace(/\.work$/, "")
+
+/** The event as Segment Engage sends it (identify with the member's name, audience trait, personas context). */
 export const toSegment = (e: SimEvent) => ({
   type: "identify",
   userId: e.user,
   messageId: e.id,
   timestamp: new Date(e.at).toISOString(),
-  traits: { ...(e.emails.length === 0 ? {} : { email: e.emails.length === 1 ? e.emails[0] : [...e.emails] }), [e.audience]: e.member },
+  traits: { ...namesOf(e.user), ...(e.emails.length === 0 ? {} : { email: e.emails.length === 1 ? e.emails[0] : [...e.emails] }), [e.audience]: e.member },
   context: { personas: { computation_key: e.audience, computation_class: "audience" } }
 })
 
@@ -86,6 +100,21 @@ export const listsExact = (truth: Truth, sandbox: SandboxModel): boolean =>
     for (const email of want) if (!have.has(email)) return false
     return true
   })
+
+/** The share of the emails on the lists whose lead carries the member's first and last name. */
+export const namedShare = (truth: Truth, sandbox: SandboxModel): number => {
+  let wanted = 0
+  let named = 0
+  for (const audience of truth.audiences()) {
+    for (const email of truth.desired(audience)) {
+      wanted++
+      const lead = sandbox.state.leads.get(sandbox.state.byEmail.get(email)?.[0] ?? -1)
+      const names = namesOf(userOfEmail(email))
+      if (lead?.fields.get("firstName") === names.firstName && lead.fields.get("lastName") === names.lastName) named++
+    }
+  }
+  return wanted === 0 ? 1 : Math.round((named / wanted) * 1000) / 1000
+}
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!

@@ -8,13 +8,15 @@ import { Clock, Effect, Either, Option } from "effect"
 import type { Email } from "../../core/1-events/Email.js"
 import { decodeEvents } from "../../core/1-events/EventDecoder.js"
 import type { LeadId, ListId } from "../../core/1-events/Ids.js"
+import { defaultLeadFieldsSetting, parseLeadFieldMapping } from "../../core/1-events/LeadFields.js"
+import type { LeadFieldsByEmail } from "../../core/ports/MarketoApi.js"
 import { appendInbox } from "../../core/2-ledger/Inbox.js"
 import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import { quotaOf, type SchedulerSettings } from "../../core/5-tick/Scheduler.js"
 import { runTick, type TickSummary } from "../../core/5-tick/Tick.js"
 import { drive, type World } from "./SimWorld.js"
-import { type SimEvent, toSegment, Truth } from "./SimEvents.js"
+import { namesOf, type SimEvent, toSegment, Truth, userOfEmail } from "./SimEvents.js"
 
 export interface Strategy {
   readonly name: string
@@ -31,18 +33,26 @@ const hour = 3_600_000
 
 export interface OursOptions {
   readonly scheduler?: Partial<SchedulerSettings>
+  /** Send the members' names (the worker's default MARKETO_LEAD_FIELDS), or none. */
+  readonly fields?: boolean
 }
+
+/** The names every strategy sends, when it sends names: firstName and lastName of each email's user. */
+const namesFor = (emails: ReadonlyArray<Email>, fields: boolean): LeadFieldsByEmail | undefined =>
+  fields ? new Map(emails.map((email) => [email, namesOf(userOfEmail(email))])) : undefined
 
 /** This product: what the worker's cron tick does, on the same core. */
 export const ours = (world: World, options: OursOptions = {}): Strategy & { readonly ticks: Array<TickSummary> } => {
   const ticks: Array<TickSummary> = []
+  const fields = options.fields ?? true
+  const mapping = fields ? Either.getOrThrow(parseLeadFieldMapping(defaultLeadFieldsSetting)) : []
   return {
     name: "ours",
     ticks,
     // As the worker stores them: one inbox entry per ingest request (at most a few thousand events).
     deliver: (events) =>
       Effect.forEach(chunks(events, 5_000), (batch) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => appendInbox(Either.getOrThrow(decodeEvents(batch.map(toSegment), now)))), { discard: true }).pipe(
+        Effect.flatMap(Clock.currentTimeMillis, (now) => appendInbox(Either.getOrThrow(decodeEvents(batch.map(toSegment), now, mapping)))), { discard: true }).pipe(
         Effect.provide(world.services)
       ),
     everyMinute: (now) =>
@@ -53,7 +63,8 @@ export const ours = (world: World, options: OursOptions = {}): Strategy & { read
           budget: { callsPerWindow: status.callsPerWindow, windowMillis: status.windowMillis },
           deadline: now + 25_000,
           quota: quotaOf(status),
-          ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler })
+          ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+          ...(fields ? { leadFields: { send: mapping.map((m) => m.field), update: "on-add" as const } } : {})
         })
         ticks.push(summary)
       }).pipe(Effect.provide(world.services)))
@@ -152,8 +163,8 @@ const removeByLookup = (listId: ListId, emails: ReadonlyArray<Email>) =>
     }
   })
 
-/** Segment's hosted destination: hourly, import without polling, exits by lookup + delete. */
-export const segmentHourly = (world: World): Strategy & { readonly failures: { count: number } } => {
+/** Segment's hosted destination: hourly, import (with the names as columns) without polling, exits by lookup + delete. */
+export const segmentHourly = (world: World, fields = true): Strategy & { readonly failures: { count: number } } => {
   const state = diffing()
   const failures = { count: 0 }
   return {
@@ -164,14 +175,15 @@ export const segmentHourly = (world: World): Strategy & { readonly failures: { c
       (now - world.start) % hour !== 0 ? Effect.void : drive(sendBatches(state, failures, (listId, add, remove) =>
         Effect.gen(function*() {
           const api = yield* MarketoApi
-          if (add.length > 0) yield* api.importLeads(listId, add)
+          const names = namesFor(add, fields)
+          if (add.length > 0) yield* (names === undefined ? api.importLeads(listId, add) : api.importLeads(listId, add, names))
           yield* removeByLookup(listId, remove)
         })).pipe(Effect.provide(world.services)))
   }
 }
 
-/** Simpler tools: every minute, upsert then add (300 at a time); exits by lookup + remove. */
-export const perRecord = (world: World): Strategy & { readonly failures: { count: number } } => {
+/** Simpler tools: every minute, upsert (with the names) then add (300 at a time); exits by lookup + remove. */
+export const perRecord = (world: World, fields = true): Strategy & { readonly failures: { count: number } } => {
   const state = diffing()
   const failures = { count: 0 }
   return {
@@ -183,7 +195,8 @@ export const perRecord = (world: World): Strategy & { readonly failures: { count
         Effect.gen(function*() {
           const api = yield* MarketoApi
           for (const batch of chunks(add)) {
-            const outcomes = yield* api.upsertLeads(batch)
+            const names = namesFor(batch, fields)
+            const outcomes = yield* (names === undefined ? api.upsertLeads(batch) : api.upsertLeads(batch, names))
             const ids = outcomes.flatMap((o) => (o.status === "skipped" ? [] : [o.leadId]))
             if (ids.length > 0) yield* api.addToList(listId, ids)
           }

@@ -1,8 +1,9 @@
 // Every request the Marketo client sends and every answer the sandbox gives, over the whole client
-// test run (ClientSuite.ts, faults included) and a run of every endpoint, validated against
-// Adobe's official OpenAPI files (../shared/marketo-openapi/ from the repository root).
+// test run (ClientSuite.ts, faults included) and a run of every endpoint (lead fields, describe2
+// and partitions included), validated against Adobe's official OpenAPI files
+// (../shared/marketo-openapi/ from the repository root).
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
@@ -28,6 +29,7 @@ clientSuite(record)
 
 describe("conformance with Adobe's OpenAPI files", () => {
   let server: SandboxServer
+  let partitioned: SandboxServer
   beforeAll(async () => {
     server = await startSandboxServer({
       port: 0,
@@ -35,16 +37,36 @@ describe("conformance with Adobe's OpenAPI files", () => {
       config: { duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, failImportsContaining: "fail-import@example.com" },
       onExchange: record
     })
+    partitioned = await startSandboxServer({
+      port: 0,
+      host: "127.0.0.1",
+      config: { partitions: ["Europe"], importQueuedMillis: 0, importRunningMillis: 0 },
+      onExchange: record
+    })
   })
-  afterAll(() => server.close())
+  afterAll(() => Promise.all([server.close(), partitioned.close()]))
 
-  it("a run of every endpoint completes (recorded for the check below)", async () => {
-    const layer = MarketoClient.layer.pipe(Layer.provide(Layer.mergeAll(
+  const clientOn = (url: string, partitionName?: string) =>
+    MarketoClient.layer.pipe(Layer.provide(Layer.mergeAll(
       FetchHttpClient.layer,
       layerRateLimiterMemory({ callsPerWindow: 100, maxConcurrency: 10 }),
       TokenStore.layerMemory,
-      MarketoConfig.layer({ baseUrl: server.url, clientId: "local-client-id", clientSecret: Redacted.make("local-client-secret"), retryBaseMillis: 5 })
+      MarketoConfig.layer({
+        baseUrl: url,
+        clientId: "local-client-id",
+        clientSecret: Redacted.make("local-client-secret"),
+        retryBaseMillis: 5,
+        ...(partitionName === undefined ? {} : { partitionName })
+      })
     )))
+  const names = new Map([
+    ["a@example.com" as Email, { firstName: "Ada", lastName: "Lovelace, \"Countess\"" }],
+    ["e@example.com" as Email, { firstName: "Edsger", lastName: "Dijkstra" }],
+    ["f@example.com" as Email, { firstName: "Frances" }]
+  ])
+
+  it("a run of every endpoint completes (recorded for the check below)", async () => {
+    const layer = clientOn(server.url)
     await Effect.runPromise(Effect.gen(function*() {
       const m = yield* MarketoApi
       const [folder] = yield* m.findFolders("Engage Audiences")
@@ -69,7 +91,40 @@ describe("conformance with Adobe's OpenAPI files", () => {
       const [bad] = yield* m.importLeads(list.id, ["fail-import@example.com"] as Array<Email>)
       yield* m.importStatus(bad!.batchId)
       yield* m.importFailures(bad!.batchId)
+      // Lead fields: describe2, values in upsert records and as import columns.
+      const described = yield* m.describeLeadFields()
+      expect(described.find((f) => f.name === "firstName")).toMatchObject({ updateable: true })
+      yield* m.upsertLeads(["a@example.com", "b@example.com"] as Array<Email>, names)
+      const named = yield* m.importLeads(list.id, ["e@example.com", "f@example.com", "g@example.com"] as Array<Email>, names)
+      expect(named).toHaveLength(3)
+      for (const job of named) yield* m.importStatus(job.batchId)
+      const read = yield* m.lookupLeads(["e@example.com"] as Array<Email>)
+      expect(read[0]!.leadIds).toHaveLength(1)
     }).pipe(Effect.provide(layer)))
+    expect(server.sandbox.snapshot().leads.find((l) => l.email === "a@example.com")?.fields).toEqual(names.get("a@example.com" as Email))
+    expect(server.sandbox.snapshot().leads.find((l) => l.email === "f@example.com")?.fields).toEqual({ firstName: "Frances" })
+  })
+
+  it("a run with lead partitions completes: partitionName on upserts and imports, 1009 without it (recorded too)", async () => {
+    await Effect.runPromise(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const [folder] = yield* m.findFolders("Engage Audiences")
+      const list = yield* m.createStaticList("partitioned", folder!.id)
+      const upserted = yield* m.upsertLeads(["a@example.com"] as Array<Email>, names)
+      expect(upserted[0]!.status).toBe("created")
+      const [job] = yield* m.importLeads(list.id, ["e@example.com"] as Array<Email>, names)
+      yield* m.importStatus(job!.batchId)
+    }).pipe(Effect.provide(clientOn(partitioned.url, "Europe"))))
+    const refused = await Effect.runPromise(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const skipped = yield* m.upsertLeads(["z@example.com"] as Array<Email>)
+      const listed = yield* m.findStaticList("partitioned")
+      const failed = yield* Effect.flip(m.importLeads(Option.getOrThrow(listed).id, ["y@example.com"] as Array<Email>))
+      return { skipped, failed }
+    }).pipe(Effect.provide(clientOn(partitioned.url))))
+    expect(refused.skipped[0]).toMatchObject({ status: "skipped", reasons: [{ code: "1009" }] })
+    expect(refused.failed).toMatchObject({ _tag: "MarketoRejected", code: "1009" })
+    expect(partitioned.sandbox.snapshot().leads.map((l) => l.partition)).toEqual(["Europe", "Europe"])
   })
 
   it.skipIf(!openApiPresent)("every request and answer of the whole run validates, skipping only the listed differences", () => {

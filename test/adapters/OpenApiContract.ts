@@ -12,8 +12,10 @@ import { existsSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js"
 
-/** `../shared/marketo-openapi/` from the repository root. */
-export const openApiFolder = fileURLToPath(new URL("../../../shared/marketo-openapi/", import.meta.url))
+/** `../shared/marketo-openapi/` from the repository root, or MARKETO_OPENAPI_DIR (a checkout elsewhere, e.g. a git worktree). */
+export const openApiFolder = process.env["MARKETO_OPENAPI_DIR"] === undefined
+  ? fileURLToPath(new URL("../../../shared/marketo-openapi/", import.meta.url))
+  : `${process.env["MARKETO_OPENAPI_DIR"].replace(/\/+$/, "")}/`
 export const openApiPresent = ["swagger-identity.json", "swagger-mapi.json", "swagger-asset.json"].every((f) => existsSync(`${openApiFolder}${f}`))
 
 /** Each point where the files and Marketo's documented behaviour differ (docs/marketo.md). */

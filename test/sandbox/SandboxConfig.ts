@@ -51,6 +51,12 @@ export interface SandboxConfig {
   readonly lists: ReadonlyArray<SandboxList>
   /** How long the shells hold every answer (identity included), in ms; the call is decided on arrival. */
   readonly latencyMillis: number
+  /** Lead fields beyond the standard ones (model/LeadFields.ts), as describe2 lists them. */
+  readonly customFields: ReadonlyArray<{ readonly name: string; readonly displayName: string; readonly dataType: string; readonly length?: number; readonly updateable: boolean }>
+  /** Lead partitions the API user may write; when any, every create must name one (1009, 1008). */
+  readonly partitions: ReadonlyArray<string>
+  /** An empty cell in an import file keeps the field's value instead of blanking it (not settled for Marketo). */
+  readonly importBlankCellsKeep: boolean
 }
 
 export const defaultSandboxConfig: SandboxConfig = {
@@ -76,5 +82,8 @@ export const defaultSandboxConfig: SandboxConfig = {
   duplicateEmails: [],
   leads: [],
   lists: [],
-  latencyMillis: 0
+  latencyMillis: 0,
+  customFields: [],
+  partitions: [],
+  importBlankCellsKeep: false
 }

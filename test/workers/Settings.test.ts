@@ -54,7 +54,8 @@ describe("settings", () => {
       maxConcurrency: 5,
       dailyQuota: 50_000,
       dailyReserve: 5_000,
-      latencyTargetMinutes: 5
+      latencyTargetMinutes: 5,
+      leadFields: { mapping: [{ field: "firstName", traits: ["firstName"] }, { field: "lastName", traits: ["lastName"] }], update: "on-add" }
     })
     expect(String(settings.clientSecret)).not.toContain("secret")
     expect(configurationProblems(env({ ...valid, INGEST_TOKEN: "t", ADMIN_TOKEN: "a" }))).toEqual([])

@@ -7,6 +7,7 @@ import { Effect, Either, Option, Schema, TestClock } from "effect"
 import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { appendInbox, InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
+import { parseLeadFieldMapping } from "../../../core/1-events/LeadFields.js"
 import { MarketoApi } from "../../../core/ports/MarketoApi.js"
 import { StateNotVisible, StateStore, type StateStoreService } from "../../../core/ports/StateStore.js"
 import { getAudience } from "../../../core/5-tick/AudienceStatus.js"
@@ -42,6 +43,29 @@ describe("Inbox", () => {
       expect(stored.receivedAt).toBe(at)
       expect(stored.memberships.flatMap(fanOut).map((c) => [c.audience, c.user, c.email, c.member])).toEqual([["vip", "u1", "ada@example.com", true]])
       expect(stored.memberships.filter((m) => m.emails.length === 0).map((m) => [m.audience, m.user, m.member])).toEqual([["vip", "u2", true]])
+    }))
+
+  it.effect("lead field values travel in an optional column, by index into the entry's field names, and read back whole", () =>
+    Effect.gen(function*() {
+      const store = yield* makeStateStoreMemory()
+      const mapping = Either.getOrThrow(parseLeadFieldMapping("firstName=firstName,lastName=lastName"))
+      const withNames = (user: string, email: string, n: number, traits: Record<string, unknown>) => {
+        const e = identify(user, email, true, n)
+        return { ...e, traits: { ...e.traits, ...traits } }
+      }
+      const batch = Either.getOrThrow(decodeEvents([
+        withNames("u1", "ada@example.com", 1, { firstName: "Ada", lastName: "Lovelace, \"Countess\"" }),
+        withNames("u2", "alan@example.com", 2, { lastName: "Turing" }),
+        withNames("u3", "grace@example.com", 3, {})
+      ], at, mapping))
+      const key = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
+      const json = Option.getOrThrow(yield* store.get(key))
+      const raw = JSON.parse(json) as { fields: Array<string>; events: Array<Array<unknown>> }
+      expect(raw.fields).toEqual(["firstName", "lastName"])
+      expect(raw.events.map((e) => e[6])).toEqual([[0, "Ada", 1, "Lovelace, \"Countess\""], [1, "Turing"], undefined])
+      const stored = Schema.decodeUnknownSync(InboxEntryJson)(json)
+      expect(stored.memberships.map((m) => m.fields)).toEqual([{ firstName: "Ada", lastName: "Lovelace, \"Countess\"" }, { lastName: "Turing" }, undefined])
+      expect(stored.memberships.flatMap(fanOut).map((c) => c.fields?.["lastName"])).toEqual(["Lovelace, \"Countess\"", "Turing", undefined])
     }))
 
   it.effect("an entry this reader cannot see yet waits for a later tick; the others are folded and removed", () =>

@@ -121,7 +121,7 @@ describe("Ledger", () => {
   it("counts desired, synced and pending", () => {
     let shard = fold([change("u1", "a@x.io", true, 1), change("u1", "b@x.io", true, 1), change("u1", "c@x.io", false, 1)])
     shard = markSynced(shard, ["b@x.io", "c@x.io"] as Array<Email>, true)
-    expect(shardCounts(shard, "audience")).toEqual({ desired: 2, synced: 2, pendingAdd: 1, pendingRemove: 1, importing: 0, refused: 0 })
+    expect(shardCounts(shard, "audience")).toEqual({ desired: 2, synced: 2, pendingAdd: 1, pendingRemove: 1, importing: 0, refused: 0, pendingUpdate: 0 })
   })
 
   // A model written independently of the fold: the newest change per (user, email), then the

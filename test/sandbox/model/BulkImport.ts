@@ -1,8 +1,10 @@
 // Bulk import: `POST /bulk/v1/leads.json` takes a multipart CSV file, queued and run first in,
 // first out over a few slots (1016 when the queue is full, 1019 while the list has one running).
-// An import takes effect when it ends; its status, and its failures and warnings as CSV, follow.
+// An import takes effect when it ends, setting the lead fields of its other columns
+// (model/LeadFields.ts); its status, and its failures and warnings as CSV, follow.
 import { csvDocument, parseCsv } from "../SandboxCsv.js"
 import type { Answers } from "./Answers.js"
+import { applyFields, fieldRefusal, partitionRefusal } from "./LeadFields.js"
 import { upsertLead } from "./Leads.js"
 import type { SandboxRequest, SandboxResponse } from "./SandboxRequest.js"
 import type { ImportJob, SandboxState } from "./SandboxState.js"
@@ -16,6 +18,8 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   if (boundary === null) return answers.fail("613", "Invalid Multipart Request")
   const file = filePart(decoder.decode(request.body), boundary[1] ?? boundary[2]!)
   if (file === undefined) return answers.fail("613", "Invalid Multipart Request: no file part")
+  const partition = partitionRefusal(s.config, params.get("partitionName") ?? undefined)
+  if (partition !== undefined) return answers.fail(partition.code, partition.message)
   const listId = params.has("listId") ? Number(params.get("listId")) : undefined
   if (listId !== undefined && !s.lists.has(listId)) return answers.fail("1013", "Static list not found")
   const jobs = [...s.imports.values()]
@@ -26,6 +30,8 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   const lookupField = (params.get("lookupField") ?? "email").toLowerCase()
   const emailAt = header.findIndex((h) => h.trim().toLowerCase() === lookupField)
   if (emailAt < 0) return answers.fail("1003", "lookupField not found in the CSV header")
+  const refusal = fieldRefusal(s.config, header.filter((_, i) => i !== emailAt).map((h) => h.trim()))
+  if (refusal !== undefined) return answers.fail(refusal.code, refusal.message)
   const filled = rows.filter((r) => r.some((f) => f !== ""))
   // First in, first out over `importMaxRunning` slots: a job starts when it has waited
   // `importQueuedMillis` and the job `importMaxRunning` places ahead of it has ended.
@@ -40,6 +46,7 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
     endsAt: startsAt + s.config.importRunningMillis,
     header,
     emailAt,
+    ...(params.has("partitionName") ? { partition: params.get("partitionName")! } : {}),
     rows: filled,
     failed: takeImportFailure(s) ||
       (s.config.failImportsContaining !== undefined && filled.some((r) => r[emailAt] === s.config.failImportsContaining)),
@@ -95,6 +102,13 @@ export const advanceImports = (s: SandboxState, now: number) => {
         continue
       }
       const lead = upsertLead(s, email, job.endsAt)
+      // Every other column is a lead field; an empty cell blanks it unless the instance keeps it.
+      const values: Record<string, string> = {}
+      job.header.forEach((h, i) => {
+        if (i !== job.emailAt && (row[i] !== "" || !s.config.importBlankCellsKeep)) values[h.trim()] = row[i] ?? ""
+      })
+      applyFields(lead, values)
+      if (lead.partition === undefined && job.partition !== undefined) lead.partition = job.partition
       job.processed++
       if (list !== undefined) {
         list.members.add(lead.id)

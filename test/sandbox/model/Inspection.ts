@@ -41,7 +41,12 @@ export const snapshot = (s: SandboxState) => ({
     folderId: l.folderId,
     members: [...l.members].map((id) => s.leads.get(id)?.email ?? `#${id}`).sort()
   })),
-  leads: [...s.leads.values()].map((l) => ({ id: l.id, email: l.email })),
+  leads: [...s.leads.values()].map((l) => ({
+    id: l.id,
+    email: l.email,
+    fields: Object.fromEntries(l.fields),
+    ...(l.partition === undefined ? {} : { partition: l.partition })
+  })),
   imports: [...s.imports.values()].map((j) => ({ batchId: j.batchId, listId: j.listId ?? null, rows: j.rows.length, createdAt: j.createdAt, startsAt: j.startsAt, endsAt: j.endsAt }))
 })
 

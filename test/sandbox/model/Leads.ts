@@ -1,7 +1,9 @@
 // Leads: created and found by email (case-insensitive, and one email may belong to two leads, as
-// Marketo allows), the lookup `GET /rest/v1/leads.json` and the upsert `POST /rest/v1/leads.json`.
+// Marketo allows), the lookup `GET /rest/v1/leads.json` and the upsert `POST /rest/v1/leads.json`,
+// which stores the lead field values each record carries (model/LeadFields.ts).
 import type { Answers } from "./Answers.js"
 import { iso } from "./Answers.js"
+import { applyFields, fieldRefusal, partitionRefusal, standardFields } from "./LeadFields.js"
 import { pageOffset, pageSize } from "./Paging.js"
 import type { Lead, SandboxState } from "./SandboxState.js"
 
@@ -10,13 +12,14 @@ export interface LeadsBody {
   input?: Array<Record<string, unknown>>
   action?: string
   lookupField?: string
+  partitionName?: unknown
 }
 
 export const defaultLeadFields = "id,email,firstName,lastName,updatedAt,createdAt"
 
 export const createLead = (s: SandboxState, email: string, now: number): Lead => {
   const id = s.nextId++
-  const lead = { id, email: email.trim(), createdAt: now, updatedAt: now }
+  const lead: Lead = { id, email: email.trim(), createdAt: now, updatedAt: now, fields: new Map() }
   s.leads.set(id, lead)
   const key = email.trim().toLowerCase()
   s.byEmail.set(key, [...(s.byEmail.get(key) ?? []), id])
@@ -30,11 +33,17 @@ export const upsertLead = (s: SandboxState, email: string, now: number): Lead =>
   return createLead(s, email, now)
 }
 
-/** The asked fields of a lead (the id always). */
+const standardNames = new Set(standardFields.map((f) => f.name))
+
+/** The asked fields of a lead (the id always); a standard field without a value is null, as Marketo answers. */
 export const leadFields = (lead: Lead, fields: ReadonlyArray<string>) => {
-  const all: Record<string, unknown> = { id: lead.id, email: lead.email, firstName: null, lastName: null, createdAt: iso(lead.createdAt), updatedAt: iso(lead.updatedAt) }
+  const own: Record<string, unknown> = { id: lead.id, email: lead.email, createdAt: iso(lead.createdAt), updatedAt: iso(lead.updatedAt) }
   const out: Record<string, unknown> = { id: lead.id }
-  for (const f of fields) if (f in all) out[f] = all[f]
+  for (const f of fields) {
+    if (Object.prototype.hasOwnProperty.call(own, f)) out[f] = own[f]
+    else if (lead.fields.has(f)) out[f] = lead.fields.get(f)
+    else if (standardNames.has(f)) out[f] = null
+  }
   return out
 }
 
@@ -67,18 +76,25 @@ export const upsertLeads = (s: SandboxState, answers: Answers, body: LeadsBody, 
   if (input.length > s.config.batchSize) return answers.fail("1003", `Batch size exceeds ${s.config.batchSize}`)
   if ((body.lookupField ?? "email") !== "email") return answers.fail("1006", `Field '${body.lookupField}' not found`)
   if (!["createOrUpdate", "createOnly", "updateOnly"].includes(action)) return answers.fail("1003", `Invalid action ${action}`)
+  const partition = partitionRefusal(s.config, body.partitionName)
   return answers.ok(input.map((record) => {
     const email = typeof record["email"] === "string" ? record["email"].trim() : ""
     if (email === "") return { status: "skipped", reasons: [{ code: "1003", message: "Value for required field 'email' not specified" }] }
+    const refusal = partition ?? fieldRefusal(s.config, Object.keys(record))
+    if (refusal !== undefined) return { status: "skipped", reasons: [refusal] }
     const matches = s.byEmail.get(email.toLowerCase()) ?? []
     if (matches.length > 1) return { status: "skipped", reasons: [{ code: "1007", message: "Multiple lead match lookup criteria" }] }
     if (matches.length === 1) {
       if (action === "createOnly") return { status: "skipped", reasons: [{ code: "1005", message: "Lead already exists" }] }
       const lead = s.leads.get(matches[0]!)!
       lead.updatedAt = now
+      applyFields(lead, record)
       return { id: lead.id, status: "updated" }
     }
     if (action === "updateOnly") return { status: "skipped", reasons: [{ code: "1004", message: "Lead not found" }] }
-    return { id: createLead(s, email, now).id, status: "created" }
+    const lead = createLead(s, email, now)
+    applyFields(lead, record)
+    if (typeof body.partitionName === "string") lead.partition = body.partitionName
+    return { id: lead.id, status: "created" }
   }))
 }

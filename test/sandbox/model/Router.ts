@@ -4,6 +4,7 @@
 import { centralDate } from "../CentralTime.js"
 import type { Answers } from "./Answers.js"
 import { importReport, importStatusOf, startImport } from "./BulkImport.js"
+import { describeLeads } from "./LeadFields.js"
 import { type LeadsBody, lookupLeads, upsertLeads } from "./Leads.js"
 import { checkMembership, members } from "./Membership.js"
 import type { SandboxRequest, SandboxResponse } from "./SandboxRequest.js"
@@ -20,6 +21,7 @@ const knownPaths = [
   /^\/rest\/v1\/lists(\/\d+)?\.json$/,
   /^\/rest\/v1\/lists\/\d+\/leads(\/ismember)?\.json$/,
   /^\/rest\/v1\/leads\.json$/,
+  /^\/rest\/v1\/leads\/describe2\.json$/,
   /^\/rest\/v1\/stats\/usage\.json$/,
   /^\/bulk\/v1\/leads(\/batch\/\d+(\/(failures|warnings))?)?\.json$/
 ]
@@ -65,6 +67,7 @@ export const route = (
       return upsertLeads(s, answers, body, now)
     }
   }
+  if (method === "GET" && path === "/rest/v1/leads/describe2.json") return describeLeads(s, answers)
   if (method === "POST" && path === "/bulk/v1/leads.json") return startImport(s, answers, params, request, contentType, now)
   if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\.json$/.exec(path)) && method === "GET") return importStatusOf(s, answers, Number(m[1]), now)
   if ((m = /^\/bulk\/v1\/leads\/batch\/(\d+)\/(failures|warnings)\.json$/.exec(path)) && method === "GET") {

@@ -20,6 +20,10 @@ export interface Lead {
   email: string
   createdAt: number
   updatedAt: number
+  /** Lead field values by REST name (model/LeadFields.ts). */
+  fields: Map<string, string>
+  /** The lead partition it was created in, on an instance with partitions. */
+  partition?: string
 }
 
 export interface ImportJob {
@@ -31,6 +35,8 @@ export interface ImportJob {
   endsAt: number
   header: Array<string>
   emailAt: number
+  /** The lead partition the import's new leads go to. */
+  partition?: string
   rows: Array<Array<string>>
   failed: boolean
   applied: boolean
