@@ -56,7 +56,7 @@ const authenticatedBody = async (request: Request, env: RouteContext["env"], rou
   return (await signatureValid(request, body, env.INGEST_SECRET)) ? body : unauthorized(route)
 }
 
-export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
+export const ingest = (route: IngestRoute) => async ({ env, platform, request }: RouteContext): Promise<Response> => {
   const body = await authenticatedBody(request, env, route)
   if (body instanceof Response) return body
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase()
@@ -75,13 +75,13 @@ export const ingest = (route: IngestRoute) => async ({ env, request }: RouteCont
       configuration: [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...Either.match(limits, { onLeft: (p) => p, onRight: () => [] })]
     })
   }
-  const instance = instanceFor(env, settings.right.endpoint)
+  const instance = instanceFor(platform, settings.right.endpoint)
   const admitted = await run(Effect.either(admitEvents(decoded.right, limits.right, instance)))
   if (Either.isLeft(admitted)) return problem(503, "events could not be stored; retry", { detail: admitted.left._tag })
   const { events, ignored } = admitted.right
   if (events.accepted === 0 && ignored === 0) return problem(400, "no event in the body was accepted", { rejected: events.rejected })
   if (events.accepted > 0) {
-    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(platform, settings.right.endpoint)))))
     if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
   }
   // `ignored`: events older than their audience's removal (a replay, or a late sender), not stored.

@@ -10,7 +10,8 @@ import { formToken as makeFormToken } from "./CrossSite.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
+import { configurationProblems, instanceUrl, marketoSettings, tokensShared } from "./Settings.js"
 import { pagePolicy } from "./SecurityHeaders.js"
 import { pageStyle, renderStatusPage, type StatusPageData } from "./StatusPage.js"
 import { tickHealth } from "./TickStatus.js"
@@ -20,7 +21,8 @@ const html = async (body: string) =>
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": await pagePolicy(pageStyle) }
   })
 
-export const statusPage = async (request: Request, env: WorkerEnv): Promise<Response> => {
+export const statusPage = async (request: Request, platform: PlatformService): Promise<Response> => {
+  const env = platform.env
   if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
     return problem(401, "sign in with the admin token as password", {}, { "www-authenticate": "Basic realm=\"marketo-static-lists\", charset=\"UTF-8\"" })
   }
@@ -43,11 +45,11 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
             onNone: () => view,
             onSome: (p) => ({ ...view, nextPlan: { calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: summarize(p.plan.steps) } })
           })))
-  }).pipe(Effect.provide(stateLayer(env, endpoint)))))
-  const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
-  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, endpoint).tombstones())))
-  const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
-  const health = await tickHealth(env, endpoint, now)
+  }).pipe(Effect.provide(stateLayer(platform, endpoint)))))
+  const status = await run(Effect.either(rpcCall("status", () => instanceFor(platform, endpoint).status())))
+  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(platform, endpoint).tombstones())))
+  const latency = await latencyView(platform, settings.right, Either.getOrUndefined(status))
+  const health = await tickHealth(platform, endpoint, now)
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
     configuration: Either.isLeft(audiences) ? [...configuration, "state is not readable yet; reload in a minute"] : configuration,
