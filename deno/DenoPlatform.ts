@@ -3,7 +3,7 @@
 // on Cloudflare): the state store, rate budget, token and lease of adapters/deno, and the audience
 // registry and tick records beside them. The settings are the process environment's.
 import { Effect, Either, Layer } from "effect"
-import { instanceName } from "../adapters/cloudflare/MarketoInstanceApi.js"
+import { instanceName } from "../adapters/marketo/Endpoint.js"
 import type { DenoKvService } from "../adapters/deno/DenoKv.js"
 import * as DenoKvAudienceRegistry from "../adapters/deno/DenoKvAudienceRegistry.js"
 import * as DenoKvRateLimiter from "../adapters/deno/DenoKvRateLimiter.js"

@@ -6,7 +6,7 @@ import { rpcCall, type RpcFailure } from "../adapters/cloudflare/RpcCall.js"
 import type { AcceptedEvent, DecodedEvents, EventRejection } from "../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../core/1-events/Ids.js"
 import { describeValue } from "../core/1-events/SegmentEvent.js"
-import type { Admission, AdmissionRequest } from "./AudienceRegistry.js"
+import type { Admission, AdmissionRequest } from "./AudienceAdmission.js"
 import { allowsKey } from "./AudienceKeys.js"
 import type { IngestSettings } from "./Settings.js"
 

@@ -7,7 +7,7 @@ import * as KvStateStore from "../adapters/cloudflare/KvStateStore.js"
 import { instanceStub } from "../adapters/cloudflare/MarketoInstanceApi.js"
 import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import type { InstanceRecords, PlatformService } from "./Platform.js"
-import type { WorkerEnv } from "./Settings.js"
+import type { WorkerEnv } from "./WorkerEnv.js"
 
 export const cloudflarePlatform = (env: WorkerEnv): PlatformService => {
   const stub = (endpoint: string) => instanceStub(env.MARKETO_INSTANCE, endpoint)

@@ -31,9 +31,6 @@ export interface SettingsEnv {
   readonly AUDIENCE_KEYS?: string
 }
 
-/** Env as deployed on Cloudflare: vars from wrangler.toml, secrets set with `wrangler secret put`, and the bindings. */
-export type WorkerEnv = Env & SettingsEnv
-
 export interface MarketoSettings {
   readonly endpoint: string
   readonly clientId: string

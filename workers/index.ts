@@ -3,7 +3,7 @@
 // is built per invocation from `env`; nothing is cached at module scope.
 import { handleRequest, scheduledTick } from "./App.js"
 import { cloudflarePlatform } from "./CloudflarePlatform.js"
-import type { WorkerEnv } from "./Settings.js"
+import type { WorkerEnv } from "./WorkerEnv.js"
 
 export { MarketoInstance } from "./MarketoInstance.js"
 
