@@ -31,9 +31,16 @@ const unauthorized = (route: IngestRoute) =>
     })
 
 const parse = (body: ArrayBuffer, route: IngestRoute): Either.Either<unknown, BodyRejected> => {
+  let text: string
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body)
+  } catch {
+    // Said in our words: each runtime's decoder words it its own way.
+    return Either.left(new BodyRejected({ reason: "the body is not JSON: it is not valid UTF-8" }))
+  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body))
+    parsed = JSON.parse(text)
   } catch (error) {
     // V8's message says where parsing stopped ("... at position 12"), never more of the body.
     return Either.left(new BodyRejected({ reason: `the body is not JSON: ${error instanceof Error ? error.message : "parse error"}` }))
