@@ -13,7 +13,10 @@ export interface DenoServerOptions {
   readonly settings: Readonly<Record<string, string>>
   /** Hosts the server may connect to and listen on (Deno's --allow-net); all when empty. */
   readonly allowNet?: ReadonlyArray<string>
-  readonly output?: "inherit" | "ignore"
+  /** "pipe": the caller reads the process's stdout and stderr (the soak scans them). */
+  readonly output?: "inherit" | "ignore" | "pipe"
+  /** Modules run before deno/main.ts (Deno's --preload), e.g. the soak's clock shim. */
+  readonly preload?: ReadonlyArray<string>
 }
 
 export interface DenoServer {
@@ -34,6 +37,7 @@ export const denoServerArgs = (options: DenoServerOptions): Array<string> => [
   `--allow-net${options.allowNet === undefined || options.allowNet.length === 0 ? "" : `=${options.allowNet.join(",")}`}`,
   "--allow-read",
   `--allow-write=${folderOf(options.kvPath)}`,
+  ...(options.preload ?? []).map((path) => `--preload=${path}`),
   "deno/main.ts"
 ]
 

@@ -4,7 +4,7 @@
 // strings. Cloudflare provides it with KV and the instance's Durable Object
 // (workers/CloudflarePlatform.ts), Deno with Deno KV (deno/DenoPlatform.ts); nothing else in
 // workers/ names a runtime.
-import { Context, type Layer } from "effect"
+import type { Layer } from "effect"
 import type { TokenStore } from "../adapters/marketo/AccessToken.js"
 import type { TickRecord } from "../core/5-tick/TickOutcome.js"
 import type { BudgetStatus, RateLimiter } from "../core/ports/RateLimiter.js"
@@ -39,5 +39,3 @@ export interface PlatformService {
   readonly tokenStore: (endpoint: string) => TokenStore["Type"]
   readonly syncLease: (endpoint: string) => SyncLeaseService
 }
-
-export class Platform extends Context.Tag("marketo-lists/Platform")<Platform, PlatformService>() {}
