@@ -17,7 +17,7 @@ export interface Admitted {
   readonly ignored: number
 }
 
-/** The object's admission call (a stub of workers/MarketoInstance.ts satisfies it). */
+/** The instance's admission call (workers/Platform.ts's InstanceRecords satisfies it). */
 export interface Registry {
   readonly admitAudiences: (requests: ReadonlyArray<AdmissionRequest>, maxAudiences: number) => Promise<Array<Admission>>
 }

@@ -76,8 +76,8 @@ export const ingest = (route: IngestRoute) => async ({ env, platform, request }:
   const settings = marketoSettings(env)
   const limits = ingestSettings(env)
   if (Either.isLeft(settings) || Either.isLeft(limits)) {
-    // Refuse rather than store where the sync cannot find it (the state lives with the instance's
-    // Durable Object, named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
+    // Refuse rather than store where the sync cannot find it (the state lives under the instance,
+    // named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
     return problem(503, "the worker is not configured yet; events were not stored", {
       configuration: [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...Either.match(limits, { onLeft: (p) => p, onRight: () => [] })]
     })

@@ -1,5 +1,5 @@
 // The sync's own health, for GET /admin/status and the status page: the last tick and how many
-// failed in a row (from the Durable Object's day of tick records), what waits in the inbox, and
+// failed in a row (from the instance's day of tick records), what waits in the inbox, and
 // what sits in the quarantine.
 import { Effect, Either } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
