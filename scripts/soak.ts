@@ -1,4 +1,5 @@
-// npm run soak -- --seconds N --seed S: the fault soak of the real worker (docs/reliability.md).
+// npm run soak -- --seconds N --seed S: the fault soak of the real worker (docs/reliability.md);
+// with --runtime deno, of the Deno server over Deno KV instead of the worker in workerd.
 // With --scenarios N instead of --seconds, exactly N scenarios run, the same whatever the
 // machine's speed. Prints a readable summary, then the report as one JSON line; exits 1 when an
 // invariant fails.
@@ -15,7 +16,8 @@ const { values } = parseArgs({
     scenarios: { type: "string" },
     seed: { type: "string", default: "1" },
     quiet: { type: "boolean", default: false },
-    faults: { type: "string" }
+    faults: { type: "string" },
+    runtime: { type: "string", default: "cloudflare" }
   }
 })
 // 60 s of faults unless a time or a number of scenarios is given (not both).
@@ -27,14 +29,16 @@ const unknown = values.faults?.split(",").filter((f) => !known.includes(f as nev
 const badBound = scenarios === undefined
   ? !Number.isFinite(seconds) || seconds! <= 0
   : values.seconds !== undefined || !Number.isInteger(scenarios) || scenarios <= 0
-if (badBound || !Number.isInteger(seed) || unknown.length > 0) {
-  console.error(`usage: npm run soak -- (--seconds N | --scenarios N) --seed S [--faults ${[...new Set(known)].join(",")}] [--quiet]`)
+const runtime = values.runtime
+if (badBound || !Number.isInteger(seed) || unknown.length > 0 || (runtime !== "cloudflare" && runtime !== "deno")) {
+  console.error(`usage: npm run soak -- (--seconds N | --scenarios N) --seed S [--faults ${[...new Set(known)].join(",")}] [--runtime cloudflare|deno] [--quiet]`)
   process.exit(2)
 }
 
 const report = await runSoak({
   ...(scenarios === undefined ? { seconds: seconds! } : { scenarios }),
   seed,
+  runtime,
   ...(values.faults === undefined ? {} : { faults: values.faults.split(",") }),
   ...(values.quiet ? {} : { progress: (line: string) => console.error(line) })
 })

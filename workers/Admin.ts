@@ -15,7 +15,8 @@ import { latencyView } from "./Latency.js"
 import { leadFieldsView } from "./LeadFieldCheck.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
-import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, sharedTokensProblems, tokensShared, type WorkerEnv } from "./Settings.js"
+import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, type SettingsEnv, sharedTokensProblems, tokensShared } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
 import { runSync } from "./SyncRun.js"
 import { tickHealth } from "./TickStatus.js"
 
@@ -29,7 +30,7 @@ const unauthorized = () =>
 const notReadable = () => problem(503, "state is not readable yet; retry")
 
 /** The caller holds the admin token, and so does every sender: refused until the secrets differ. */
-export const sharedTokens = (env: WorkerEnv) => problem(503, "the worker is not configured", { configuration: sharedTokensProblems(env) })
+export const sharedTokens = (env: SettingsEnv) => problem(503, "the worker is not configured", { configuration: sharedTokensProblems(env) })
 
 /** A route behind the admin token; one that changes something is also refused to foreign pages (workers/CrossSite.ts). */
 const guarded = (handle: (context: RouteContext) => Promise<Response>) => async (context: RouteContext) => {
@@ -54,7 +55,7 @@ const configured = (handle: (c: Configured) => Promise<Response>) =>
         handle({
           context,
           settings,
-          state: stateLayer(context.env, settings.endpoint),
+          state: stateLayer(context.platform, settings.endpoint),
           budget: { callsPerWindow: settings.callsPer20s, windowMillis: 20_000 }
         })
     })
@@ -69,16 +70,16 @@ const withKey = (handle: (c: Configured, key: AudienceKey) => Promise<Response>)
     })
   )
 
-const budgetOf = async (env: WorkerEnv, settings: MarketoSettings) => {
-  const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, settings.endpoint).status())))
+const budgetOf = async (platform: PlatformService, settings: MarketoSettings) => {
+  const status = await run(Effect.either(rpcCall("status", () => instanceFor(platform, settings.endpoint).status())))
   return Either.getOrUndefined(status)
 }
 
-export const status = guarded(async ({ env }) => {
+export const status = guarded(async ({ env, platform }) => {
   const settings = marketoSettings(env)
   const right = Either.getOrUndefined(settings)
   // Lead fields: the settings and their check against the instance; a field not sent is a problem.
-  const leadFields = right === undefined ? undefined : await leadFieldsView(env, right)
+  const leadFields = right === undefined ? undefined : await leadFieldsView(platform, right)
   const problems = [...configurationProblems(env), ...(leadFields?.problems ?? [])]
   return json(200, {
     configuration: { ok: problems.length === 0, problems },
@@ -95,26 +96,26 @@ export const status = guarded(async ({ env }) => {
         ...Either.match(ingestSettings(env), { onLeft: () => ({}), onRight: (i) => ({ maxAudiences: i.maxAudiences }) })
       },
       ...(await (async () => {
-        const budget = await budgetOf(env, right)
-        const { history: _history, ...health } = await tickHealth(env, right.endpoint, Date.now())
-        return { budget: budget ?? null, latency: (await latencyView(env, right, budget)) ?? null, ...health }
+        const budget = await budgetOf(platform, right)
+        const { history: _history, ...health } = await tickHealth(platform, right.endpoint, Date.now())
+        return { budget: budget ?? null, latency: (await latencyView(platform, right, budget)) ?? null, ...health }
       })())
     })
   })
 })
 
 /** Answers even while the settings are invalid: an empty listing with the problems named. */
-export const audiences = guarded(async ({ env }) => {
+export const audiences = guarded(async ({ env, platform }) => {
   const configuration = configurationProblems(env)
   const settings = marketoSettings(env)
   if (Either.isLeft(settings)) return withFacts(json(200, { audiences: [], configuration }), { configuration: configuration.length })
-  const listed = await run(Effect.either(listAudiences.pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+  const listed = await run(Effect.either(listAudiences.pipe(Effect.provide(stateLayer(platform, settings.right.endpoint)))))
   return Either.isLeft(listed) ? notReadable() : json(200, { audiences: listed.right, configuration })
 })
 
 /** The audience's tombstone, if it was ever removed: when, and how many older events were ignored since. */
-const removedInfo = async (env: WorkerEnv, settings: MarketoSettings, key: AudienceKey) => {
-  const stones = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, settings.endpoint).tombstones())))
+const removedInfo = async (platform: PlatformService, settings: MarketoSettings, key: AudienceKey) => {
+  const stones = await run(Effect.either(rpcCall("tombstones", () => instanceFor(platform, settings.endpoint).tombstones())))
   if (Either.isLeft(stones)) return Either.left(stones.left)
   const stone = stones.right.find((t) => t.key === key)
   return Either.right(stone === undefined ? undefined : { at: stone.removedAt, ignoredEvents: stone.ignored })
@@ -123,7 +124,7 @@ const removedInfo = async (env: WorkerEnv, settings: MarketoSettings, key: Audie
 export const audience = withKey(async ({ context, settings, state }, key) => {
   const [view, removed] = await Promise.all([
     run(Effect.either(getAudience(key).pipe(Effect.provide(state)))),
-    removedInfo(context.env, settings, key)
+    removedInfo(context.platform, settings, key)
   ])
   if (Either.isLeft(view) || Either.isLeft(removed)) return notReadable()
   const tombstone = removed.right === undefined ? {} : { removed: removed.right }
@@ -146,7 +147,7 @@ export const plan = withKey(async ({ budget, settings, state }, key) => {
 })
 
 export const sync = configured(async ({ context }) => {
-  const result = await run(Effect.either(runSync(context.env, `admin-${crypto.randomUUID()}`)))
+  const result = await run(Effect.either(runSync(context.platform, `admin-${crypto.randomUUID()}`)))
   if (Either.isLeft(result)) return problem(500, "the sync failed; it is retried on the next tick")
   switch (result.right._tag) {
     case "Busy":
@@ -171,7 +172,7 @@ export const rename = withKey(async ({ context, settings, state }, key) => {
   const set = await run(Effect.either(setDisplayName(key, name).pipe(Effect.provide(state))))
   if (Either.isLeft(set)) return set.left._tag === "InvalidName" ? problem(400, set.left.reason) : problem(503, "the name could not be stored; retry")
   // An audience named before its first event counts against MAX_AUDIENCES like any other.
-  const registered = await run(Effect.either(rpcCall("registerAudience", () => instanceFor(context.env, settings.endpoint).registerAudience(key))))
+  const registered = await run(Effect.either(rpcCall("registerAudience", () => instanceFor(context.platform, settings.endpoint).registerAudience(key))))
   if (Either.isLeft(registered)) return problem(503, "the name is stored, but the audience could not be registered; retry")
   return json(200, { key, listName: name.trim() })
 })
@@ -185,7 +186,7 @@ export const remove = withKey(async ({ context, settings, state }, key) => {
   // replayed body cannot bring the audience back. An audience whose first events still wait in the
   // inbox (no record yet) is removed by its tombstone alone.
   const at = Date.now()
-  const buried = await run(Effect.either(rpcCall("buryAudience", () => instanceFor(context.env, settings.endpoint).buryAudience(key, at, !removed.right))))
+  const buried = await run(Effect.either(rpcCall("buryAudience", () => instanceFor(context.platform, settings.endpoint).buryAudience(key, at, !removed.right))))
   if (Either.isLeft(buried)) return problem(503, "the removal is not complete: its tombstone could not be stored; send the DELETE again")
   if (!buried.right) return problem(404, `no audience "${key}"`)
   return json(200, {
@@ -207,4 +208,4 @@ export const retryQuarantined = configured(async ({ context, state }) => {
   return json(200, { ...retried.right, next: "the next tick folds them again" })
 })
 
-export const reconcileRoute = withKey(({ context, settings }, key) => reconcile(context.request, context.env, key, settings))
+export const reconcileRoute = withKey(({ context, settings }, key) => reconcile(context.request, context.platform, key, settings))

@@ -6,7 +6,7 @@ import { rpcCall, type RpcFailure } from "../adapters/cloudflare/RpcCall.js"
 import type { AcceptedEvent, DecodedEvents, EventRejection } from "../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../core/1-events/Ids.js"
 import { describeValue } from "../core/1-events/SegmentEvent.js"
-import type { Admission, AdmissionRequest } from "./AudienceRegistry.js"
+import type { Admission, AdmissionRequest } from "./AudienceAdmission.js"
 import { allowsKey } from "./AudienceKeys.js"
 import type { IngestSettings } from "./Settings.js"
 
@@ -17,7 +17,7 @@ export interface Admitted {
   readonly ignored: number
 }
 
-/** The object's admission call (a stub of workers/MarketoInstance.ts satisfies it). */
+/** The instance's admission call (workers/Platform.ts's InstanceRecords satisfies it). */
 export interface Registry {
   readonly admitAudiences: (requests: ReadonlyArray<AdmissionRequest>, maxAudiences: number) => Promise<Array<Admission>>
 }

@@ -3,31 +3,9 @@
 // number of older events ignored since. Ingest asks here before it stores anything, so the count
 // is exact however many requests arrive at once (the object runs one call at a time).
 import { StateKeys } from "../core/2-ledger/StateKeys.js"
+import type { Admission, AdmissionRequest, Tombstone } from "./AudienceAdmission.js"
 
-/** One audience key's events in one ingest request: the times of its events. */
-export interface AdmissionRequest {
-  readonly key: string
-  readonly times: ReadonlyArray<number>
-}
-
-export interface Admission {
-  readonly key: string
-  /** When the audience was last removed, if ever: its events older than that are ignored. */
-  readonly removedAt: number | null
-  /** Events older than the removal, ignored (and counted). */
-  readonly ignored: number
-  /** The newer events may be stored; false when the key is new and MAX_AUDIENCES are live. */
-  readonly admitted: boolean
-}
-
-export interface Tombstone {
-  readonly key: string
-  readonly removedAt: number
-  /** Older events ignored since the removal. */
-  readonly ignored: number
-  /** Newer events started the audience again. */
-  readonly live: boolean
-}
+export type { Admission, AdmissionRequest, Tombstone } from "./AudienceAdmission.js"
 
 interface Row {
   readonly key: string

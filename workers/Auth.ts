@@ -7,9 +7,20 @@ const encoder = new TextEncoder()
 
 const sha256 = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text))
 
+// Workers' crypto.subtle has timingSafeEqual; elsewhere (Deno) the digests, of equal length, are
+// compared with every byte visited whatever differs.
+const digestsEqual = (x: ArrayBuffer, y: ArrayBuffer): boolean => {
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBuffer, b: ArrayBuffer) => boolean }
+  if (typeof subtle.timingSafeEqual === "function") return subtle.timingSafeEqual(x, y)
+  const [p, q] = [new Uint8Array(x), new Uint8Array(y)]
+  let difference = p.length ^ q.length
+  for (let i = 0; i < p.length; i++) difference |= p[i]! ^ (q[i] ?? 0)
+  return difference === 0
+}
+
 export const constantTimeEqual = async (a: string, b: string): Promise<boolean> => {
   const [x, y] = await Promise.all([sha256(a), sha256(b)])
-  return crypto.subtle.timingSafeEqual(x, y)
+  return digestsEqual(x, y)
 }
 
 const present = (secret: string | undefined): secret is string => secret !== undefined && secret.trim() !== ""

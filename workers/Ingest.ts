@@ -31,9 +31,16 @@ const unauthorized = (route: IngestRoute) =>
     })
 
 const parse = (body: ArrayBuffer, route: IngestRoute): Either.Either<unknown, BodyRejected> => {
+  let text: string
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body)
+  } catch {
+    // Said in our words: each runtime's decoder words it its own way.
+    return Either.left(new BodyRejected({ reason: "the body is not JSON: it is not valid UTF-8" }))
+  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body))
+    parsed = JSON.parse(text)
   } catch (error) {
     // V8's message says where parsing stopped ("... at position 12"), never more of the body.
     return Either.left(new BodyRejected({ reason: `the body is not JSON: ${error instanceof Error ? error.message : "parse error"}` }))
@@ -56,7 +63,7 @@ const authenticatedBody = async (request: Request, env: RouteContext["env"], rou
   return (await signatureValid(request, body, env.INGEST_SECRET)) ? body : unauthorized(route)
 }
 
-export const ingest = (route: IngestRoute) => async ({ env, request }: RouteContext): Promise<Response> => {
+export const ingest = (route: IngestRoute) => async ({ env, platform, request }: RouteContext): Promise<Response> => {
   const body = await authenticatedBody(request, env, route)
   if (body instanceof Response) return body
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase()
@@ -71,19 +78,19 @@ export const ingest = (route: IngestRoute) => async ({ env, request }: RouteCont
   if (decoded.right.accepted === 0) return problem(400, "no event in the body is valid", { rejected: decoded.right.rejected })
   const limits = ingestSettings(env)
   if (Either.isLeft(settings) || Either.isLeft(limits)) {
-    // Refuse rather than store where the sync cannot find it (the state lives with the instance's
-    // Durable Object, named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
+    // Refuse rather than store where the sync cannot find it (the state lives under the instance,
+    // named by the endpoint), or past limits that cannot be read: senders retry on 5xx.
     return problem(503, "the worker is not configured yet; events were not stored", {
       configuration: [...Either.match(settings, { onLeft: (p) => p, onRight: () => [] }), ...Either.match(limits, { onLeft: (p) => p, onRight: () => [] })]
     })
   }
-  const instance = instanceFor(env, settings.right.endpoint)
+  const instance = instanceFor(platform, settings.right.endpoint)
   const admitted = await run(Effect.either(admitEvents(decoded.right, limits.right, instance)))
   if (Either.isLeft(admitted)) return problem(503, "events could not be stored; retry", { detail: admitted.left._tag })
   const { events, ignored } = admitted.right
   if (events.accepted === 0 && ignored === 0) return problem(400, "no event in the body was accepted", { rejected: events.rejected })
   if (events.accepted > 0) {
-    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(env, settings.right.endpoint)))))
+    const stored = await run(Effect.either(appendInbox(events).pipe(Effect.provide(stateLayer(platform, settings.right.endpoint)))))
     if (Either.isLeft(stored)) return problem(503, "events could not be stored; retry", { detail: stored.left._tag })
   }
   // `ignored`: events older than their audience's removal (a replay, or a late sender), not stored.

@@ -6,7 +6,8 @@ import type { BudgetStatus } from "../core/ports/RateLimiter.js"
 import { quotaOf } from "../core/5-tick/Scheduler.js"
 import { currentSchedule } from "../core/5-tick/AudienceScan.js"
 import { run, stateLayer } from "./Layers.js"
-import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
+import type { MarketoSettings } from "./Settings.js"
 import { schedulerSettings } from "./SyncTick.js"
 
 export interface LatencyView {
@@ -19,10 +20,10 @@ export interface LatencyView {
 
 const minutes = (millis: number) => Math.round(millis / 6_000) / 10
 
-export const latencyView = async (env: WorkerEnv, settings: MarketoSettings, budget: BudgetStatus | undefined): Promise<LatencyView | undefined> => {
+export const latencyView = async (platform: PlatformService, settings: MarketoSettings, budget: BudgetStatus | undefined): Promise<LatencyView | undefined> => {
   const schedule = await run(Effect.either(
     currentSchedule(budget === undefined ? undefined : quotaOf(budget), schedulerSettings(settings)).pipe(
-      Effect.provide(stateLayer(env, settings.endpoint))
+      Effect.provide(stateLayer(platform, settings.endpoint))
     )
   ))
   return Either.match(schedule, {

@@ -10,7 +10,8 @@ import { acceptedFields, checkLeadFields, checkStands, fieldCheckProblems, type 
 import type { LeadFieldSettings as TickLeadFields } from "../core/5-tick/LeadFieldSync.js"
 import { MarketoApi } from "../core/ports/MarketoApi.js"
 import { instanceFor, run } from "./Layers.js"
-import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
+import type { MarketoSettings } from "./Settings.js"
 
 const mappedFields = (settings: MarketoSettings) => settings.leadFields.mapping.map((m) => m.field)
 
@@ -19,11 +20,11 @@ const mappedFields = (settings: MarketoSettings) => settings.leadFields.mapping.
  * Marketo the tick sends no field (the values stay in the ledger and are sent with later adds or,
  * with `always`, as updates).
  */
-export const checkedLeadFields = (env: WorkerEnv, settings: MarketoSettings) =>
+export const checkedLeadFields = (platform: PlatformService, settings: MarketoSettings) =>
   Effect.gen(function*() {
     const mapped = mappedFields(settings)
     if (mapped.length === 0) return undefined
-    const instance = instanceFor(env, settings.endpoint)
+    const instance = instanceFor(platform, settings.endpoint)
     const now = Date.now()
     const stored = yield* Effect.option(rpcCall("getLeadFieldCheck", () => instance.getLeadFieldCheck()))
     let check: LeadFieldCheck | undefined = Option.getOrUndefined(stored) ?? undefined
@@ -52,8 +53,8 @@ export interface LeadFieldsView {
 }
 
 /** What the status page and GET /admin/status show: the settings and the stored check, no Marketo call. */
-export const leadFieldsView = async (env: WorkerEnv, settings: MarketoSettings): Promise<LeadFieldsView> => {
-  const stored = await run(Effect.either(rpcCall("getLeadFieldCheck", () => instanceFor(env, settings.endpoint).getLeadFieldCheck())))
+export const leadFieldsView = async (platform: PlatformService, settings: MarketoSettings): Promise<LeadFieldsView> => {
+  const stored = await run(Effect.either(rpcCall("getLeadFieldCheck", () => instanceFor(platform, settings.endpoint).getLeadFieldCheck())))
   const mapped = mappedFields(settings)
   const check = Either.getOrNull(stored)
   // A check made for other fields (MARKETO_LEAD_FIELDS changed since) says nothing of these.

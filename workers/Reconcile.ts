@@ -1,16 +1,16 @@
 // Drift repair over HTTP: GET shows what reading the list back will cost, POST does it (under the
 // sync lease, so no tick runs meanwhile) and the next tick plans the adds and removes it found.
 import { Effect, Either, Option } from "effect"
-import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
 import { readRecord } from "../core/2-ledger/AudienceShards.js"
 import type { AudienceKey } from "../core/1-events/Ids.js"
 import { reconcileAudience, reconcileCost } from "../core/5-tick/Reconcile.js"
 import { json, problem } from "./Http.js"
-import { instanceFor, marketoLayer, run, stateLayer } from "./Layers.js"
-import type { MarketoSettings, WorkerEnv } from "./Settings.js"
+import { marketoLayer, run, stateLayer } from "./Layers.js"
+import type { PlatformService } from "./Platform.js"
+import type { MarketoSettings } from "./Settings.js"
 
-export const reconcile = async (request: Request, env: WorkerEnv, key: AudienceKey, settings: MarketoSettings): Promise<Response> => {
-  const state = stateLayer(env, settings.endpoint)
+export const reconcile = async (request: Request, platform: PlatformService, key: AudienceKey, settings: MarketoSettings): Promise<Response> => {
+  const state = stateLayer(platform, settings.endpoint)
   if (request.method === "GET") {
     const record = await run(Effect.either(readRecord(key).pipe(Effect.provide(state))))
     if (Either.isLeft(record)) return problem(503, "state is not readable yet; retry")
@@ -20,10 +20,10 @@ export const reconcile = async (request: Request, env: WorkerEnv, key: AudienceK
     })
   }
   if (request.method !== "POST") return problem(405, "reconcile accepts GET (its cost) and POST (run it)", {}, { allow: "GET, POST" })
-  const lease = SyncLease.make(instanceFor(env, settings.endpoint))
+  const lease = platform.syncLease(settings.endpoint)
   const result = await run(Effect.either(
     lease.withLease(`reconcile-${crypto.randomUUID()}`, 60_000, reconcileAudience(key)).pipe(
-      Effect.provide(marketoLayer(env, settings)),
+      Effect.provide(marketoLayer(platform, settings)),
       Effect.provide(state)
     )
   ))

@@ -4,11 +4,14 @@
 // HttpRouter works inside workerd by subpath, but would add a Request → HttpServerRequest →
 // Response round trip and about 50 KiB (15 KiB gzipped) to the bundle for a dozen fixed routes.
 import { problem } from "./Http.js"
-import type { WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
+import type { SettingsEnv } from "./Settings.js"
 
 export interface RouteContext {
   readonly request: Request
-  readonly env: WorkerEnv
+  /** The settings (the platform's `env`). */
+  readonly env: SettingsEnv
+  readonly platform: PlatformService
   /** The request's path without trailing slashes. */
   readonly path: string
   /** `:name` segments of the pattern, URI-decoded. */
@@ -48,7 +51,7 @@ const matchPattern = (pattern: string, path: string): Record<string, string> | u
 }
 
 /** The route for the request: 404 for an unknown path, 405 (with Allow) for a known path and another method. */
-export const dispatch = (routes: ReadonlyArray<Route>, request: Request, env: WorkerEnv): Matched => {
+export const dispatch = (routes: ReadonlyArray<Route>, request: Request, platform: PlatformService): Matched => {
   const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/"
   const candidates = routes.flatMap((route) => {
     const params = matchPattern(route.pattern, path)
@@ -56,7 +59,7 @@ export const dispatch = (routes: ReadonlyArray<Route>, request: Request, env: Wo
   })
   const method = request.method === "HEAD" ? "GET" : request.method
   const hit = candidates.find((c) => c.route.method === method)
-  if (hit !== undefined) return { pattern: hit.route.pattern, response: hit.route.handle({ request, env, path, params: hit.params }) }
+  if (hit !== undefined) return { pattern: hit.route.pattern, response: hit.route.handle({ request, env: platform.env, platform, path, params: hit.params }) }
   if (candidates.length === 0) return { pattern: "(none)", response: Promise.resolve(problem(404, `no route ${path}`)) }
   const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ")
   return {

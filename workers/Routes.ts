@@ -22,6 +22,6 @@ export const routes: ReadonlyArray<Route> = [
   { method: "POST", pattern: "/admin/sync", handle: Admin.sync },
   { method: "POST", pattern: "/admin/quarantine/retry", handle: Admin.retryQuarantined },
   // The status page (Basic auth with ADMIN_TOKEN as password, for browsers) and a liveness probe.
-  { method: "GET", pattern: "/", handle: ({ request, env }) => statusPage(request, env) },
+  { method: "GET", pattern: "/", handle: ({ request, platform }) => statusPage(request, platform) },
   { method: "GET", pattern: "/health", handle: () => Promise.resolve(new Response("ok")) }
 ]

@@ -7,11 +7,20 @@ import { type AudienceKeyPatterns, parseAudienceKeys } from "./AudienceKeys.js"
 import { defaults } from "./Defaults.js"
 import { type LeadFieldSettings, readLeadFieldSettings } from "./LeadFieldSettings.js"
 
-/** Env as deployed: vars from wrangler.toml plus secrets set with `wrangler secret put`. */
-export type WorkerEnv = Env & {
+/**
+ * The settings as plain strings, whichever runtime holds them: wrangler vars and secrets on
+ * Cloudflare, the process environment on Deno.
+ */
+export interface SettingsEnv {
   readonly MARKETO_ENDPOINT?: string
   readonly MARKETO_CLIENT_ID?: string
   readonly MARKETO_CLIENT_SECRET?: string
+  readonly MARKETO_FOLDER?: string
+  readonly MARKETO_CALLS_PER_20S?: string
+  readonly MARKETO_MAX_CONCURRENCY?: string
+  readonly MARKETO_DAILY_QUOTA?: string
+  readonly MARKETO_DAILY_RESERVE?: string
+  readonly SYNC_LATENCY_TARGET_MINUTES?: string
   readonly INGEST_TOKEN?: string
   readonly INGEST_SECRET?: string
   readonly ADMIN_TOKEN?: string
@@ -43,7 +52,7 @@ export interface MarketoSettings {
 export { defaults } from "./Defaults.js"
 
 /** Env values as a ConfigProvider; blank values count as not set. Bindings (KV, DO) are skipped. */
-const providerOf = (env: WorkerEnv) =>
+const providerOf = (env: SettingsEnv) =>
   ConfigProvider.fromMap(
     new Map(Object.entries(env).flatMap(([k, v]) => (typeof v === "string" && v.trim() !== "" ? [[k, v.trim()] as const] : [])))
   )
@@ -86,7 +95,7 @@ const describe = (name: string, error: ConfigError.ConfigError): string => {
 }
 
 /** Reads each setting on its own, so that every problem is listed, not only the first. */
-const reader = (env: WorkerEnv, problems: Array<string>) => {
+const reader = (env: SettingsEnv, problems: Array<string>) => {
   const provider = providerOf(env)
   return <A>(name: string, config: Config.Config<A>): A | undefined =>
     Either.match(Effect.runSync(Effect.either(Effect.withConfigProvider(config, provider))), {
@@ -99,7 +108,7 @@ const reader = (env: WorkerEnv, problems: Array<string>) => {
 }
 
 /** The Marketo side: what a sync tick needs. Every problem is listed, by setting name. */
-export const marketoSettings = (env: WorkerEnv): Either.Either<MarketoSettings, ReadonlyArray<string>> => {
+export const marketoSettings = (env: SettingsEnv): Either.Either<MarketoSettings, ReadonlyArray<string>> => {
   const problems: Array<string> = []
   const read = reader(env, problems)
   const endpoint = read("MARKETO_ENDPOINT", endpointConfig)
@@ -148,7 +157,7 @@ export interface IngestSettings {
 }
 
 /** What ingest checks each event's audience against. Every problem is listed, by setting name. */
-export const ingestSettings = (env: WorkerEnv): Either.Either<IngestSettings, ReadonlyArray<string>> => {
+export const ingestSettings = (env: SettingsEnv): Either.Either<IngestSettings, ReadonlyArray<string>> => {
   const problems: Array<string> = []
   const read = reader(env, problems)
   const maxAudiences = read("MAX_AUDIENCES", Config.withDefault(
@@ -170,7 +179,7 @@ export const ingestSettings = (env: WorkerEnv): Either.Either<IngestSettings, Re
  * MARKETO_INSTANCE_URL as the origin the status page links lists to; undefined when not set. Only
  * an https origin is a link: anything else (a `javascript:` URL) would run in the admin's page.
  */
-export const instanceUrl = (env: WorkerEnv): Either.Either<string | undefined, string> => {
+export const instanceUrl = (env: SettingsEnv): Either.Either<string | undefined, string> => {
   const value = env.MARKETO_INSTANCE_URL?.trim() ?? ""
   if (value === "") return Either.right(undefined)
   const problem = "MARKETO_INSTANCE_URL must be an https origin like https://app-ab12.marketo.com (no path, query or user name)"
@@ -187,29 +196,29 @@ export const instanceUrl = (env: WorkerEnv): Either.Either<string | undefined, s
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== ""
 
 /** Ingest credentials that are the admin token too: whoever sends events could drive the admin API. */
-const sharedWithAdmin = (env: WorkerEnv): ReadonlyArray<"INGEST_TOKEN" | "INGEST_SECRET"> =>
+const sharedWithAdmin = (env: SettingsEnv): ReadonlyArray<"INGEST_TOKEN" | "INGEST_SECRET"> =>
   !isSet(env.ADMIN_TOKEN)
     ? []
     : (["INGEST_TOKEN", "INGEST_SECRET"] as const).filter((name) => isSet(env[name]) && env[name]!.trim() === env.ADMIN_TOKEN!.trim())
 
-export const tokensShared = (env: WorkerEnv): boolean => sharedWithAdmin(env).length > 0
+export const tokensShared = (env: SettingsEnv): boolean => sharedWithAdmin(env).length > 0
 
 const sharedProblem = (name: string) =>
   `${name} equals ADMIN_TOKEN: every sender could use the admin API; set different secrets (the admin API refuses the token until then)`
 
 export const sharedTokensProblem = sharedProblem("INGEST_TOKEN")
 
-export const sharedTokensProblems = (env: WorkerEnv): ReadonlyArray<string> => sharedWithAdmin(env).map(sharedProblem)
+export const sharedTokensProblems = (env: SettingsEnv): ReadonlyArray<string> => sharedWithAdmin(env).map(sharedProblem)
 
 /** Names of settings that are missing for ingest and admin (never their values). */
-export const credentialProblems = (env: WorkerEnv): ReadonlyArray<string> => [
+export const credentialProblems = (env: SettingsEnv): ReadonlyArray<string> => [
   ...(!isSet(env.INGEST_TOKEN) && !isSet(env.INGEST_SECRET) ? ["neither INGEST_TOKEN nor INGEST_SECRET is set: ingest refuses every request"] : []),
   ...(!isSet(env.ADMIN_TOKEN) ? ["ADMIN_TOKEN is not set: the admin API refuses every request"] : []),
   ...sharedTokensProblems(env)
 ]
 
 /** Every configuration problem: the Marketo side, ingest's limits, the status page's link, the credentials. */
-export const configurationProblems = (env: WorkerEnv): ReadonlyArray<string> => [
+export const configurationProblems = (env: SettingsEnv): ReadonlyArray<string> => [
   ...Either.match(marketoSettings(env), { onLeft: (p) => p, onRight: () => [] }),
   ...Either.match(ingestSettings(env), { onLeft: (p) => p, onRight: () => [] }),
   ...Either.match(instanceUrl(env), { onLeft: (p) => [p], onRight: () => [] }),

@@ -11,7 +11,8 @@ import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
 import { leadFieldsView } from "./LeadFieldCheck.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import { configurationProblems, instanceUrl, marketoSettings, tokensShared, type WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
+import { configurationProblems, instanceUrl, marketoSettings, tokensShared } from "./Settings.js"
 import { pagePolicy } from "./SecurityHeaders.js"
 import { pageStyle, renderStatusPage, type StatusPageData } from "./StatusPage.js"
 import { tickHealth } from "./TickStatus.js"
@@ -21,7 +22,8 @@ const html = async (body: string) =>
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": await pagePolicy(pageStyle) }
   })
 
-export const statusPage = async (request: Request, env: WorkerEnv): Promise<Response> => {
+export const statusPage = async (request: Request, platform: PlatformService): Promise<Response> => {
+  const env = platform.env
   if (!(await adminAuthorized(request, env.ADMIN_TOKEN))) {
     return problem(401, "sign in with the admin token as password", {}, { "www-authenticate": "Basic realm=\"marketo-static-lists\", charset=\"UTF-8\"" })
   }
@@ -44,13 +46,13 @@ export const statusPage = async (request: Request, env: WorkerEnv): Promise<Resp
             onNone: () => view,
             onSome: (p) => ({ ...view, nextPlan: { calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: summarize(p.plan.steps) } })
           })))
-  }).pipe(Effect.provide(stateLayer(env, endpoint)))))
-  const status = await run(Effect.either(rpcCall("status", () => instanceFor(env, endpoint).status())))
-  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(env, endpoint).tombstones())))
-  const latency = await latencyView(env, settings.right, Either.getOrUndefined(status))
-  const health = await tickHealth(env, endpoint, now)
+  }).pipe(Effect.provide(stateLayer(platform, endpoint)))))
+  const status = await run(Effect.either(rpcCall("status", () => instanceFor(platform, endpoint).status())))
+  const removed = await run(Effect.either(rpcCall("tombstones", () => instanceFor(platform, endpoint).tombstones())))
+  const latency = await latencyView(platform, settings.right, Either.getOrUndefined(status))
+  const health = await tickHealth(platform, endpoint, now)
   // Lead fields the instance refuses are configuration problems, named by field.
-  const fieldProblems = (await leadFieldsView(env, settings.right)).problems
+  const fieldProblems = (await leadFieldsView(platform, settings.right)).problems
   const data: StatusPageData = {
     audiences: Either.getOrElse(audiences, () => []),
     configuration: [...configuration, ...fieldProblems, ...(Either.isLeft(audiences) ? ["state is not readable yet; reload in a minute"] : [])],

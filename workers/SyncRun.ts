@@ -4,12 +4,11 @@ import { Cause, Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
 import { reasonOf } from "../core/5-tick/FailureReason.js"
 import { failedTickRecord, type TickRecord, tickRecordOf } from "../core/5-tick/TickOutcome.js"
-import * as SyncLease from "../adapters/cloudflare/SyncLease.js"
-import * as DurableRateLimiter from "../adapters/cloudflare/DurableRateLimiter.js"
 import type { TickSummary } from "../core/5-tick/Tick.js"
 import { foldStateLayer, instanceFor, marketoLayer } from "./Layers.js"
+import type { PlatformService } from "./Platform.js"
+import { marketoSettings } from "./Settings.js"
 import { checkedLeadFields } from "./LeadFieldCheck.js"
-import { marketoSettings, type WorkerEnv } from "./Settings.js"
 import { syncTick } from "./SyncTick.js"
 
 const leaseMillis = 60_000
@@ -21,22 +20,22 @@ export type SyncRunResult =
   | { readonly _tag: "Busy"; readonly holder: string }
   | { readonly _tag: "Misconfigured"; readonly problems: ReadonlyArray<string> }
 
-export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunResult, unknown> =>
-  Either.match(marketoSettings(env), {
+export const runSync = (platform: PlatformService, holder: string): Effect.Effect<SyncRunResult, unknown> =>
+  Either.match(marketoSettings(platform.env), {
     onLeft: (problems) =>
       Effect.as(Effect.logError("sync skipped: configuration").pipe(Effect.annotateLogs({ problems: problems.join("; ") })), {
         _tag: "Misconfigured" as const,
         problems
       }),
     onRight: (settings) => {
-      const lease = SyncLease.make(instanceFor(env, settings.endpoint))
-      // The lead fields are checked against the instance (once; then read from its Durable Object).
-      const tick = Effect.flatMap(checkedLeadFields(env, settings), (sendFields) =>
+      const lease = platform.syncLease(settings.endpoint)
+      // The lead fields are checked against the instance (once; then read from its records).
+      const tick = Effect.flatMap(checkedLeadFields(platform, settings), (sendFields) =>
         syncTick({ ...settings, ...(sendFields === undefined ? {} : { sendFields }) })).pipe(
-          Effect.provide(DurableRateLimiter.layer(instanceFor(env, settings.endpoint)))
+          Effect.provide(platform.rateLimiter(settings.endpoint))
         )
-      const instance = instanceFor(env, settings.endpoint)
-      // What the tick did is kept in the Durable Object for the page and the status, whether it
+      const instance = instanceFor(platform, settings.endpoint)
+      // What the tick did is kept with the instance's records for the page and the status, whether it
       // synced, failed in part or failed whole; a busy lease is no tick.
       const record = (tickRecord: TickRecord) =>
         Effect.ignoreLogged(rpcCall("recordTick", () => instance.recordTick(tickRecord)))
@@ -49,8 +48,8 @@ export const runSync = (env: WorkerEnv, holder: string): Effect.Effect<SyncRunRe
         ),
         Effect.map((summary): SyncRunResult => ({ _tag: "Synced", summary })),
         Effect.catchTag("LeaseHeld", (held) => Effect.succeed<SyncRunResult>({ _tag: "Busy", holder: held.holder })),
-        Effect.provide(marketoLayer(env, settings)),
-        Effect.provide(foldStateLayer(env, settings.endpoint)),
+        Effect.provide(marketoLayer(platform, settings)),
+        Effect.provide(foldStateLayer(platform, settings.endpoint)),
         Effect.tap((result) => Effect.logInfo("sync").pipe(Effect.annotateLogs(
           result._tag === "Synced"
             ? {

@@ -1,5 +1,5 @@
 // The sync's own health, for GET /admin/status and the status page: the last tick and how many
-// failed in a row (from the Durable Object's day of tick records), what waits in the inbox, and
+// failed in a row (from the instance's day of tick records), what waits in the inbox, and
 // what sits in the quarantine.
 import { Effect, Either } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
@@ -7,7 +7,7 @@ import { inboxView, type InboxView } from "../core/2-ledger/Inbox.js"
 import { quarantineView, type QuarantineView } from "../core/2-ledger/Quarantine.js"
 import { failedTicksInARow, type TickRecord } from "../core/5-tick/TickOutcome.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
-import type { WorkerEnv } from "./Settings.js"
+import type { PlatformService } from "./Platform.js"
 import { hintFor } from "./Hints.js"
 
 export interface TickHealth {
@@ -22,9 +22,9 @@ export interface TickHealth {
 const withHint = ({ error, ...rest }: TickRecord): NonNullable<TickHealth["lastTick"]> =>
   error === undefined ? rest : { ...rest, error: { ...error, hint: hintFor({ tag: error.tag, code: error.code ?? "" }) } }
 
-export const tickHealth = async (env: WorkerEnv, endpoint: string, now: number): Promise<TickHealth> => {
-  const history = await run(Effect.either(rpcCall("tickHistory", () => instanceFor(env, endpoint).tickHistory())))
-  const waiting = await run(Effect.either(Effect.all([inboxView(), quarantineView()]).pipe(Effect.provide(stateLayer(env, endpoint)))))
+export const tickHealth = async (platform: PlatformService, endpoint: string, now: number): Promise<TickHealth> => {
+  const history = await run(Effect.either(rpcCall("tickHistory", () => instanceFor(platform, endpoint).tickHistory())))
+  const waiting = await run(Effect.either(Effect.all([inboxView(), quarantineView()]).pipe(Effect.provide(stateLayer(platform, endpoint)))))
   const ticks = Either.getOrElse(history, (): ReadonlyArray<TickRecord> => [])
   const last = ticks.at(-1)
   const [inbox, quarantine] = Either.isRight(waiting) ? waiting.right : [undefined, undefined]

@@ -73,10 +73,8 @@ export type MarketoInstanceStub = {
 }
 
 /** The object's name for an endpoint: one object per Marketo instance, however its URL is written. */
-export const instanceName = (endpoint: string): string => {
-  const url = new URL(endpoint)
-  return `${url.protocol}//${url.host}`.toLowerCase()
-}
+export { instanceName } from "../marketo/Endpoint.js"
+import { instanceName } from "../marketo/Endpoint.js"
 
 /** The stub of the object that serves a Marketo endpoint. */
 export const instanceStub = <T extends Rpc.DurableObjectBranded | undefined>(

@@ -22,3 +22,9 @@ export const normalizeEndpoint = (raw: string): Either.Either<string, string> =>
   }
   return Either.right(url.origin)
 }
+
+/** One name per Marketo instance, however its URL is written: what its records are kept under. */
+export const instanceName = (endpoint: string): string => {
+  const url = new URL(endpoint)
+  return `${url.protocol}//${url.host}`.toLowerCase()
+}

@@ -26,7 +26,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const traffic = new Traffic(random, between(random, 4, 8), between(random, 60, 120))
   const faults: Record<string, number> = {}
   const count = (kind: string) => (faults[kind] = (faults[kind] ?? 0) + 1)
-  const rig = await SoakRig.start(options.seed, random, say)
+  const rig = await SoakRig.start(options.seed, random, say, options.runtime)
   const sandbox = rig.sandbox
 
   const faultPlan = options.faults === undefined ? faultKinds : options.faults as ReadonlyArray<FaultKind>

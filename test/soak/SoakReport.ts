@@ -22,6 +22,8 @@ export interface SoakOptions {
   readonly faults?: ReadonlyArray<string>
   /** The most refusals in one 606/615 storm (default 2). Each one doubles the pause: 1 → 20 s, 2 → 60 s. */
   readonly maxStorm?: number
+  /** Where the worker runs (default "cloudflare": workerd; "deno": the Deno server over Deno KV). */
+  readonly runtime?: "cloudflare" | "deno"
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void
 }

@@ -9,12 +9,16 @@ import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js
 import { type SandboxServer, startSandboxServer } from "../sandbox/server.js"
 import { between, type Random, type Traffic } from "./Scenario.js"
 import { adminToken, ingestToken, SecretScan, tokenOrdinal } from "./SecretScan.js"
+import { startDenoWorker } from "./DenoHost.js"
 import { bundleWorker, startWorker, type WorkerHost } from "./WorkerHost.js"
 
 export const callsPer20s = 50
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export type TickOutcome = "ok" | "failed" | "killed"
+
+/** Where the worker runs: workerd (the Cloudflare worker) or the Deno server. */
+export type SoakRuntime = "cloudflare" | "deno"
 
 export class SoakRig {
   readonly ticks = { run: 0, killed: 0, failed: 0, drain: 0, overlapping: 0, busy: 0 }
@@ -36,12 +40,19 @@ export class SoakRig {
   private clockOffset = 0
   private sending = Promise.resolve()
   private readonly persistDir = mkdtempSync(join(tmpdir(), "marketo-soak-"))
-  private readonly bundle = bundleWorker()
+  private readonly bundle: string
 
-  private constructor(private readonly seed: number, private readonly random: Random, private readonly say: (line: string) => void) {}
+  private constructor(
+    private readonly seed: number,
+    private readonly random: Random,
+    private readonly say: (line: string) => void,
+    private readonly runtime: SoakRuntime
+  ) {
+    this.bundle = runtime === "cloudflare" ? bundleWorker() : ""
+  }
 
-  static async start(seed: number, random: Random, say: (line: string) => void): Promise<SoakRig> {
-    const rig = new SoakRig(seed, random, say)
+  static async start(seed: number, random: Random, say: (line: string) => void, runtime: SoakRuntime = "cloudflare"): Promise<SoakRig> {
+    const rig = new SoakRig(seed, random, say, runtime)
     rig.sandbox = await startSandboxServer({
       seed,
       config: { importQueuedMillis: 1_000, importRunningMillis: 2_000 },
@@ -64,6 +75,19 @@ export class SoakRig {
   }
 
   private async startWorker() {
+    if (this.runtime === "deno") {
+      this.host = await startDenoWorker({
+        persistDir: this.persistDir,
+        marketoEndpoint: this.sandbox.url,
+        ingestToken,
+        adminToken,
+        callsPer20s,
+        clockOffsetMillis: this.clockOffset,
+        seed: this.seed,
+        onLog: (line) => this.onLog(line)
+      })
+      return
+    }
     this.host = await startWorker({
       bundle: this.bundle,
       persistDir: this.persistDir,

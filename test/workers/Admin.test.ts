@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import worker from "../../workers/index.js"
-import type { WorkerEnv } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const base = "https://worker.test"
 const auth = { authorization: `Bearer ${env.ADMIN_TOKEN}` }

@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import worker from "../../workers/index.js"
-import type { WorkerEnv } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const base = "https://worker.test"
 let n = 0

@@ -7,7 +7,8 @@ import { Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { instanceStub } from "../../adapters/cloudflare/MarketoInstanceApi.js"
 import worker from "../../workers/index.js"
-import { defaults, marketoSettings, type WorkerEnv } from "../../workers/Settings.js"
+import { defaults, marketoSettings } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const base = "https://worker.test"
 let n = 0

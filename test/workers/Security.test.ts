@@ -5,7 +5,8 @@ import { createExecutionContext, createScheduledController, env, SELF, waitOnExe
 import { describe, expect, it } from "vitest"
 import { formToken } from "../../workers/CrossSite.js"
 import worker from "../../workers/index.js"
-import { sharedTokensProblem, type WorkerEnv } from "../../workers/Settings.js"
+import { sharedTokensProblem } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const base = "https://worker.test"
 const basic = (password: string) => `Basic ${btoa(`admin:${password}`)}`

@@ -7,9 +7,9 @@ import {
   ingestSettings,
   instanceUrl,
   marketoSettings,
-  sharedTokensProblem,
-  type WorkerEnv
+  sharedTokensProblem
 } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const env = (vars: Record<string, string>) => vars as unknown as WorkerEnv
 const valid = { MARKETO_ENDPOINT: "https://123-ABC-456.mktorest.com/rest/", MARKETO_CLIENT_ID: "id", MARKETO_CLIENT_SECRET: "secret" }

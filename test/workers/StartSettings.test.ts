@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import readme from "../../README.md?raw"
 import { localDefaults, settingNames, workerVars } from "../../scripts/WorkerVars.js"
 import worker from "../../workers/index.js"
-import type { WorkerEnv } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 const sandboxUrl = "http://127.0.0.1:8788"
 

@@ -3,7 +3,7 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test"
 import { expect } from "vitest"
 import worker from "../../workers/index.js"
-import type { WorkerEnv } from "../../workers/Settings.js"
+import type { WorkerEnv } from "../../workers/WorkerEnv.js"
 
 export const base = "https://worker.test"
 

@@ -1,0 +1,60 @@
+// npm run start:deno — the product on Deno on this machine, as `npm start` runs it on workerd: the
+// Marketo sandbox on 127.0.0.1:8788 and the Deno server (deno/main.ts) on 127.0.0.1:8787, with the
+// same settings (scripts/WorkerVars.ts: local tokens, folder, and every setting of the README's
+// table set in the environment). Its state is a Deno KV file in a fresh temporary folder. With
+// MARKETO_ENDPOINT set, no sandbox starts and the server talks to that Marketo. Deno.cron runs
+// the tick every minute; Ctrl-C stops both.
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { startDenoServer } from "./DenoServer.js"
+import { workerVars } from "./WorkerVars.js"
+
+const port = Number(process.env["PORT"] ?? 8787)
+const sandboxPort = Number(process.env["SANDBOX_PORT"] ?? 8788)
+
+const main = async () => {
+  let sandbox: { url: string; close: () => Promise<void> } | undefined
+  const external = process.env["MARKETO_ENDPOINT"]
+  if (external === undefined || external === "") {
+    const { startSandboxServer } = await import("../test/sandbox/server.js")
+    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1" })
+  }
+  const settings = workerVars(process.env, sandbox?.url)
+  const kvPath = join(mkdtempSync(join(tmpdir(), "marketo-static-lists-deno-")), "state.sqlite3")
+  const server = await startDenoServer({
+    host: "127.0.0.1",
+    port,
+    kvPath,
+    settings,
+    // Against the sandbox, only this machine; against a real Marketo, its host too.
+    allowNet: sandbox === undefined ? [] : ["127.0.0.1"]
+  })
+  let stopping = false
+  const stop = async (code: number) => {
+    if (stopping) return
+    stopping = true
+    await server.close()
+    await sandbox?.close()
+    process.exit(code)
+  }
+  process.on("SIGINT", () => void stop(0))
+  process.on("SIGTERM", () => void stop(0))
+  // However this process ends, the Deno server's process group ends with it.
+  process.on("exit", () => {
+    try {
+      if (server.process.pid !== undefined) process.kill(-server.process.pid, "SIGTERM")
+    } catch { /* already gone */ }
+  })
+  server.process.on("exit", (code) => void stop(code ?? 1))
+  // Secrets are never printed: the local defaults are in the README.
+  console.log(`\nserver:  ${server.url}   (Deno; local credentials: see "Quickstart" in the README)`)
+  console.log(`marketo: ${settings["MARKETO_ENDPOINT"]}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
+  console.log(`state:   ${kvPath}`)
+  console.log("Deno.cron syncs every minute; `npm run demo` sends sample events and syncs now. Ctrl-C stops both.\n")
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
