@@ -7,12 +7,13 @@
 // entries of the current epoch (applied again before the next plan, whether or not some shards
 // already hold them) or of an older one (already in the shards: only deleted). Memory stays at
 // the delta plus a few shards, whatever the audience's size.
-import { Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
 import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
+import { carryEffects } from "./CarryJournal.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -26,7 +27,8 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
     case "ListEnsured":
       return { ...record, listId: effect.listId }
     case "ImportStarted":
-      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
+      // Idempotent: a journal carried over by a flush the deadline stopped starts it again.
+      return { ...record, pendingImports: [...new Set([...record.pendingImports, ...effect.batchIds])] }
     case "ImportEnded":
       return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
     default:
@@ -68,20 +70,31 @@ export const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
  * next journal epoch: from then on the journal entries written so far are stale whether or not
  * deleting them (last) succeeds. A stop between shard writes leaves the epoch as it was, so the
  * journal is applied again: harmless, every effect being idempotent.
+ *
+ * Past `deadline` no further shards are started (the first few always are, so every flush moves
+ * on): the effects on the shards left are carried into the next epoch's journal, written in the
+ * same write as the record that moves the epoch on, and the next tick applies them like any
+ * journal a stopped tick left (core/4-apply/CarryJournal.ts).
  */
 export const flush = Effect.fn("StepJournal.flush")(function*(
   record: AudienceRecord,
   effects: ReadonlyArray<StepEffect>,
   journalKeys: ReadonlyArray<string>,
   /** Last touches to the record once its counts are known (before it is written). */
-  finish: (record: AudienceRecord) => AudienceRecord = (r) => r
+  finish: (record: AudienceRecord) => AudienceRecord = (r) => r,
+  deadline: number = Number.POSITIVE_INFINITY
 ) {
   const store = yield* StateStore
   const touched = new Set<number>()
   for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
   const numbers = [...touched].sort((a, b) => a - b)
   const counts: Record<string, ShardCounts> = { ...record.shards }
+  let left: ReadonlyArray<number> = []
   for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
+    if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
+      left = numbers.slice(i)
+      break
+    }
     const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
     // Just decoded for this flush: the effects may change the shards themselves.
     for (const effect of effects) applyEffect(shards, record.shardCount, effect, { inPlace: true })
@@ -89,9 +102,15 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
     yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
   }
   const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
-  const [key, value] = encodeRecord(next)
-  yield* store.set(key, value)
+  const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), record.shardCount)
+  const writes = [encodeRecord(next)]
+  if (carried.length > 0) writes.push([StateKeys.journal(record.key, epochOf(next), 0), Schema.encodeSync(JournalJson)(carried)])
+  if (writes.length === 1) yield* store.set(writes[0]![0], writes[0]![1])
+  else yield* store.setMany(writes)
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
+  if (left.length > 0) {
+    yield* Effect.logInfo("flush stopped at the deadline; the rest carried over").pipe(Effect.annotateLogs({ audience: record.key, shardsLeft: left.length }))
+  }
   return next
 })
 

@@ -1,7 +1,7 @@
 // One audience's delta, read shard by shard under a cap: the shards with work are read one at a
 // time, a stopped tick's journal replayed onto each, and only the records of the delta kept, so a
 // tick holds its delta, never the audience.
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { loadShards, shardsWithWork } from "../2-ledger/AudienceShards.js"
 import { shardDelta } from "../2-ledger/Ledger.js"
@@ -42,10 +42,13 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
   folderName: string,
   limits: DeltaLimits,
   slices: ShardSet,
-  replayed: ReadonlyArray<StepEffect> = []
+  replayed: ReadonlyArray<StepEffect> = [],
+  /** No shard is read past it once one has been: the delta so far is planned, the rest waits. */
+  deadline: number = Number.POSITIVE_INFINITY
 ) {
   const add: Array<PlannedEmail> = []
   const remove: Array<PlannedEmail> = []
+  let read = 0
   for (const n of shardsWithWork(record)) {
     const addsFull = add.length >= limits.maxAdds
     const removesFull = remove.length >= limits.maxRemoves
@@ -57,6 +60,7 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
     const addsHere = record.removal !== "empty" && (counts?.pendingAdd ?? 0) > 0
     if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
     if (slices.has(n)) continue
+    if (read++ > 0 && (yield* Clock.currentTimeMillis) >= deadline) break
     const whole = yield* loadShards(record.key, [n])
     for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
     const shard = whole.get(n)!

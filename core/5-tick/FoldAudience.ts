@@ -1,9 +1,9 @@
 // Folding one audience's changes from the inbox: into its ledger shards two at a time (last writer
 // wins, core/2-ledger/Ledger.ts), members without email into their own shards, then its record with
 // the new counts, written last so a stop in between folds the same changes again, harmlessly.
-import { Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
-import { fanOut, type MembershipEvent } from "../1-events/MembershipChange.js"
+import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, encodeShard, loadShards, newRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
 import { foldShard } from "../2-ledger/Ledger.js"
@@ -23,11 +23,17 @@ import { StateStore } from "../ports/StateStore.js"
 /** Ledger shards read, folded and written together. */
 const foldShardsAtOnce = 2
 
-/** Fold one audience's memberships: its ledger shards, members without email, then its record. */
+/**
+ * Fold one audience's memberships: its ledger shards, members without email, then its record.
+ * Past `deadline` no further shards are started (the first two always are, so every fold moves
+ * on): the record is written with the counts of the shards folded, and the memberships not folded
+ * are returned, one email each, for the caller to keep in the inbox.
+ */
 export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   audience: AudienceKey,
   memberships: ReadonlyArray<MembershipEvent>,
-  receivedAt: number
+  receivedAt: number,
+  deadline: number = Number.POSITIVE_INFINITY
 ) {
   const store = yield* StateStore
   // The fan-out to one change per email happens here, for one audience at a time.
@@ -43,7 +49,12 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   // Two shards at a time (read, fold, write), so a fold touching every shard of a million-member
   // audience never holds it whole. The record, with the counts, is written last: a stop in between
   // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
+  let stoppedAt = groups.length
   for (let i = 0; i < groups.length; i += foldShardsAtOnce) {
+    if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
+      stoppedAt = i
+      break
+    }
     const part = groups.slice(i, i + foldShardsAtOnce)
     const shards = yield* loadShards(audience, part.map(([n]) => n))
     // The shards were decoded just now for this fold: folding in place saves copying every record.
@@ -53,7 +64,12 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   }
   record = withPendingSince(record, receivedAt)
   const writes: Array<readonly [string, string]> = []
-  const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
+  // Stopped by the deadline: the shards not folded, and the members without email, wait.
+  const rest = stoppedAt === groups.length ? [] : [
+    ...groups.slice(stoppedAt).flatMap(([, group]) => group.map(asEvent)),
+    ...memberships.filter((m) => m.emails.length === 0)
+  ]
+  const noEmail = withoutEmail.length > 0 && rest.length === 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
   if (noEmail !== undefined) {
     record = { ...record, withoutEmail: Math.max(0, record.withoutEmail + noEmail.countChange) }
     writes.push(...noEmail.writes)
@@ -61,6 +77,19 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   writes.push(encodeRecord(record))
   yield* store.setMany(writes)
   if (noEmail?.legacyKey !== undefined) yield* store.remove([noEmail.legacyKey])
+  return { rest }
+})
+
+/** One change back as the event it came from, with this one email. */
+const asEvent = (change: MembershipChange): MembershipEvent => ({
+  audience: change.audience,
+  audienceClass: change.audienceClass,
+  user: change.user,
+  member: change.member,
+  timestamp: change.timestamp,
+  messageId: change.messageId,
+  ...(change.externalListId === undefined ? {} : { externalListId: change.externalListId }),
+  emails: [change.email]
 })
 
 /**

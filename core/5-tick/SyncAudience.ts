@@ -61,14 +61,29 @@ export interface Prepared {
   readonly replayed: ReadonlyArray<StepEffect>
   readonly journalKeys: ReadonlyArray<string>
   readonly nextStep: number
+  /** How long reading the journal and the delta took: about what writing the effects back will. */
+  readonly readMillis: number
 }
 
 export const prepare = Effect.fn("SyncAudience.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
+  const started = yield* Clock.currentTimeMillis
   const pending = yield* pendingJournal(initial)
   const slices: ShardSet = new Map()
-  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects)
-  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep } satisfies Prepared
+  // Reading gets a part of the time left; the steps and the flush share the rest.
+  const readUntil = started + Math.max(0, settings.deadline - started) * readShare
+  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects, readUntil)
+  const readMillis = (yield* Clock.currentTimeMillis) - started
+  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep, readMillis } satisfies Prepared
 })
+
+/**
+ * No step starts once the time left is what the flush will need: about one and a half times the
+ * reading (the shards it read, read and written again; fewer effects than records). The flush itself stops at the deadline and carries the rest.
+ */
+const stepsDeadline = (prepared: Prepared, deadline: number) => deadline - flushReserveFactor * prepared.readMillis
+const flushReserveFactor = 1.5
+/** The share of the time left that reading an audience's delta may take (then the steps, then the flush). */
+const readShare = 0.25
 
 export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   initial: AudienceRecord | Prepared,
@@ -104,8 +119,9 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   let stop: StopReason | undefined
   let failure: SyncError | undefined
   record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
+  const lastStepStart = stepsDeadline(prepared, settings.deadline)
   for (const step of plan.steps) {
-    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+    if ((yield* Clock.currentTimeMillis) >= lastStepStart) {
       stop = "deadline"
       break
     }
@@ -157,7 +173,8 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       : finished,
     tickEffects,
     journal,
-    (counted) => withPendingSince(counted, now)
+    (counted) => withPendingSince(counted, now),
+    settings.deadline
   )
   const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
   const tick: AudienceTick = {

@@ -49,9 +49,9 @@ const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; r
 const defaultSharedLeadsMaxEmails = 3_000
 
 export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSettings) {
-  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline)
   const audiences: Array<AudienceTick> = []
-  let stoppedBy: StopReason | undefined
+  let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
   const scan = yield* scanAudiences()
   const byKey = new Map(scan.records.map((r) => [r.key, r]))
   const loads = scheduleLoads(scan)
@@ -62,6 +62,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   const prepared = new Map<AudienceKey, Prepared>()
   let preparedEmails = 0
   for (const key of schedule.audiences) {
+    // Reading ahead is work too: none starts past the deadline.
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) break
     const load = loads.find((l) => l.key === key)!
     const pending = load.pendingAdd + load.pendingRemove
     // An audience without its list yet ensures it (and the folder) first: no lead is created for
@@ -81,9 +83,10 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       Effect.provideServiceEffect(MarketoApi, Effect.map(MarketoApi, (api) => countingCalls(api, sharedCounter)))
     )
   if (resolved.stop === "quota") stoppedBy = "quota"
+  const syncing = stoppedBy === undefined || stoppedBy === "deadline"
 
   let folderMissing: SyncError | undefined
-  for (const key of stoppedBy === undefined ? schedule.audiences : []) {
+  for (const key of syncing ? schedule.audiences : []) {
     if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
       stoppedBy = "deadline"
       break

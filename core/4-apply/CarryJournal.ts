@@ -1,0 +1,39 @@
+// What a flush stopped by the deadline carries over: the tick's effects, restricted to the shards
+// it did not write. The record written beside them already holds every record-level effect (list
+// ensured, imports started or ended), so only what the shards left still need is kept: the
+// per-email effects on those shards, and each import's end (it changes whichever records the
+// import carried, and repeating it is harmless).
+import type { Email } from "../1-events/Email.js"
+import { shardOf } from "../2-ledger/Sharding.js"
+import type { StepEffect } from "./StepEffect.js"
+
+export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlySet<number>, shardCount: number): ReadonlyArray<StepEffect> => {
+  const keeps = (email: Email) => left.has(shardOf(email, shardCount))
+  const carried: Array<StepEffect> = []
+  for (const effect of effects) {
+    switch (effect._tag) {
+      case "ListEnsured":
+        break
+      case "LeadIdsLearned": {
+        const ids = effect.ids.filter((i) => keeps(i.email))
+        if (ids.length > 0) carried.push({ ...effect, ids })
+        break
+      }
+      case "EmailsRefused": {
+        const refused = effect.refused.filter((r) => keeps(r.email))
+        if (refused.length > 0) carried.push({ ...effect, refused })
+        break
+      }
+      case "MembershipConfirmed":
+      case "ImportStarted": {
+        const emails = effect.emails.filter(keeps)
+        if (emails.length > 0) carried.push({ ...effect, emails })
+        break
+      }
+      case "ImportEnded":
+        carried.push(effect)
+        break
+    }
+  }
+  return carried
+}
