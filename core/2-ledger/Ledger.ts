@@ -184,8 +184,14 @@ export const rememberLeadIds = (
   }, options.inPlace === true)
 }
 
-/** Tallies for the audience record and the admin views; one pass over the shard. */
-export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) => {
+/** Whether a record has list work pending or may have: wanted and listed differ, or an import carries it. */
+export const hasPendingWork = (record: EmailRecord): boolean => record.importing !== undefined || isDesired(record) !== record.synced
+
+/**
+ * Tallies for the audience record and the admin views; one pass over the shard. Records whose
+ * email `except` holds are left out (those a shard's pending index overrides).
+ */
+export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass, except?: { readonly [email: string]: unknown }) => {
   let desired = 0
   let synced = 0
   let pendingAdd = 0
@@ -195,6 +201,7 @@ export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) =>
   const emails = shard.emails
   const keys = Object.keys(emails)
   for (let i = 0; i < keys.length; i++) {
+    if (except !== undefined && except[keys[i]!] !== undefined) continue
     const record = emails[keys[i]!]!
     const wanted = isDesired(record)
     if (wanted) desired++

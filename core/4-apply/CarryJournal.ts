@@ -37,3 +37,34 @@ export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlyS
   }
   return carried
 }
+
+/** The emails an effect names (an import's end names none: it changes whatever records the import carried). */
+export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
+  switch (effect._tag) {
+    case "ListEnsured":
+    case "ImportEnded":
+      return []
+    case "LeadIdsLearned":
+      return effect.ids.map((i) => i.email)
+    case "EmailsRefused":
+      return effect.refused.map((r) => r.email)
+    case "MembershipConfirmed":
+    case "ImportStarted":
+      return effect.emails
+  }
+}
+
+/** The emails these effects name, by shard, for the shards in `only`. */
+export const namedByShard = (effects: ReadonlyArray<StepEffect>, shardCount: number, only: ReadonlySet<number>): ReadonlyMap<number, ReadonlyArray<Email>> => {
+  const byShard = new Map<number, Array<Email>>()
+  for (const effect of effects) {
+    for (const email of emailsNamedBy(effect)) {
+      const n = shardOf(email, shardCount)
+      if (!only.has(n)) continue
+      const group = byShard.get(n)
+      if (group === undefined) byShard.set(n, [email])
+      else group.push(email)
+    }
+  }
+  return byShard
+}

@@ -9,11 +9,12 @@
 // the delta plus a few shards, whatever the audience's size.
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
-import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
+import { encodeRecord, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
+import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadIndexes, merged, promote } from "../2-ledger/PendingIndex.js"
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
-import { carryEffects } from "./CarryJournal.js"
+import { carryEffects, namedByShard } from "./CarryJournal.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -95,11 +96,23 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
       left = numbers.slice(i)
       break
     }
-    const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
-    // Just decoded for this flush: the effects may change the shards themselves.
-    for (const effect of effects) applyEffect(shards, record.shardCount, effect, { inPlace: true })
-    for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
-    yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
+    // Only the shards' pending indexes are read and written (core/2-ledger/PendingIndex.ts): they
+    // hold every record a plan works on, and any record an effect names that a compaction moved
+    // to the base is brought back first. Just decoded for this flush: changed in place.
+    const part = numbers.slice(i, i + flushShardsAtOnce)
+    const indexes = yield* loadIndexes(record.key, part, record.audienceClass)
+    yield* promote(record.key, indexes, namedByShard(effects, record.shardCount, new Set(part)), record.audienceClass)
+    for (const effect of effects) applyEffect(indexes, record.shardCount, effect, { inPlace: true })
+    const writes: Array<readonly [string, string]> = []
+    for (const [n, index] of indexes) {
+      counts[String(n)] = countsOfIndex(index, record.audienceClass)
+      if (!flushShouldCompact(index)) writes.push(indexEntry(record.key, index))
+      else {
+        const base = (yield* loadShards(record.key, [n])).get(n)!
+        writes.push(...compactedEntries(record.key, merged(base, index), record.audienceClass))
+      }
+    }
+    yield* store.setMany(writes)
   }
   const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
   const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), record.shardCount)

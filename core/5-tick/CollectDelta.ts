@@ -3,7 +3,9 @@
 // tick holds its delta, never the audience.
 import { Clock, Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
-import { loadShards, shardsWithWork } from "../2-ledger/AudienceShards.js"
+import { shardsWithWork } from "../2-ledger/AudienceShards.js"
+import { loadIndexes, loadParts, merged, promote } from "../2-ledger/PendingIndex.js"
+import { namedByShard } from "../4-apply/CarryJournal.js"
 import { shardDelta } from "../2-ledger/Ledger.js"
 import type { LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
@@ -61,7 +63,17 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
     if ((addsFull || !addsHere) && (removesFull || !removesHere)) continue
     if (slices.has(n)) continue
     if (read++ > 0 && (yield* Clock.currentTimeMillis) >= deadline) break
-    const whole = yield* loadShards(record.key, [n])
+    // The shard's pending index holds every record with work (core/2-ledger/PendingIndex.ts): it
+    // is all that is read, except for an audience being emptied, whose listed members all leave.
+    const whole: ShardSet = new Map()
+    if (record.removal === "empty") {
+      const { base, index } = (yield* loadParts(record.key, [n], record.audienceClass)).get(n)!
+      whole.set(n, merged(base, index))
+    } else {
+      const indexes = yield* loadIndexes(record.key, [n], record.audienceClass)
+      if (replayed.length > 0) yield* promote(record.key, indexes, namedByShard(replayed, record.shardCount, new Set([n])), record.audienceClass)
+      whole.set(n, indexes.get(n)!)
+    }
     for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
     const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.

@@ -5,8 +5,10 @@ import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { withPendingSince } from "../2-ledger/AudienceRecord.js"
-import { encodeRecord, encodeShard, loadShards, newRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
-import { foldShard } from "../2-ledger/Ledger.js"
+import { encodeRecord, newRecord, readRecord } from "../2-ledger/AudienceShards.js"
+import { foldShard, shardCounts } from "../2-ledger/Ledger.js"
+import type { LedgerShard } from "../2-ledger/LedgerShard.js"
+import { compactedEntries, countsOfIndex, foldShouldCompact, indexEntry, loadParts, merged, promoteFrom } from "../2-ledger/PendingIndex.js"
 import { groupByShard } from "../2-ledger/Sharding.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import {
@@ -56,11 +58,22 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
       break
     }
     const part = groups.slice(i, i + foldShardsAtOnce)
-    const shards = yield* loadShards(audience, part.map(([n]) => n))
-    // The shards were decoded just now for this fold: folding in place saves copying every record.
-    for (const [n, group] of part) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
-    record = withShardCounts(record, shards)
-    yield* store.setMany([...shards.values()].map((s) => encodeShard(audience, s)))
+    const parts = yield* loadParts(audience, part.map(([n]) => n), record.audienceClass)
+    const counts = { ...record.shards }
+    const shardWrites: Array<readonly [string, string]> = []
+    for (const [n, group] of part) {
+      const { base, index } = parts.get(n)!
+      // The records changed move to the pending index (core/2-ledger/PendingIndex.ts), which is
+      // all that is written unless it is time to merge it into the base. Both were decoded just
+      // now for this fold: folding in place saves copying every record.
+      promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
+      const folded = foldShard(index, group, { inPlace: true })
+      const exact: LedgerShard = { ...folded, outside: shardCounts(base, record.audienceClass, folded.emails) }
+      counts[String(n)] = countsOfIndex(exact, record.audienceClass)
+      shardWrites.push(...(foldShouldCompact(base, exact) ? compactedEntries(audience, merged(base, exact), record.audienceClass) : [indexEntry(audience, exact)]))
+    }
+    record = { ...record, shards: counts }
+    yield* store.setMany(shardWrites)
   }
   record = withPendingSince(record, receivedAt)
   const writes: Array<readonly [string, string]> = []

@@ -5,7 +5,8 @@
 // email are removed at once by lead id.
 import { Effect, Either, Option } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
-import { encodeRecord, encodeShard, loadShards, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
+import { encodeRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
+import { compactedEntries, loadParts, merged } from "../2-ledger/PendingIndex.js"
 import type { Email } from "../1-events/Email.js"
 import { normalizeEmail } from "../1-events/EmailNormalizer.js"
 import type { AudienceKey, LeadId } from "../1-events/Ids.js"
@@ -71,8 +72,9 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
   let unexpected = 0
   let next = record
   for (const n of shardNumbers) {
-    const shards = yield* loadShards(key, [n])
-    const shard = shards.get(n)!
+    // The whole shard (its base and pending index), written back compacted.
+    const { base, index } = (yield* loadParts(key, [n], record.audienceClass)).get(n)!
+    const shard = merged(base, index)
     const emails: Record<string, EmailRecord> = { ...shard.emails }
     for (const [email, rec] of Object.entries(emails)) {
       const ids = onList.get(email as Email)
@@ -89,7 +91,7 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
     }
     const updated = new Map([[n, { ...shard, emails }]])
     next = withShardCounts(next, updated)
-    yield* store.setMany([encodeShard(key, updated.get(n)!), encodeRecord(next)])
+    yield* store.setMany([...compactedEntries(key, updated.get(n)!, record.audienceClass), encodeRecord(next)])
   }
   // Records the ledger thought on the list but Marketo lacks are re-added by the next tick.
   const report: ReconcileReport = { audience: key, membersRead: [...onList.values()].reduce((s, ids) => s + ids.length, 0) + strays.length, calls, missing, unexpected, strays: strays.length }

@@ -7,7 +7,8 @@ import fc from "fast-check"
 import type { Email } from "../../../core/1-events/Email.js"
 import type { AudienceKey, ImportBatchId, LeadId } from "../../../core/1-events/Ids.js"
 import type { AudienceRecord } from "../../../core/2-ledger/AudienceRecord.js"
-import { encodeShard, newRecord } from "../../../core/2-ledger/AudienceShards.js"
+import { newRecord } from "../../../core/2-ledger/AudienceShards.js"
+import { compactedEntries } from "../../../core/2-ledger/PendingIndex.js"
 import type { EmailRecord } from "../../../core/2-ledger/LedgerShard.js"
 import { shardOf } from "../../../core/2-ledger/Sharding.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
@@ -30,7 +31,8 @@ const seeded = Effect.gen(function*() {
     records[e] = { holders: [{ user: e, member: true, timestamp: 1, messageId: "m" }], synced: false }
     byShard.set(n, records)
   }
-  yield* store.setMany([...byShard].map(([n, records]) => encodeShard(key, { audience: key, shard: n, emails: records })))
+  // Each shard as a fold leaves it: its base, and its pending index (every record here is pending).
+  yield* store.setMany([...byShard].flatMap(([n, records]) => compactedEntries(key, { audience: key, shard: n, emails: records }, "audience")))
   return { store, record }
 })
 
