@@ -4,10 +4,10 @@
 // per-email effects on those shards, and each import's end (it changes whichever records the
 // import carried, and repeating it is harmless).
 import type { Email } from "../1-events/Email.js"
-import { shardOf } from "../2-ledger/Sharding.js"
+import { type ShardLayout, shardOf } from "../2-ledger/Sharding.js"
 import type { StepEffect } from "./StepEffect.js"
 
-export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlySet<number>, shardCount: number): ReadonlyArray<StepEffect> => {
+export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlySet<number>, shardCount: ShardLayout): ReadonlyArray<StepEffect> => {
   const keeps = (email: Email) => left.has(shardOf(email, shardCount))
   const carried: Array<StepEffect> = []
   for (const effect of effects) {
@@ -55,7 +55,7 @@ export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
 }
 
 /** The emails these effects name, by shard, for the shards in `only`. */
-export const namedByShard = (effects: ReadonlyArray<StepEffect>, shardCount: number, only: ReadonlySet<number>): ReadonlyMap<number, ReadonlyArray<Email>> => {
+export const namedByShard = (effects: ReadonlyArray<StepEffect>, shardCount: ShardLayout, only: ReadonlySet<number>): ReadonlyMap<number, ReadonlyArray<Email>> => {
   const byShard = new Map<number, Array<Email>>()
   for (const effect of effects) {
     for (const email of emailsNamedBy(effect)) {

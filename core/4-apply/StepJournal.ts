@@ -7,6 +7,7 @@
 // entries of the current epoch (applied again before the next plan, whether or not some shards
 // already hold them) or of an older one (already in the shards: only deleted). Memory stays at
 // the delta plus a few shards, whatever the audience's size.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
@@ -38,7 +39,7 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
 }
 
 const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyArray<number> => {
-  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, record.shardCount)))]
+  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, layoutOf(record))))]
   switch (effect._tag) {
     case "ListEnsured":
       return []
@@ -58,7 +59,7 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
 export const absorb = (record: AudienceRecord, slices: ShardSet, effects: ReadonlyArray<StepEffect>): AudienceRecord => {
   let next = record
   for (const effect of effects) {
-    applyEffect(slices, next.shardCount, effect)
+    applyEffect(slices, layoutOf(next), effect)
     next = recordEffect(next, effect)
   }
   return next
@@ -101,8 +102,8 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
     // to the base is brought back first. Just decoded for this flush: changed in place.
     const part = numbers.slice(i, i + flushShardsAtOnce)
     const indexes = yield* loadIndexes(record.key, part, record.audienceClass)
-    yield* promote(record.key, indexes, namedByShard(effects, record.shardCount, new Set(part)), record.audienceClass)
-    for (const effect of effects) applyEffect(indexes, record.shardCount, effect, { inPlace: true })
+    yield* promote(record.key, indexes, namedByShard(effects, layoutOf(record), new Set(part)), record.audienceClass)
+    for (const effect of effects) applyEffect(indexes, layoutOf(record), effect, { inPlace: true })
     const writes: Array<readonly [string, string]> = []
     for (const [n, index] of indexes) {
       counts[String(n)] = countsOfIndex(index, record.audienceClass)
@@ -115,7 +116,7 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
     yield* store.setMany(writes)
   }
   const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
-  const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), record.shardCount)
+  const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), layoutOf(record))
   const writes = [encodeRecord(next)]
   if (carried.length > 0) writes.push([StateKeys.journal(record.key, epochOf(next), 0), Schema.encodeSync(JournalJson)(carried)])
   if (writes.length === 1) yield* store.set(writes[0]![0], writes[0]![1])

@@ -1,6 +1,7 @@
 // One audience's delta, read shard by shard under a cap: the shards with work are read one at a
 // time, a stopped tick's journal replayed onto each, and only the records of the delta kept, so a
 // tick holds its delta, never the audience.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { shardsWithWork } from "../2-ledger/AudienceShards.js"
@@ -71,10 +72,10 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
       whole.set(n, merged(base, index))
     } else {
       const indexes = yield* loadIndexes(record.key, [n], record.audienceClass)
-      if (replayed.length > 0) yield* promote(record.key, indexes, namedByShard(replayed, record.shardCount, new Set([n])), record.audienceClass)
+      if (replayed.length > 0) yield* promote(record.key, indexes, namedByShard(replayed, layoutOf(record), new Set([n])), record.audienceClass)
       whole.set(n, indexes.get(n)!)
     }
-    for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
+    for (const effect of replayed) applyEffect(whole, layoutOf(record), effect, { inPlace: true })
     const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"

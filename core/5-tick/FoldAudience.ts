@@ -1,6 +1,7 @@
 // Folding one audience's changes from the inbox: into its ledger shards two at a time (last writer
 // wins, core/2-ledger/Ledger.ts), members without email into their own shards, then its record with
 // the new counts, written last so a stop in between folds the same changes again, harmlessly.
+import { defaultSplitAt, layoutOf, splitShard } from "../2-ledger/ShardSplit.js"
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
@@ -35,7 +36,9 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   audience: AudienceKey,
   memberships: ReadonlyArray<MembershipEvent>,
   receivedAt: number,
-  deadline: number = Number.POSITIVE_INFINITY
+  deadline: number = Number.POSITIVE_INFINITY,
+  /** A shard holding more emails than this after the fold splits in two (core/2-ledger/ShardSplit.ts). */
+  splitAt: number = defaultSplitAt
 ) {
   const store = yield* StateStore
   // The fan-out to one change per email happens here, for one audience at a time.
@@ -47,7 +50,7 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   let record = Option.getOrElse(yield* readRecord(audience), () => newRecord(audience, first?.audienceClass ?? "audience"))
   if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
   if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
-  const groups = [...groupByShard(changes, record.shardCount)]
+  const groups = [...groupByShard(changes, layoutOf(record))]
   // Two shards at a time (read, fold, write), so a fold touching every shard of a million-member
   // audience never holds it whole. The record, with the counts, is written last: a stop in between
   // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
@@ -61,6 +64,7 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
     const parts = yield* loadParts(audience, part.map(([n]) => n), record.audienceClass)
     const counts = { ...record.shards }
     const shardWrites: Array<readonly [string, string]> = []
+    const toSplit: Array<LedgerShard> = []
     for (const [n, group] of part) {
       const { base, index } = parts.get(n)!
       // The records changed move to the pending index (core/2-ledger/PendingIndex.ts), which is
@@ -69,11 +73,17 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
       promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
       const folded = foldShard(index, group, { inPlace: true })
       const exact: LedgerShard = { ...folded, outside: shardCounts(base, record.audienceClass, folded.emails) }
+      // Grown past the split size: written as its two children, after the other shards.
+      if (sizeOf(base, exact) > splitAt) {
+        toSplit.push(merged(base, exact))
+        continue
+      }
       counts[String(n)] = countsOfIndex(exact, record.audienceClass)
       shardWrites.push(...(foldShouldCompact(base, exact) ? compactedEntries(audience, merged(base, exact), record.audienceClass) : [indexEntry(audience, exact)]))
     }
     record = { ...record, shards: counts }
-    yield* store.setMany(shardWrites)
+    if (shardWrites.length > 0) yield* store.setMany(shardWrites)
+    for (const whole of toSplit) record = yield* splitShard(audience, record, whole)
   }
   record = withPendingSince(record, receivedAt)
   const writes: Array<readonly [string, string]> = []
@@ -146,3 +156,10 @@ const foldNoEmail = Effect.fn("FoldAudience.foldNoEmail")(function*(audience: Au
   }
   return { writes, countChange, legacyKey: Option.isSome(legacy) ? legacyKey : undefined }
 })
+
+/** Emails in a shard: its base's and its index's, each once. */
+const sizeOf = (base: LedgerShard, index: LedgerShard): number => {
+  let n = Object.keys(base.emails).length
+  for (const email of Object.keys(index.emails)) if (base.emails[email] === undefined) n++
+  return n
+}

@@ -55,7 +55,12 @@ interface AudienceBatch {
  * in new inbox entries (with the arrival time of their batch), written before the entries they
  * came from are deleted, so a stop in between only folds some changes twice, which changes nothing.
  */
-export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: number, maxBytes: number, deadline: number = Number.POSITIVE_INFINITY) {
+export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
+  maxEntries: number,
+  maxBytes: number,
+  deadline: number = Number.POSITIVE_INFINITY,
+  splitAt?: number
+) {
   const store = yield* StateStore
   const now = yield* Clock.currentTimeMillis
   const all = yield* store.list(StateKeys.inboxPrefix)
@@ -119,7 +124,7 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: 
       continue
     }
     started = true
-    const folded = yield* Effect.exit(foldAudience(audience, batch.memberships, batch.receivedAt, deadline))
+    const folded = yield* Effect.exit(foldAudience(audience, batch.memberships, batch.receivedAt, deadline, splitAt))
     if (Exit.isSuccess(folded)) {
       const { rest } = folded.value
       changes += batch.memberships.reduce((n, m) => n + m.emails.length, 0) - rest.reduce((n, m) => n + m.emails.length, 0)

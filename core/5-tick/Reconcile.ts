@@ -3,6 +3,7 @@
 // plan exactly the adds and removes that make the list right again. Members the ledger does not
 // know are recorded with no holder, so the next tick removes them; members without a usable
 // email are removed at once by lead id.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Effect, Either, Option } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
@@ -64,7 +65,7 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
   // Shard by shard: the synced flag becomes what Marketo holds; unknown members are recorded.
   const byShard = new Map<number, Array<Email>>()
   for (const email of onList.keys()) {
-    const n = shardOf(email, record.shardCount)
+    const n = shardOf(email, layoutOf(record))
     byShard.set(n, [...(byShard.get(n) ?? []), email])
   }
   const shardNumbers = [...new Set([...Object.keys(record.shards).map(Number), ...byShard.keys()])].sort((a, b) => a - b)

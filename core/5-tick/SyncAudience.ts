@@ -1,6 +1,7 @@
 // One audience's share of a tick: read its stopped journal and its delta, take what the tick's
 // shared lead calls learned for it, plan, and apply step by step, journaling every step's effects
 // (core/4-apply/StepJournal.ts) so a tick stopped anywhere resumes on the next one.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Data, Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey } from "../1-events/Ids.js"
@@ -129,9 +130,10 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       failure = { ...folderMissing, at: yield* Clock.currentTimeMillis }
       break
     }
+    const layout = layoutOf(record)
     const context = {
       listId: Option.fromNullable(record.listId),
-      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email]
+      recordOf: (email: Email) => slices.get(shardOf(email, layout))?.emails[email]
     }
     const before = counter.calls
     const outcome = yield* Effect.either(

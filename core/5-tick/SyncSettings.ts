@@ -19,6 +19,8 @@ export interface SyncSettings {
   /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
   readonly maxInboxBytes?: number
   readonly deltaLimits?: DeltaLimits
+  /** A shard holding more emails than this is split in two by the fold (default 32,000; core/2-ledger/ShardSplit.ts). */
+  readonly splitAtEmails?: number
   /** What is left of the day's quota: without it every audience with work is synced. */
   readonly quota?: QuotaView
   readonly scheduler?: Partial<SchedulerSettings>

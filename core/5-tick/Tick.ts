@@ -49,7 +49,7 @@ const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; r
 const defaultSharedLeadsMaxEmails = 3_000
 
 export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSettings) {
-  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline)
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline, settings.splitAtEmails)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
   const scan = yield* scanAudiences()
