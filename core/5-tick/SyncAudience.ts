@@ -16,6 +16,7 @@ import { absorb, flush, journalStep, pendingJournal } from "../4-apply/StepJourn
 import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
 import { countingCalls } from "./CountingCalls.js"
+import { type CallLog, nextCallAt } from "./RateWindow.js"
 import { effectsFor, type SharedLeads, withLearned } from "./SharedLeads.js"
 import type { SyncSettings } from "./SyncSettings.js"
 
@@ -91,9 +92,11 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   settings: SyncSettings,
   /** Already found this tick: other audiences do not spend a call each to learn it again. */
   folderMissing: SyncError | undefined,
-  shared: SharedLeads
+  shared: SharedLeads,
+  /** When the tick's calls so far ended (shared across its audiences): no step waits for the window past the deadline. */
+  callTimes?: Array<number>
 ) {
-  const counter = { calls: 0 }
+  const counter: CallLog = callTimes === undefined ? { calls: 0 } : { calls: 0, times: callTimes }
   const api = countingCalls(yield* MarketoApi, counter)
   const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
   const { slices } = prepared
@@ -122,7 +125,8 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
   const lastStepStart = stepsDeadline(prepared, settings.deadline)
   for (const step of plan.steps) {
-    if ((yield* Clock.currentTimeMillis) >= lastStepStart) {
+    const now = yield* Clock.currentTimeMillis
+    if (now >= lastStepStart || (callTimes !== undefined && nextCallAt(callTimes, settings.budget, now) >= lastStepStart)) {
       stop = "deadline"
       break
     }

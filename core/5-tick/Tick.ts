@@ -75,7 +75,9 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     prepared.set(key, ahead.value)
     preparedEmails += pending
   }
-  const sharedCounter = { calls: 0 }
+  // When each call of the tick ended: a step that would wait for the rate window past the deadline does not start.
+  const callTimes: Array<number> = []
+  const sharedCounter = { calls: 0, times: callTimes }
   const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }
@@ -92,7 +94,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       break
     }
     const record = byKey.get(key)!
-    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes))
+    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes, callTimes))
     if (Exit.isFailure(synced)) {
       // One audience's failure (storage, a value that does not decode, a bug) stops that audience
       // alone: it becomes its lastError and the tick goes on with the others.

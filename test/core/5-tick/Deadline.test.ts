@@ -5,6 +5,7 @@ import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import fc from "fast-check"
 import type { StateStoreService } from "../../../core/ports/StateStore.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
+import { makeRateLimiterMemory } from "../../../core/ports/RateLimiterMemory.js"
 import type { TickSummary } from "../../../core/5-tick/Tick.js"
 import { type Api, event, harness, settings } from "./TickHarness.js"
 
@@ -148,4 +149,27 @@ describe("Sync: the deadline covers the fold and the flush", () => {
       }),
     { fastCheck: { numRuns: 25 }, timeout: 120_000 }
   )
+
+  it.effect("a step whose first call would wait for the rate window past the deadline is not started", () =>
+    Effect.gen(function*() {
+      const limiter = yield* makeRateLimiterMemory({ callsPerWindow: 5, windowMillis: 20_000, dailyQuota: 10_000, dailyReserve: 0 })
+      const paced = (api: Api): Api =>
+        Object.fromEntries(
+          Object.entries(api).map(([name, f]) => [name, (...args: Array<unknown>) => limiter.withPermit((f as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))])
+        ) as unknown as Api
+      const h = yield* harness(undefined, undefined, paced)
+      yield* h.send(["a1", "a2", "a3", "a4", "a5"].map((key) => event(key, "u1", ["x@example.com"], true)))
+      const budget = { callsPerWindow: 5, windowMillis: 20_000 }
+      const lists = () => Effect.forEach(["a1", "a2", "a3", "a4", "a5"], (k) => h.control.members(k))
+      for (let i = 0; i < 10 && (yield* lists()).some((m) => m.length === 0); i++) {
+        const start = yield* Clock.currentTimeMillis
+        const fiber = yield* Effect.fork(h.tick({ ...settings, budget, deadline: start + 25_000, foldDeadline: start + 25_000 }))
+        while (Option.isNone(yield* Fiber.poll(fiber))) yield* TestClock.adjust("500 millis")
+        yield* Fiber.join(fiber)
+        // Five calls at once, five more 21 s later; the next would wait until 42 s: not started.
+        expect((yield* Clock.currentTimeMillis) - start).toBeLessThanOrEqual(25_000)
+        yield* TestClock.adjust("60 seconds")
+      }
+      for (const members of yield* lists()) expect(members).toEqual(["x@example.com"])
+    }))
 })
