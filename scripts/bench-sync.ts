@@ -7,7 +7,7 @@
 //   npm run bench:sync -- [--only name,name] [--strategies ours,segment_hourly,per_record] [--seed 7] [--no-charts] [--no-fields]
 import { writeFileSync } from "node:fs"
 import { Effect, Logger, LogLevel } from "effect"
-import { encodeShard, loadShards } from "../core/2-ledger/AudienceShards.js"
+import { compactedEntries, loadParts, merged } from "../core/2-ledger/PendingIndex.js"
 import type { Email } from "../core/1-events/Email.js"
 import type { AudienceKey, LeadId, ListId } from "../core/1-events/Ids.js"
 import { lowerBound } from "../core/3-plan/CostModel.js"
@@ -57,15 +57,16 @@ const learnIds = (world: World) =>
   Effect.gen(function*() {
     const store = yield* StateStore
     const key = "bench" as AudienceKey
-    const shards = yield* loadShards(key, Array.from({ length: DEFAULT_SHARD_COUNT }, (_, i) => i))
+    const parts = yield* loadParts(key, Array.from({ length: DEFAULT_SHARD_COUNT }, (_, i) => i), "audience")
     const writes: Array<readonly [string, string]> = []
-    for (const shard of shards.values()) {
+    for (const { base, index } of parts.values()) {
+      const shard = merged(base, index)
       const emails = { ...shard.emails }
       for (const email of Object.keys(emails)) {
         const ids = world.sandbox.state.byEmail.get(email) ?? []
         emails[email] = { ...emails[email]!, leadIds: ids as Array<LeadId> }
       }
-      writes.push(encodeShard(key, { ...shard, emails }))
+      writes.push(...compactedEntries(key, { ...shard, emails }, "audience"))
     }
     yield* store.setMany(writes)
   }).pipe(Effect.provide(world.services), Effect.orDie)

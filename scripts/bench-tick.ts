@@ -31,7 +31,10 @@ import { findWorkerd, statOf, statusKb } from "./bench/ProcStats.js"
 import { clockLog, makeAudience, mb, median, sleep, type TickAnswer } from "./bench/TickAudience.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
+/** `--members N` (or BENCH_MEMBERS): the audience's size. */
+const membersArg = process.argv.indexOf("--members")
+const MEMBERS = Number(membersArg >= 0 ? process.argv[membersArg + 1] : process.env["BENCH_MEMBERS"] ?? 1_000_000)
+if (!Number.isInteger(MEMBERS) || MEMBERS < 1_000) throw new Error("--members takes a whole number of at least 1000")
 const CHURN = Math.round(MEMBERS * 0.02)
 const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3))
 const BATCH = 10_000

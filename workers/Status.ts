@@ -2,7 +2,8 @@
 // instance's budget and any configuration problem.
 import { Effect, Either, Option } from "effect"
 import { rpcCall } from "../adapters/cloudflare/RpcCall.js"
-import { dryRun, listAudiences } from "../core/5-tick/AudienceStatus.js"
+import { listAudiences } from "../core/5-tick/AudienceStatus.js"
+import { planSummary } from "../core/5-tick/PlanSummary.js"
 import { reconcileCalls } from "../core/5-tick/Reconcile.js"
 import { sharedTokens } from "./Admin.js"
 import { adminAuthorized } from "./Auth.js"
@@ -41,10 +42,10 @@ export const statusPage = async (request: Request, platform: PlatformService): P
     return yield* Effect.forEach(views, (view) =>
       view.pending.add + view.pending.remove + view.pendingImports.length === 0 && view.listId !== undefined
         ? Effect.succeed(view)
-        : Effect.map(dryRun(view.key, { folderName: folder, budget }), (plan) =>
+        : Effect.map(planSummary(view.key, { folderName: folder, budget }), (plan) =>
           Option.match(plan, {
             onNone: () => view,
-            onSome: (p) => ({ ...view, nextPlan: { calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: summarize(p.plan.steps) } })
+            onSome: (p) => ({ ...view, nextPlan: { calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: p.steps } })
           })))
   }).pipe(Effect.provide(stateLayer(platform, endpoint)))))
   const status = await run(Effect.either(rpcCall("status", () => instanceFor(platform, endpoint).status())))
@@ -67,15 +68,3 @@ export const statusPage = async (request: Request, platform: PlatformService): P
   }
   return html(renderStatusPage(data))
 }
-
-/** "UpsertLeads ×3 → AddToList ×3": the plan's steps, run-length encoded for a person. */
-const summarize = (steps: ReadonlyArray<{ readonly _tag: string }>): ReadonlyArray<string> => {
-  const out: Array<[string, number]> = []
-  for (const step of steps) {
-    const last = out[out.length - 1]
-    if (last !== undefined && last[0] === step._tag) last[1]++
-    else out.push([step._tag, 1])
-  }
-  return out.map(([tag, n]) => (n === 1 ? tag : `${tag} ×${n}`))
-}
-

@@ -39,6 +39,7 @@ export const syncTick = (settings: TickSettings) =>
       folderName: settings.folder,
       budget: { callsPerWindow: settings.callsPer20s, windowMillis: 20_000 },
       deadline: now + tickBudgetMillis,
+      foldDeadline: now + tickBudgetMillis,
       quota: quotaOf(status),
       scheduler: schedulerSettings(settings),
       ...(settings.sendFields === undefined ? {} : { leadFields: settings.sendFields })

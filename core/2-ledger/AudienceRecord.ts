@@ -30,7 +30,9 @@ export const AudienceRecord = Schema.Struct({
   listId: Schema.optional(ListId),
   externalListId: Schema.optional(ListId),
   shardCount: Schema.Number.pipe(Schema.int(), Schema.positive()),
-  /** Counts per shard number. */
+  /** Shards split as the audience grew, each replaced by its two children (core/2-ledger/ShardSplit.ts). */
+  splits: Schema.optional(Schema.Array(Schema.Number)),
+  /** Counts per shard number (the shards of the current layout only). */
   shards: Schema.Record({ key: Schema.String, value: ShardCounts }),
   /** Distinct users currently members without any email. */
   withoutEmail: Schema.Number,

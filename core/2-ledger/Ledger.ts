@@ -219,8 +219,18 @@ export const markFieldsSent = (
   }, options.inPlace === true)
 }
 
-/** Tallies for the audience record and the admin views; one pass over the shard. */
-export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) => {
+/**
+ * Whether a record has work pending or may have: wanted and listed differ, an import carries it,
+ * or a lead field value changed on a member the list holds.
+ */
+export const hasPendingWork = (record: EmailRecord): boolean =>
+  record.importing !== undefined || isDesired(record) !== record.synced || wantsFieldUpdate(record, isDesired(record))
+
+/**
+ * Tallies for the audience record and the admin views; one pass over the shard. Records whose
+ * email `except` holds are left out (those a shard's pending index overrides).
+ */
+export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass, except?: { readonly [email: string]: unknown }) => {
   let desired = 0
   let synced = 0
   let pendingAdd = 0
@@ -231,6 +241,7 @@ export const shardCounts = (shard: LedgerShard, audienceClass: AudienceClass) =>
   const emails = shard.emails
   const keys = Object.keys(emails)
   for (let i = 0; i < keys.length; i++) {
+    if (except !== undefined && except[keys[i]!] !== undefined) continue
     const record = emails[keys[i]!]!
     const wanted = isDesired(record)
     if (wanted) desired++

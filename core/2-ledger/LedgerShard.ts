@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { AudienceKey, ImportBatchId, LeadId } from "../1-events/Ids.js"
 import { StoredFields } from "./LeadFieldRecord.js"
+import { ShardCounts } from "./AudienceRecord.js"
 
 /** One user's latest word on one email: kept for non-members too, so late older events lose. */
 export const Holder = Schema.Struct({
@@ -40,7 +41,12 @@ export const LedgerShard = Schema.Struct({
   audience: AudienceKey,
   shard: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
   /** Keyed by normalised email. */
-  emails: Schema.Record({ key: Schema.String, value: EmailRecord })
+  emails: Schema.Record({ key: Schema.String, value: EmailRecord }),
+  /**
+   * Only in a shard's pending index (core/2-ledger/PendingIndex.ts): the counts of the base's
+   * records it does not hold, so the shard's counts are known from the index alone.
+   */
+  outside: Schema.optional(ShardCounts)
 })
 export type LedgerShard = typeof LedgerShard.Type
 

@@ -18,6 +18,8 @@ export const StateKeys = {
   audiencePrefix: "aud/",
   audience: (key: AudienceKey) => `aud/${enc(key)}`,
   shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
+  /** A shard's pending index: its records newer than the shard's base, every pending one among them. */
+  shardPending: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}/pending`,
   /**
    * One small entry per applied step (its effects), in step order, until the shards are written;
    * grouped by the record's journal epoch.
@@ -39,6 +41,7 @@ export const StateKeys = {
     const kinds = [
       `aud/${enc(key)}`,
       `aud/${enc(key)}/shard/${"9".repeat(8)}`,
+      `aud/${enc(key)}/shard/${"9".repeat(8)}/pending`,
       `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
       `aud/${enc(key)}/noemail`

@@ -3,10 +3,10 @@ import type { Email } from "../1-events/Email.js"
 import type { ImportBatchId } from "../1-events/Ids.js"
 import { markFieldsSent, markSynced, rememberLeadIds, type UpdateOptions } from "../2-ledger/Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
-import { shardOf } from "../2-ledger/Sharding.js"
+import { type ShardLayout, shardOf } from "../2-ledger/Sharding.js"
 import type { StepEffect } from "./StepEffect.js"
 
-const byShard = <A>(items: ReadonlyArray<A>, emailOf: (a: A) => Email, shardCount: number) => {
+const byShard = <A>(items: ReadonlyArray<A>, emailOf: (a: A) => Email, shardCount: ShardLayout) => {
   const groups = new Map<number, Array<A>>()
   for (const item of items) {
     const n = shardOf(emailOf(item), shardCount)
@@ -17,7 +17,7 @@ const byShard = <A>(items: ReadonlyArray<A>, emailOf: (a: A) => Email, shardCoun
   return groups
 }
 
-const updateEach = (shards: ShardSet, shardCount: number, emails: ReadonlyArray<Email>, f: (shard: LedgerShard, emails: ReadonlyArray<Email>) => LedgerShard) => {
+const updateEach = (shards: ShardSet, shardCount: ShardLayout, emails: ReadonlyArray<Email>, f: (shard: LedgerShard, emails: ReadonlyArray<Email>) => LedgerShard) => {
   for (const [n, group] of byShard(emails, (e) => e, shardCount)) {
     const shard = shards.get(n)
     if (shard !== undefined) shards.set(n, f(shard, group))
@@ -61,7 +61,7 @@ const clearImport = (record: EmailRecord): EmailRecord => {
  * `inPlace`, the caller owns the shards themselves too (just decoded) and they are changed rather
  * than replaced by copies.
  */
-export const applyEffect = (shards: ShardSet, shardCount: number, effect: StepEffect, options: UpdateOptions = {}): void => {
+export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: StepEffect, options: UpdateOptions = {}): void => {
   switch (effect._tag) {
     case "ListEnsured":
       return

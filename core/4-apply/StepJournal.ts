@@ -7,12 +7,15 @@
 // entries of the current epoch (applied again before the next plan, whether or not some shards
 // already hold them) or of an older one (already in the shards: only deleted). Memory stays at
 // the delta plus a few shards, whatever the audience's size.
-import { Effect, Option, Schema } from "effect"
+import { layoutOf } from "../2-ledger/ShardSplit.js"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
-import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
+import { encodeRecord, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
+import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadIndexes, merged, promote } from "../2-ledger/PendingIndex.js"
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
+import { carryEffects, namedByShard } from "./CarryJournal.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -26,7 +29,8 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
     case "ListEnsured":
       return { ...record, listId: effect.listId }
     case "ImportStarted":
-      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
+      // Idempotent: a journal carried over by a flush the deadline stopped starts it again.
+      return { ...record, pendingImports: [...new Set([...record.pendingImports, ...effect.batchIds])] }
     case "ImportEnded":
       return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
     default:
@@ -35,7 +39,7 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
 }
 
 const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyArray<number> => {
-  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, record.shardCount)))]
+  const of = (emails: ReadonlyArray<Email>) => [...new Set(emails.map((e) => shardOf(e, layoutOf(record))))]
   switch (effect._tag) {
     case "ListEnsured":
       return []
@@ -57,7 +61,7 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
 export const absorb = (record: AudienceRecord, slices: ShardSet, effects: ReadonlyArray<StepEffect>): AudienceRecord => {
   let next = record
   for (const effect of effects) {
-    applyEffect(slices, next.shardCount, effect)
+    applyEffect(slices, layoutOf(next), effect)
     next = recordEffect(next, effect)
   }
   return next
@@ -70,30 +74,59 @@ export const epochOf = (record: AudienceRecord) => record.journalEpoch ?? 0
  * next journal epoch: from then on the journal entries written so far are stale whether or not
  * deleting them (last) succeeds. A stop between shard writes leaves the epoch as it was, so the
  * journal is applied again: harmless, every effect being idempotent.
+ *
+ * Past `deadline` no further shards are started (the first few always are, so every flush moves
+ * on): the effects on the shards left are carried into the next epoch's journal, written in the
+ * same write as the record that moves the epoch on, and the next tick applies them like any
+ * journal a stopped tick left (core/4-apply/CarryJournal.ts).
  */
 export const flush = Effect.fn("StepJournal.flush")(function*(
   record: AudienceRecord,
   effects: ReadonlyArray<StepEffect>,
   journalKeys: ReadonlyArray<string>,
   /** Last touches to the record once its counts are known (before it is written). */
-  finish: (record: AudienceRecord) => AudienceRecord = (r) => r
+  finish: (record: AudienceRecord) => AudienceRecord = (r) => r,
+  deadline: number = Number.POSITIVE_INFINITY
 ) {
   const store = yield* StateStore
   const touched = new Set<number>()
   for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
   const numbers = [...touched].sort((a, b) => a - b)
   const counts: Record<string, ShardCounts> = { ...record.shards }
+  let left: ReadonlyArray<number> = []
   for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
-    const shards = yield* loadShards(record.key, numbers.slice(i, i + flushShardsAtOnce))
-    // Just decoded for this flush: the effects may change the shards themselves.
-    for (const effect of effects) applyEffect(shards, record.shardCount, effect, { inPlace: true })
-    for (const [n, shard] of shards) counts[String(n)] = countsOf(shard, record.audienceClass)
-    yield* store.setMany([...shards.values()].map((shard) => encodeShard(record.key, shard)))
+    if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
+      left = numbers.slice(i)
+      break
+    }
+    // Only the shards' pending indexes are read and written (core/2-ledger/PendingIndex.ts): they
+    // hold every record a plan works on, and any record an effect names that a compaction moved
+    // to the base is brought back first. Just decoded for this flush: changed in place.
+    const part = numbers.slice(i, i + flushShardsAtOnce)
+    const indexes = yield* loadIndexes(record.key, part, record.audienceClass)
+    yield* promote(record.key, indexes, namedByShard(effects, layoutOf(record), new Set(part)), record.audienceClass)
+    for (const effect of effects) applyEffect(indexes, layoutOf(record), effect, { inPlace: true })
+    const writes: Array<readonly [string, string]> = []
+    for (const [n, index] of indexes) {
+      counts[String(n)] = countsOfIndex(index, record.audienceClass)
+      if (!flushShouldCompact(index)) writes.push(indexEntry(record.key, index))
+      else {
+        const base = (yield* loadShards(record.key, [n])).get(n)!
+        writes.push(...compactedEntries(record.key, merged(base, index), record.audienceClass))
+      }
+    }
+    yield* store.setMany(writes)
   }
   const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
-  const [key, value] = encodeRecord(next)
-  yield* store.set(key, value)
+  const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), layoutOf(record))
+  const writes = [encodeRecord(next)]
+  if (carried.length > 0) writes.push([StateKeys.journal(record.key, epochOf(next), 0), Schema.encodeSync(JournalJson)(carried)])
+  if (writes.length === 1) yield* store.set(writes[0]![0], writes[0]![1])
+  else yield* store.setMany(writes)
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
+  if (left.length > 0) {
+    yield* Effect.logInfo("flush stopped at the deadline; the rest carried over").pipe(Effect.annotateLogs({ audience: record.key, shardsLeft: left.length }))
+  }
   return next
 })
 

@@ -2,9 +2,12 @@
 // time, a stopped tick's journal replayed onto each, and only the records of the delta kept, so a
 // tick holds its delta, never the audience. Each email carries the lead field values its lead is
 // sent with; members on the list whose values changed are collected too when changes are sent.
-import { Effect } from "effect"
+import { layoutOf } from "../2-ledger/ShardSplit.js"
+import { Clock, Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
-import { loadShards, shardsWithWork } from "../2-ledger/AudienceShards.js"
+import { shardsWithWork } from "../2-ledger/AudienceShards.js"
+import { loadIndexes, loadParts, merged, promote } from "../2-ledger/PendingIndex.js"
+import { namedByShard } from "../4-apply/CarryJournal.js"
 import { shardDelta } from "../2-ledger/Ledger.js"
 import type { LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
@@ -47,13 +50,16 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
   limits: DeltaLimits,
   slices: ShardSet,
   replayed: ReadonlyArray<StepEffect> = [],
-  leadFields?: LeadFieldSettings
+  leadFields?: LeadFieldSettings,
+  /** No shard is read past it once one has been: the delta so far is planned, the rest waits. */
+  deadline: number = Number.POSITIVE_INFINITY
 ) {
   const add: Array<PlannedEmail> = []
   const remove: Array<PlannedEmail> = []
   const update: Array<PlannedEmail> = []
   const updates = sendsUpdates(leadFields) && record.removal !== "empty"
   const maxUpdates = updates ? limits.maxUpdates ?? defaultDeltaLimits.maxUpdates! : 0
+  let read = 0
   for (const n of shardsWithWork(record, updates)) {
     const addsFull = add.length >= limits.maxAdds
     const removesFull = remove.length >= limits.maxRemoves
@@ -67,8 +73,19 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
     const updatesHere = updates && (counts?.pendingUpdate ?? 0) > 0
     if ((addsFull || !addsHere) && (removesFull || !removesHere) && (updatesFull || !updatesHere)) continue
     if (slices.has(n)) continue
-    const whole = yield* loadShards(record.key, [n])
-    for (const effect of replayed) applyEffect(whole, record.shardCount, effect, { inPlace: true })
+    if (read++ > 0 && (yield* Clock.currentTimeMillis) >= deadline) break
+    // The shard's pending index holds every record with work (core/2-ledger/PendingIndex.ts): it
+    // is all that is read, except for an audience being emptied, whose listed members all leave.
+    const whole: ShardSet = new Map()
+    if (record.removal === "empty") {
+      const { base, index } = (yield* loadParts(record.key, [n], record.audienceClass)).get(n)!
+      whole.set(n, merged(base, index))
+    } else {
+      const indexes = yield* loadIndexes(record.key, [n], record.audienceClass)
+      if (replayed.length > 0) yield* promote(record.key, indexes, namedByShard(replayed, layoutOf(record), new Set([n])), record.audienceClass)
+      whole.set(n, indexes.get(n)!)
+    }
+    for (const effect of replayed) applyEffect(whole, layoutOf(record), effect, { inPlace: true })
     const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"

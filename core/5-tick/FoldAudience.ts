@@ -1,12 +1,15 @@
 // Folding one audience's changes from the inbox: into its ledger shards two at a time (last writer
 // wins, core/2-ledger/Ledger.ts), members without email into their own shards, then its record with
 // the new counts, written last so a stop in between folds the same changes again, harmlessly.
-import { Effect, Option, Schema } from "effect"
+import { defaultSplitAt, layoutOf, splitShard } from "../2-ledger/ShardSplit.js"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
-import { fanOut, type MembershipEvent } from "../1-events/MembershipChange.js"
+import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { withPendingSince } from "../2-ledger/AudienceRecord.js"
-import { encodeRecord, encodeShard, loadShards, newRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
-import { foldShard } from "../2-ledger/Ledger.js"
+import { encodeRecord, newRecord, readRecord } from "../2-ledger/AudienceShards.js"
+import { foldShard, shardCounts } from "../2-ledger/Ledger.js"
+import type { LedgerShard } from "../2-ledger/LedgerShard.js"
+import { compactedEntries, countsOfIndex, foldShouldCompact, indexEntry, loadParts, merged, promoteFrom } from "../2-ledger/PendingIndex.js"
 import { groupByShard } from "../2-ledger/Sharding.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import {
@@ -23,11 +26,19 @@ import { StateStore } from "../ports/StateStore.js"
 /** Ledger shards read, folded and written together. */
 const foldShardsAtOnce = 2
 
-/** Fold one audience's memberships: its ledger shards, members without email, then its record. */
+/**
+ * Fold one audience's memberships: its ledger shards, members without email, then its record.
+ * Past `deadline` no further shards are started (the first two always are, so every fold moves
+ * on): the record is written with the counts of the shards folded, and the memberships not folded
+ * are returned, one email each, for the caller to keep in the inbox.
+ */
 export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   audience: AudienceKey,
   memberships: ReadonlyArray<MembershipEvent>,
-  receivedAt: number
+  receivedAt: number,
+  deadline: number = Number.POSITIVE_INFINITY,
+  /** A shard holding more emails than this after the fold splits in two (core/2-ledger/ShardSplit.ts). */
+  splitAt: number = defaultSplitAt
 ) {
   const store = yield* StateStore
   // The fan-out to one change per email happens here, for one audience at a time.
@@ -39,21 +50,49 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   let record = Option.getOrElse(yield* readRecord(audience), () => newRecord(audience, first?.audienceClass ?? "audience"))
   if (first !== undefined) record = { ...record, audienceClass: first.audienceClass }
   if (latestExternal !== undefined && record.listId === undefined) record = { ...record, externalListId: latestExternal }
-  const groups = [...groupByShard(changes, record.shardCount)]
+  const groups = [...groupByShard(changes, layoutOf(record))]
   // Two shards at a time (read, fold, write), so a fold touching every shard of a million-member
   // audience never holds it whole. The record, with the counts, is written last: a stop in between
   // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
+  let stoppedAt = groups.length
   for (let i = 0; i < groups.length; i += foldShardsAtOnce) {
+    if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
+      stoppedAt = i
+      break
+    }
     const part = groups.slice(i, i + foldShardsAtOnce)
-    const shards = yield* loadShards(audience, part.map(([n]) => n))
-    // The shards were decoded just now for this fold: folding in place saves copying every record.
-    for (const [n, group] of part) shards.set(n, foldShard(shards.get(n)!, group, { inPlace: true }))
-    record = withShardCounts(record, shards)
-    yield* store.setMany([...shards.values()].map((s) => encodeShard(audience, s)))
+    const parts = yield* loadParts(audience, part.map(([n]) => n), record.audienceClass)
+    const counts = { ...record.shards }
+    const shardWrites: Array<readonly [string, string]> = []
+    const toSplit: Array<LedgerShard> = []
+    for (const [n, group] of part) {
+      const { base, index } = parts.get(n)!
+      // The records changed move to the pending index (core/2-ledger/PendingIndex.ts), which is
+      // all that is written unless it is time to merge it into the base. Both were decoded just
+      // now for this fold: folding in place saves copying every record.
+      promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
+      const folded = foldShard(index, group, { inPlace: true })
+      const exact: LedgerShard = { ...folded, outside: shardCounts(base, record.audienceClass, folded.emails) }
+      // Grown past the split size: written as its two children, after the other shards.
+      if (sizeOf(base, exact) > splitAt) {
+        toSplit.push(merged(base, exact))
+        continue
+      }
+      counts[String(n)] = countsOfIndex(exact, record.audienceClass)
+      shardWrites.push(...(foldShouldCompact(base, exact) ? compactedEntries(audience, merged(base, exact), record.audienceClass) : [indexEntry(audience, exact)]))
+    }
+    record = { ...record, shards: counts }
+    if (shardWrites.length > 0) yield* store.setMany(shardWrites)
+    for (const whole of toSplit) record = yield* splitShard(audience, record, whole)
   }
   record = withPendingSince(record, receivedAt)
   const writes: Array<readonly [string, string]> = []
-  const noEmail = withoutEmail.length > 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
+  // Stopped by the deadline: the shards not folded, and the members without email, wait.
+  const rest = stoppedAt === groups.length ? [] : [
+    ...groups.slice(stoppedAt).flatMap(([, group]) => group.map(asEvent)),
+    ...memberships.filter((m) => m.emails.length === 0)
+  ]
+  const noEmail = withoutEmail.length > 0 && rest.length === 0 ? yield* foldNoEmail(audience, withoutEmail) : undefined
   if (noEmail !== undefined) {
     record = { ...record, withoutEmail: Math.max(0, record.withoutEmail + noEmail.countChange) }
     writes.push(...noEmail.writes)
@@ -61,6 +100,19 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   writes.push(encodeRecord(record))
   yield* store.setMany(writes)
   if (noEmail?.legacyKey !== undefined) yield* store.remove([noEmail.legacyKey])
+  return { rest }
+})
+
+/** One change back as the event it came from, with this one email. */
+const asEvent = (change: MembershipChange): MembershipEvent => ({
+  audience: change.audience,
+  audienceClass: change.audienceClass,
+  user: change.user,
+  member: change.member,
+  timestamp: change.timestamp,
+  messageId: change.messageId,
+  ...(change.externalListId === undefined ? {} : { externalListId: change.externalListId }),
+  emails: [change.email]
 })
 
 /**
@@ -104,3 +156,10 @@ const foldNoEmail = Effect.fn("FoldAudience.foldNoEmail")(function*(audience: Au
   }
   return { writes, countChange, legacyKey: Option.isSome(legacy) ? legacyKey : undefined }
 })
+
+/** Emails in a shard: its base's and its index's, each once. */
+const sizeOf = (base: LedgerShard, index: LedgerShard): number => {
+  let n = Object.keys(base.emails).length
+  for (const email of Object.keys(index.emails)) if (base.emails[email] === undefined) n++
+  return n
+}

@@ -7,7 +7,7 @@
 import { Cause, Clock, Effect, Exit, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { MembershipEvent } from "../1-events/MembershipChange.js"
-import { InboxEntryJson } from "../2-ledger/Inbox.js"
+import { InboxEntryJson, InboxSummaryJson, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
 import { quarantine } from "../2-ledger/Quarantine.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
@@ -36,8 +36,10 @@ export interface FoldFailure {
 export interface FoldResult {
   readonly entries: number
   readonly changes: number
-  /** Entries left unread by the caps: more changes are still to come. */
+  /** Entries left unread by the caps, or changes the deadline left for the next tick: more are to come. */
   readonly backlog: boolean
+  /** The deadline stopped the fold: some changes wait for the next tick. */
+  readonly stopped: boolean
   readonly failures: ReadonlyArray<FoldFailure>
 }
 
@@ -47,7 +49,18 @@ interface AudienceBatch {
   readonly keys: Set<string>
 }
 
-export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: number, maxBytes: number) {
+/**
+ * Fold the oldest inbox entries. Past `deadline` no new work starts (the first group of entries
+ * and the first audience always do, so every tick moves on): the changes not folded yet are kept
+ * in new inbox entries (with the arrival time of their batch), written before the entries they
+ * came from are deleted, so a stop in between only folds some changes twice, which changes nothing.
+ */
+export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
+  maxEntries: number,
+  maxBytes: number,
+  deadline: number = Number.POSITIVE_INFINITY,
+  splitAt?: number
+) {
   const store = yield* StateStore
   const now = yield* Clock.currentTimeMillis
   const all = yield* store.list(StateKeys.inboxPrefix)
@@ -57,10 +70,15 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: 
   const byAudience = new Map<AudienceKey, AudienceBatch>()
   let asked = 0
   let bytes = 0
+  let stopped = false
   // Entries hold up to an ingest body each: stop reading past the byte cap (the first group is
   // always read), so a backlog of large batches is folded over several ticks, never all at once.
   // Each group is decoded as it arrives, so no more than a group's JSON text is held at once.
   for (let i = 0; i < keys.length && bytes < maxBytes; i += inboxReadConcurrency) {
+    if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
+      stopped = true
+      break
+    }
     const group = keys.slice(i, i + inboxReadConcurrency)
     asked += group.length
     const texts = yield* Effect.forEach(group, (key) =>
@@ -96,11 +114,21 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: 
     }
   }
   const keep = new Set<string>()
+  /** Changes the deadline left unfolded: kept in new entries, one per audience. */
+  const carried: Array<{ readonly receivedAt: number; readonly memberships: ReadonlyArray<MembershipEvent> }> = []
   let changes = 0
+  let started = false
   for (const [audience, batch] of byAudience) {
-    const folded = yield* Effect.exit(foldAudience(audience, batch.memberships, batch.receivedAt))
+    if (started && (yield* Clock.currentTimeMillis) >= deadline) {
+      carried.push({ receivedAt: batch.receivedAt, memberships: batch.memberships })
+      continue
+    }
+    started = true
+    const folded = yield* Effect.exit(foldAudience(audience, batch.memberships, batch.receivedAt, deadline, splitAt))
     if (Exit.isSuccess(folded)) {
-      changes += batch.memberships.reduce((n, m) => n + m.emails.length, 0)
+      const { rest } = folded.value
+      changes += batch.memberships.reduce((n, m) => n + m.emails.length, 0) - rest.reduce((n, m) => n + m.emails.length, 0)
+      if (rest.length > 0) carried.push({ receivedAt: batch.receivedAt, memberships: rest })
       continue
     }
     if (Cause.isInterruptedOnly(folded.cause)) return yield* Effect.failCause(folded.cause)
@@ -118,8 +146,18 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(maxEntries: 
     }
     yield* Effect.logError("fold failed").pipe(Effect.annotateLogs({ audience, error: reason.tag, message: reason.message, quarantined }))
   }
-  // Only now, with every fold written or quarantined, may the entries go.
+  // What the deadline left is written to new entries before the entries it came from go.
+  if (carried.length > 0) {
+    const writes: Array<readonly [string, string]> = []
+    for (const carry of carried) {
+      const key = yield* newInboxKey(carry.receivedAt)
+      const entry = { receivedAt: carry.receivedAt, memberships: carry.memberships }
+      writes.push([key, Schema.encodeSync(InboxEntryJson)(entry)], [StateKeys.inboxSummaryOf(key), Schema.encodeSync(InboxSummaryJson)(summaryOf(entry))])
+    }
+    yield* store.setMany(writes)
+  }
+  // Only now, with every fold written, quarantined or carried, may the entries go.
   const gone = done.filter((key) => !keep.has(key))
   yield* store.remove([...gone, ...gone.map(StateKeys.inboxSummaryOf)])
-  return { entries: gone.length, changes, backlog: all.length > asked, failures } satisfies FoldResult
+  return { entries: gone.length, changes, backlog: all.length > asked || carried.length > 0, stopped: stopped || carried.length > 0, failures } satisfies FoldResult
 })

@@ -3,9 +3,11 @@
 // plan exactly the adds and removes that make the list right again. Members the ledger does not
 // know are recorded with no holder, so the next tick removes them; members without a usable
 // email are removed at once by lead id.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Effect, Either, Option } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
-import { encodeRecord, encodeShard, loadShards, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
+import { encodeRecord, readRecord, withShardCounts } from "../2-ledger/AudienceShards.js"
+import { compactedEntries, loadParts, merged } from "../2-ledger/PendingIndex.js"
 import type { Email } from "../1-events/Email.js"
 import { normalizeEmail } from "../1-events/EmailNormalizer.js"
 import type { AudienceKey, LeadId } from "../1-events/Ids.js"
@@ -63,7 +65,7 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
   // Shard by shard: the synced flag becomes what Marketo holds; unknown members are recorded.
   const byShard = new Map<number, Array<Email>>()
   for (const email of onList.keys()) {
-    const n = shardOf(email, record.shardCount)
+    const n = shardOf(email, layoutOf(record))
     byShard.set(n, [...(byShard.get(n) ?? []), email])
   }
   const shardNumbers = [...new Set([...Object.keys(record.shards).map(Number), ...byShard.keys()])].sort((a, b) => a - b)
@@ -71,8 +73,9 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
   let unexpected = 0
   let next = record
   for (const n of shardNumbers) {
-    const shards = yield* loadShards(key, [n])
-    const shard = shards.get(n)!
+    // The whole shard (its base and pending index), written back compacted.
+    const { base, index } = (yield* loadParts(key, [n], record.audienceClass)).get(n)!
+    const shard = merged(base, index)
     const emails: Record<string, EmailRecord> = { ...shard.emails }
     for (const [email, rec] of Object.entries(emails)) {
       const ids = onList.get(email as Email)
@@ -89,7 +92,7 @@ export const reconcileAudience = Effect.fn("Reconcile.audience")(function*(key: 
     }
     const updated = new Map([[n, { ...shard, emails }]])
     next = withShardCounts(next, updated)
-    yield* store.setMany([encodeShard(key, updated.get(n)!), encodeRecord(next)])
+    yield* store.setMany([...compactedEntries(key, updated.get(n)!, record.audienceClass), encodeRecord(next)])
   }
   // Records the ledger thought on the list but Marketo lacks are re-added by the next tick.
   const report: ReconcileReport = { audience: key, membersRead: [...onList.values()].reduce((s, ids) => s + ids.length, 0) + strays.length, calls, missing, unexpected, strays: strays.length }

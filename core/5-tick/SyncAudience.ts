@@ -1,6 +1,7 @@
 // One audience's share of a tick: read its stopped journal and its delta, take what the tick's
 // shared lead calls learned for it, plan, and apply step by step, journaling every step's effects
 // (core/4-apply/StepJournal.ts) so a tick stopped anywhere resumes on the next one.
+import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Data, Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey } from "../1-events/Ids.js"
@@ -15,6 +16,7 @@ import { absorb, flush, journalStep, pendingJournal } from "../4-apply/StepJourn
 import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
 import { countingCalls } from "./CountingCalls.js"
+import { type CallLog, nextCallAt } from "./RateWindow.js"
 import { effectsFor, type SharedLeads, withLearned } from "./SharedLeads.js"
 import type { SyncSettings } from "./SyncSettings.js"
 
@@ -61,23 +63,40 @@ export interface Prepared {
   readonly replayed: ReadonlyArray<StepEffect>
   readonly journalKeys: ReadonlyArray<string>
   readonly nextStep: number
+  /** How long reading the journal and the delta took: about what writing the effects back will. */
+  readonly readMillis: number
 }
 
 export const prepare = Effect.fn("SyncAudience.prepare")(function*(initial: AudienceRecord, settings: SyncSettings) {
+  const started = yield* Clock.currentTimeMillis
   const pending = yield* pendingJournal(initial)
   const slices: ShardSet = new Map()
-  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects, settings.leadFields)
-  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep } satisfies Prepared
+  // Reading gets a part of the time left; the steps and the flush share the rest.
+  const readUntil = started + Math.max(0, settings.deadline - started) * readShare
+  const delta = yield* collectDelta(pending.record, settings.folderName, settings.deltaLimits ?? defaultDeltaLimits, slices, pending.effects, settings.leadFields, readUntil)
+  const readMillis = (yield* Clock.currentTimeMillis) - started
+  return { record: pending.record, slices, delta, replayed: pending.effects, journalKeys: pending.keys, nextStep: pending.nextStep, readMillis } satisfies Prepared
 })
+
+/**
+ * No step starts once the time left is what the flush will need: about one and a half times the
+ * reading (the shards it read, read and written again; fewer effects than records). The flush itself stops at the deadline and carries the rest.
+ */
+const stepsDeadline = (prepared: Prepared, deadline: number) => deadline - flushReserveFactor * prepared.readMillis
+const flushReserveFactor = 1.5
+/** The share of the time left that reading an audience's delta may take (then the steps, then the flush). */
+const readShare = 0.25
 
 export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   initial: AudienceRecord | Prepared,
   settings: SyncSettings,
   /** Already found this tick: other audiences do not spend a call each to learn it again. */
   folderMissing: SyncError | undefined,
-  shared: SharedLeads
+  shared: SharedLeads,
+  /** When the tick's calls so far ended (shared across its audiences): no step waits for the window past the deadline. */
+  callTimes?: Array<number>
 ) {
-  const counter = { calls: 0 }
+  const counter: CallLog = callTimes === undefined ? { calls: 0 } : { calls: 0, times: callTimes }
   const api = countingCalls(yield* MarketoApi, counter)
   const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
   const { slices } = prepared
@@ -107,8 +126,10 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   let stop: StopReason | undefined
   let failure: SyncError | undefined
   record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
+  const lastStepStart = stepsDeadline(prepared, settings.deadline)
   for (const step of plan.steps) {
-    if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
+    const now = yield* Clock.currentTimeMillis
+    if (now >= lastStepStart || (callTimes !== undefined && nextCallAt(callTimes, settings.budget, now) >= lastStepStart)) {
       stop = "deadline"
       break
     }
@@ -116,9 +137,10 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       failure = { ...folderMissing, at: yield* Clock.currentTimeMillis }
       break
     }
+    const layout = layoutOf(record)
     const context = {
       listId: Option.fromNullable(record.listId),
-      recordOf: (email: Email) => slices.get(shardOf(email, record.shardCount))?.emails[email],
+      recordOf: (email: Email) => slices.get(shardOf(email, layout))?.emails[email],
       fieldsOf: (email: Email) => fields.get(email)
     }
     const before = counter.calls
@@ -161,7 +183,8 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       : finished,
     tickEffects,
     journal,
-    (counted) => withPendingSince(counted, now)
+    (counted) => withPendingSince(counted, now),
+    settings.deadline
   )
   const remaining = Object.values(flushed.shards).reduce((s, c) => ({ add: s.add + c.pendingAdd, remove: s.remove + c.pendingRemove }), { add: 0, remove: 0 })
   const tick: AudienceTick = {

@@ -7,13 +7,21 @@ import type { QuotaView, SchedulerSettings } from "./Scheduler.js"
 export interface SyncSettings {
   readonly folderName: string
   readonly budget: { readonly callsPerWindow: number; readonly windowMillis: number }
-  /** Epoch ms: no step starts after it. */
+  /** Epoch ms: no step starts after it, and no shard of the delta or of the flush is read. */
   readonly deadline: number
+  /**
+   * Epoch ms after which the fold starts no further inbox group, audience or shard pair (what it
+   * leaves waits in the inbox). A deployment sets it to the deadline (workers/SyncTick.ts); without
+   * it the fold takes what its caps allow, as a tick run to fold only (deadline 0) expects.
+   */
+  readonly foldDeadline?: number
   /** Inbox entries folded per tick, oldest first (default 200). */
   readonly maxInboxEntries?: number
   /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
   readonly maxInboxBytes?: number
   readonly deltaLimits?: DeltaLimits
+  /** A shard holding more emails than this is split in two by the fold (default 32,000; core/2-ledger/ShardSplit.ts). */
+  readonly splitAtEmails?: number
   /** What is left of the day's quota: without it every audience with work is synced. */
   readonly quota?: QuotaView
   readonly scheduler?: Partial<SchedulerSettings>

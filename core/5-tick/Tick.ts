@@ -50,9 +50,9 @@ const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; r
 const defaultSharedLeadsMaxEmails = 3_000
 
 export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSettings) {
-  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000)
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline, settings.splitAtEmails)
   const audiences: Array<AudienceTick> = []
-  let stoppedBy: StopReason | undefined
+  let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
   const scan = yield* scanAudiences()
   const byKey = new Map(scan.records.map((r) => [r.key, r]))
   const loads = scheduleLoads(scan, sendsUpdates(settings.leadFields))
@@ -63,6 +63,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   const prepared = new Map<AudienceKey, Prepared>()
   let preparedEmails = 0
   for (const key of schedule.audiences) {
+    // Reading ahead is work too: none starts past the deadline.
+    if ((yield* Clock.currentTimeMillis) >= settings.deadline) break
     const load = loads.find((l) => l.key === key)!
     const pending = load.pendingAdd + load.pendingRemove + (load.pendingUpdate ?? 0)
     // An audience without its list yet ensures it (and the folder) first: no lead is created for
@@ -74,7 +76,9 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     prepared.set(key, ahead.value)
     preparedEmails += pending
   }
-  const sharedCounter = { calls: 0 }
+  // When each call of the tick ended: a step that would wait for the rate window past the deadline does not start.
+  const callTimes: Array<number> = []
+  const sharedCounter = { calls: 0, times: callTimes }
   const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }
@@ -82,15 +86,16 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       Effect.provideServiceEffect(MarketoApi, Effect.map(MarketoApi, (api) => countingCalls(api, sharedCounter)))
     )
   if (resolved.stop === "quota") stoppedBy = "quota"
+  const syncing = stoppedBy === undefined || stoppedBy === "deadline"
 
   let folderMissing: SyncError | undefined
-  for (const key of stoppedBy === undefined ? schedule.audiences : []) {
+  for (const key of syncing ? schedule.audiences : []) {
     if ((yield* Clock.currentTimeMillis) >= settings.deadline) {
       stoppedBy = "deadline"
       break
     }
     const record = byKey.get(key)!
-    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes))
+    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes, callTimes))
     if (Exit.isFailure(synced)) {
       // One audience's failure (storage, a value that does not decode, a bug) stops that audience
       // alone: it becomes its lastError and the tick goes on with the others.

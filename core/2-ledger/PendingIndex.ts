@@ -1,0 +1,159 @@
+// Each ledger shard is kept in two parts, so that the work of a tick follows its changes rather
+// than the size of the shards they fall in:
+//   - its base (`aud/<k>/shard/<n>`), every record as of the last compaction, rewritten rarely;
+//   - its pending index (`aud/<k>/shard/<n>/pending`): the records newer than the base, which
+//     always include every record with list work pending (to add, to remove, in a running import),
+//     and the counts of the base's other records (`outside`).
+// A record in the index overrides the base's. The fold reads the base (it needs the holders of
+// the emails it changes) but writes only the index; the delta and the checkpoint's flush read and
+// write only the index. Once the index holds many records without work (done since the base was
+// written), a fold or a flush merges it into the base: the compaction.
+import { Effect, Option } from "effect"
+import type { Email } from "../1-events/Email.js"
+import type { AudienceClass, AudienceKey } from "../1-events/Ids.js"
+import type { ShardCounts } from "./AudienceRecord.js"
+import { decodeStoredShard, encodeShard } from "./AudienceShards.js"
+import { emptyShard, hasPendingWork, shardCounts } from "./Ledger.js"
+import type { EmailRecord, LedgerShard, ShardSet } from "./LedgerShard.js"
+import { StateStore } from "../ports/StateStore.js"
+import { StateKeys } from "./StateKeys.js"
+
+const zero: ShardCounts = { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0, pendingUpdate: 0 }
+
+const add = (a: ShardCounts, b: ShardCounts, sign = 1): ShardCounts => ({
+  desired: a.desired + sign * b.desired,
+  synced: a.synced + sign * b.synced,
+  pendingAdd: a.pendingAdd + sign * b.pendingAdd,
+  pendingRemove: a.pendingRemove + sign * b.pendingRemove,
+  importing: a.importing + sign * b.importing,
+  refused: a.refused + sign * b.refused,
+  pendingUpdate: (a.pendingUpdate ?? 0) + sign * (b.pendingUpdate ?? 0)
+})
+
+/** The shard's counts, from its pending index alone. */
+export const countsOfIndex = (index: LedgerShard, audienceClass: AudienceClass): ShardCounts =>
+  add(index.outside ?? zero, shardCounts(index, audienceClass))
+
+/** The index of a base that has none yet (written before indexes, or empty): its pending records. */
+const indexOf = (base: LedgerShard, audienceClass: AudienceClass): LedgerShard => {
+  const emails: Record<string, EmailRecord> = {}
+  for (const email of Object.keys(base.emails)) {
+    const record = base.emails[email]!
+    if (hasPendingWork(record)) emails[email] = record
+  }
+  return { audience: base.audience, shard: base.shard, emails, outside: shardCounts(base, audienceClass, emails) }
+}
+
+/** A shard as a whole: the base (which the caller owns: it is changed) with the index's records over it. */
+export const merged = (base: LedgerShard, index: LedgerShard): LedgerShard => {
+  const emails = base.emails as Record<string, EmailRecord>
+  for (const email of Object.keys(index.emails)) emails[email] = index.emails[email]!
+  return { audience: base.audience, shard: base.shard, emails }
+}
+
+const decodeOr = (key: string, value: Option.Option<string> | undefined) =>
+  value === undefined || Option.isNone(value) ? Effect.succeed(undefined) : decodeStoredShard(value.value, key)
+
+/** Both parts of these shards, read in one batch (an index missing is made from its base). */
+export const loadParts = Effect.fn("PendingIndex.loadParts")(function*(key: AudienceKey, numbers: ReadonlyArray<number>, audienceClass: AudienceClass) {
+  const store = yield* StateStore
+  const baseKeys = numbers.map((n) => StateKeys.shard(key, n))
+  const indexKeys = numbers.map((n) => StateKeys.shardPending(key, n))
+  const values = yield* store.getMany([...baseKeys, ...indexKeys])
+  const parts = new Map<number, { base: LedgerShard; index: LedgerShard }>()
+  for (const [i, n] of numbers.entries()) {
+    const base = (yield* decodeOr(baseKeys[i]!, values.get(baseKeys[i]!))) ?? emptyShard(key, n)
+    const index = (yield* decodeOr(indexKeys[i]!, values.get(indexKeys[i]!))) ?? indexOf(base, audienceClass)
+    parts.set(n, { base, index })
+  }
+  return parts
+})
+
+/** The pending indexes of these shards; a base is read only for a shard that has no index yet. */
+export const loadIndexes = Effect.fn("PendingIndex.loadIndexes")(function*(key: AudienceKey, numbers: ReadonlyArray<number>, audienceClass: AudienceClass) {
+  const store = yield* StateStore
+  const keys = numbers.map((n) => StateKeys.shardPending(key, n))
+  const values = yield* store.getMany(keys)
+  const indexes: ShardSet = new Map()
+  const missing: Array<number> = []
+  for (const [i, n] of numbers.entries()) {
+    const index = yield* decodeOr(keys[i]!, values.get(keys[i]!))
+    if (index === undefined) missing.push(n)
+    else indexes.set(n, index)
+  }
+  if (missing.length > 0) {
+    for (const [n, { index }] of yield* loadParts(key, missing, audienceClass)) indexes.set(n, index)
+  }
+  return indexes
+})
+
+/**
+ * Bring into the indexes the records of these emails that only their base holds (a compaction
+ * since they were planned moved them there), so effects on them are not lost. Reads the base of
+ * a shard only when one of its emails is missing from its index.
+ */
+export const promote = Effect.fn("PendingIndex.promote")(function*(
+  key: AudienceKey,
+  indexes: ShardSet,
+  emailsByShard: ReadonlyMap<number, ReadonlyArray<Email>>,
+  audienceClass: AudienceClass
+) {
+  const lacking = [...emailsByShard].filter(([n, emails]) => {
+    const index = indexes.get(n)
+    return index !== undefined && emails.some((e) => index.emails[e] === undefined)
+  }).map(([n]) => n)
+  if (lacking.length === 0) return
+  const store = yield* StateStore
+  const keys = lacking.map((n) => StateKeys.shard(key, n))
+  const values = yield* store.getMany(keys)
+  for (const [i, n] of lacking.entries()) {
+    const base = yield* decodeOr(keys[i]!, values.get(keys[i]!))
+    if (base !== undefined) promoteFrom(base, indexes.get(n)!, emailsByShard.get(n)!, audienceClass)
+  }
+})
+
+/** Move these emails' records from the base into the index (the index owns it), moving their counts too. */
+export const promoteFrom = (base: LedgerShard, index: LedgerShard, emails: ReadonlyArray<string>, audienceClass: AudienceClass): void => {
+  const moved: Record<string, EmailRecord> = {}
+  const target = index.emails as Record<string, EmailRecord>
+  for (const email of emails) {
+    if (target[email] !== undefined) continue
+    const record = base.emails[email]
+    if (record === undefined) continue
+    moved[email] = record
+    target[email] = record
+  }
+  const own = index as { outside?: ShardCounts }
+  own.outside = add(index.outside ?? zero, shardCounts({ audience: base.audience, shard: base.shard, emails: moved }, audienceClass), -1)
+}
+
+/** Records in the index with no work left: compaction is due when there are many of them. */
+const settled = (index: LedgerShard): number => {
+  let n = 0
+  for (const email of Object.keys(index.emails)) if (!hasPendingWork(index.emails[email]!)) n++
+  return n
+}
+
+/** Whether a fold, which holds the base anyway, should merge the index into it. */
+export const foldShouldCompact = (base: LedgerShard, index: LedgerShard): boolean =>
+  settled(index) > Math.max(256, Object.keys(base.emails).length / 8)
+
+/** Whether a flush, which must then read the base, should merge the index into it. */
+export const flushShouldCompact = (index: LedgerShard): boolean => {
+  const outside = index.outside ?? zero
+  return settled(index) > Math.max(1_000, (outside.desired + outside.synced) / 4)
+}
+
+/** The writes of the index alone. */
+export const indexEntry = (key: AudienceKey, index: LedgerShard): readonly [string, string] =>
+  [StateKeys.shardPending(key, index.shard), JSON.stringify(index)]
+
+/**
+ * The writes of a compaction: the whole shard as the new base, then its pending records as the
+ * new index. Written in this order, a stop in between leaves the old index over the new base,
+ * which says the same.
+ */
+export const compactedEntries = (key: AudienceKey, whole: LedgerShard, audienceClass: AudienceClass): ReadonlyArray<readonly [string, string]> => {
+  const base: LedgerShard = { audience: whole.audience, shard: whole.shard, emails: whole.emails }
+  return [encodeShard(key, base), indexEntry(key, indexOf(base, audienceClass))]
+}

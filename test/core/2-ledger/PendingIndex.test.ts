@@ -1,0 +1,141 @@
+// A shard kept as a base and a pending index says exactly what the whole shard would: whatever
+// folds, flushed step effects, compactions and indexes missing (a store written before them),
+// the base with the index over it equals the whole-shard model, the record's counts are the
+// model's, and the delta read from the index alone is the model's delta.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import fc from "fast-check"
+import type { Email } from "../../../core/1-events/Email.js"
+import type { AudienceKey, ImportBatchId, LeadId } from "../../../core/1-events/Ids.js"
+import type { MembershipEvent } from "../../../core/1-events/MembershipChange.js"
+import { fanOut } from "../../../core/1-events/MembershipChange.js"
+import { readRecord } from "../../../core/2-ledger/AudienceShards.js"
+import { emptyShard, foldShard, shardCounts, shardDelta } from "../../../core/2-ledger/Ledger.js"
+import type { LedgerShard, ShardSet } from "../../../core/2-ledger/LedgerShard.js"
+import { compactedEntries, loadIndexes, loadParts, merged } from "../../../core/2-ledger/PendingIndex.js"
+import { shardOf } from "../../../core/2-ledger/Sharding.js"
+import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
+import { applyEffect } from "../../../core/4-apply/ShardEffects.js"
+import type { StepEffect } from "../../../core/4-apply/StepEffect.js"
+import { absorb, flush } from "../../../core/4-apply/StepJournal.js"
+import { foldAudience } from "../../../core/5-tick/FoldAudience.js"
+import { StateStore } from "../../../core/ports/StateStore.js"
+import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
+
+const key = "vip" as AudienceKey
+const emails = Array.from({ length: 10 }, (_, i) => `p${i}@example.com` as Email)
+const shards = [...new Set(emails.map((e) => shardOf(e, 64)))]
+const pick = fc.integer({ min: 0, max: emails.length - 1 })
+
+type Op =
+  | { readonly _tag: "fold"; readonly events: ReadonlyArray<{ user: number; email: number; member: boolean; time: number }> }
+  | { readonly _tag: "effects"; readonly effects: ReadonlyArray<StepEffect> }
+  | { readonly _tag: "compact"; readonly shard: number }
+  | { readonly _tag: "dropIndex"; readonly shard: number }
+
+const effect: fc.Arbitrary<StepEffect> = fc.oneof(
+  fc.record({ picks: fc.uniqueArray(pick, { minLength: 1, maxLength: 4 }), synced: fc.boolean() })
+    .map(({ picks, synced }): StepEffect => ({ _tag: "MembershipConfirmed", emails: picks.map((i) => emails[i]!), synced })),
+  fc.uniqueArray(pick, { minLength: 1, maxLength: 3 })
+    .map((picks): StepEffect => ({ _tag: "LeadIdsLearned", ids: picks.map((i) => ({ email: emails[i]!, leadIds: [(i + 1) as LeadId] })) })),
+  fc.uniqueArray(pick, { minLength: 1, maxLength: 2 })
+    .map((picks): StepEffect => ({ _tag: "EmailsRefused", refused: picks.map((i) => ({ email: emails[i]!, code: "1003" })) })),
+  fc.record({ picks: fc.uniqueArray(pick, { minLength: 1, maxLength: 4 }), batch: fc.integer({ min: 1, max: 3 }) })
+    .map(({ batch, picks }): StepEffect => ({ _tag: "ImportStarted", batchIds: [batch as ImportBatchId], emails: picks.map((i) => emails[i]!) })),
+  fc.record({ batch: fc.integer({ min: 1, max: 3 }), failed: fc.option(pick, { nil: undefined }), ok: fc.boolean() })
+    .map(({ batch, failed, ok }): StepEffect => ({
+      _tag: "ImportEnded",
+      batchId: batch as ImportBatchId,
+      status: ok ? "Complete" : "Failed",
+      failed: failed === undefined ? [] : [{ email: emails[failed]!, code: "1004" }]
+    }))
+)
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.array(fc.record({ user: fc.integer({ min: 0, max: 3 }), email: pick, member: fc.boolean(), time: fc.integer({ min: 0, max: 20 }) }), { minLength: 1, maxLength: 8 }).map((events): Op => ({ _tag: "fold", events })) },
+  { weight: 3, arbitrary: fc.array(effect, { minLength: 1, maxLength: 4 }).map((effects): Op => ({ _tag: "effects", effects })) },
+  { weight: 1, arbitrary: fc.constantFrom(...shards).map((shard): Op => ({ _tag: "compact", shard })) },
+  { weight: 1, arbitrary: fc.constantFrom(...shards).map((shard): Op => ({ _tag: "dropIndex", shard })) }
+)
+
+describe("PendingIndex: a shard as its base and its pending index", () => {
+  it.effect.prop("says what the whole shard says, counts included, and gives the whole shard's delta from the index alone", [fc.array(op, { minLength: 1, maxLength: 14 })], ([ops]) =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const model: ShardSet = new Map()
+      let message = 0
+      for (const o of ops) {
+        if (o._tag === "fold") {
+          const events: Array<MembershipEvent> = o.events.map((e) => ({
+            audience: key,
+            audienceClass: "audience",
+            user: `u${e.user}`,
+            member: e.member,
+            timestamp: e.time,
+            messageId: `m${String(++message).padStart(4, "0")}`,
+            emails: [emails[e.email]!]
+          }))
+          yield* foldAudience(key, events, 0)
+          for (const change of events.flatMap(fanOut)) {
+            const n = shardOf(change.email, 64)
+            model.set(n, foldShard(model.get(n) ?? emptyShard(key, n), [change]))
+          }
+        } else if (o._tag === "effects") {
+          const record = yield* readRecord(key)
+          if (Option.isNone(record)) continue
+          yield* flush(absorb(record.value, new Map(), o.effects), o.effects, [])
+          for (const e of o.effects) applyEffect(model, 64, e)
+        } else {
+          const { base, index } = (yield* loadParts(key, [o.shard], "audience")).get(o.shard)!
+          const whole = merged(base, index)
+          if (o._tag === "compact") yield* store.setMany(compactedEntries(key, whole, "audience"))
+          else {
+            // As a store written before pending indexes: the whole shard as its base, no index.
+            yield* store.setMany([[StateKeys.shard(key, o.shard), JSON.stringify({ audience: key, shard: o.shard, emails: whole.emails })]])
+            yield* store.remove([StateKeys.shardPending(key, o.shard)])
+          }
+        }
+        const record = yield* readRecord(key)
+        if (Option.isNone(record)) continue
+        for (const n of shards) {
+          const expected: LedgerShard = model.get(n) ?? emptyShard(key, n)
+          const { base, index } = (yield* loadParts(key, [n], "audience")).get(n)!
+          expect(merged(base, index).emails).toEqual(expected.emails)
+          const counts = record.value.shards[String(n)]
+          if (counts !== undefined) expect(counts).toEqual(shardCounts(expected, "audience"))
+          const fromIndex = (yield* loadIndexes(key, [n], "audience")).get(n)!
+          expect(shardDelta(fromIndex, "audience")).toEqual(shardDelta(expected, "audience"))
+        }
+      }
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())), { fastCheck: { numRuns: 300 } })
+})
+
+describe("PendingIndex: compaction", () => {
+  it.effect("a fold merges an index of many settled records into the base, and a flush reads and writes only the index", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const inShard = Array.from({ length: 40_000 }, (_, i) => `c${i}@example.com` as Email).filter((e) => shardOf(e, 64) === 5).slice(0, 300)
+      expect(inShard).toHaveLength(300)
+      const enter = (e: Email, i: number, member = true): MembershipEvent => ({
+        audience: key, audienceClass: "audience", user: `u${i}`, member, timestamp: 1 + (member ? 0 : 1), messageId: `m${i}`, emails: [e]
+      })
+      yield* foldAudience(key, inShard.map((e, i) => enter(e, i)), 0)
+      const index = () => Effect.map(store.get(StateKeys.shardPending(key, 5)), (v) => Object.keys(JSON.parse(Option.getOrThrow(v)).emails).length)
+      const base = () => Effect.map(store.get(StateKeys.shard(key, 5)), (v) => Option.isNone(v) ? 0 : Object.keys(JSON.parse(v.value).emails).length)
+      expect(yield* index()).toBe(300)
+      expect(yield* base()).toBe(0)
+      // All on the list: the flush writes the index only (300 settled is under its own floor).
+      const reads: Array<string> = []
+      const confirmed: StepEffect = { _tag: "MembershipConfirmed", emails: inShard, synced: true }
+      const record = Option.getOrThrow(yield* readRecord(key))
+      yield* flush(record, [confirmed], []).pipe(Effect.provideService(StateStore, { ...store, getMany: (keys) => Effect.zipRight(Effect.sync(() => reads.push(...keys)), store.getMany(keys)) }))
+      expect(reads).toEqual([StateKeys.shardPending(key, 5)])
+      expect(yield* base()).toBe(0)
+      // The next fold holds the base anyway: with 300 settled records in its index, it merges them.
+      yield* foldAudience(key, [enter(inShard[0]!, 0, false)], 0)
+      expect(yield* base()).toBe(300)
+      expect(yield* index()).toBe(1) // the one member who left, still on the list: to remove
+      const after = Option.getOrThrow(yield* readRecord(key))
+      expect(after.shards["5"]).toMatchObject({ desired: 299, synced: 300, pendingRemove: 1, pendingAdd: 0 })
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+})
