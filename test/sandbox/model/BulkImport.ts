@@ -1,7 +1,7 @@
 // Bulk import: `POST /bulk/v1/leads.json` takes a multipart CSV file, queued and run first in,
 // first out over a few slots (1016 when the queue is full, 1019 while the list has one running).
 // An import takes effect when it ends; its status, and its failures and warnings as CSV, follow.
-import { csvDocument, parseCsv } from "../SandboxCsv.js"
+import { readCsv, writeCsv } from "../SandboxCsv.js"
 import type { Answers } from "./Answers.js"
 import { upsertLead } from "./Leads.js"
 import type { SandboxRequest, SandboxResponse } from "./SandboxRequest.js"
@@ -22,7 +22,9 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   const queued = jobs.filter((j) => now < j.startsAt).length
   if (queued >= s.config.importMaxQueued) return answers.fail("1016", "Too many imports")
   if (listId !== undefined && jobs.some((j) => j.listId === listId && now < j.endsAt)) return answers.fail("1019", "Import to this list is in progress")
-  const [header = [], ...rows] = parseCsv(file)
+  const parsed = readCsv(file)
+  if (parsed.error !== undefined) return answers.fail("1003", `Invalid CSV: ${parsed.error}`)
+  const [header = [], ...rows] = parsed.rows
   const lookupField = (params.get("lookupField") ?? "email").toLowerCase()
   const emailAt = header.findIndex((h) => h.trim().toLowerCase() === lookupField)
   if (emailAt < 0) return answers.fail("1003", "lookupField not found in the CSV header")
@@ -136,7 +138,7 @@ export const importReport = (s: SandboxState, answers: Answers, batchId: number,
   // The rows as sent, with the reason as an extra last column; only once the import has run.
   const done = job.applied
   const rows = !done ? [] : kind === "warnings" ? job.warnings : job.failures
-  const csv = csvDocument([...job.header, kind === "warnings" ? "Import Warning Reason" : "Import Failure Reason"], rows)
+  const csv = writeCsv([[...job.header, kind === "warnings" ? "Import Warning Reason" : "Import Failure Reason"], ...rows])
   return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
 }
 
