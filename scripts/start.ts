@@ -3,11 +3,14 @@
 // with local credentials. With MARKETO_ENDPOINT set in the environment, no sandbox starts and the
 // worker talks to that Marketo with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
 // `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
+// The sandbox's imports take as long as Marketo's (SANDBOX_IMPORTS=fast or `-- --imports fast`
+// makes them take seconds).
 import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const workerPort = Number(process.env["PORT"] ?? 8787)
@@ -23,7 +26,11 @@ const main = async () => {
   const external = process.env["MARKETO_ENDPOINT"]
   if (external === undefined || external === "") {
     const { startSandboxServer } = await import("../test/sandbox/server.js")
-    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1" })
+    const { importProfileOf, importTimings } = await import("../test/sandbox/SandboxConfig.js")
+    const { values } = parseArgs({ options: { imports: { type: "string" } } })
+    const imports = importProfileOf(values.imports ?? process.env["SANDBOX_IMPORTS"])
+    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1", config: importTimings(imports) })
+    console.log(`marketo sandbox: ${imports} imports`)
   }
   const marketo = {
     MARKETO_ENDPOINT: external || sandbox!.url,

@@ -32,7 +32,7 @@ describe("conformance with Adobe's OpenAPI files", () => {
     server = await startSandboxServer({
       port: 0,
       host: "127.0.0.1",
-      config: { duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, failImportsContaining: "fail-import@example.com" },
+      config: { duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, importRunningMillisPerRow: 0, failImportsContaining: "fail-import@example.com" },
       onExchange: record
     })
   })

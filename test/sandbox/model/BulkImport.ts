@@ -29,17 +29,14 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   const emailAt = header.findIndex((h) => h.trim().toLowerCase() === lookupField)
   if (emailAt < 0) return answers.fail("1003", "lookupField not found in the CSV header")
   const filled = rows.filter((r) => r.some((f) => f !== ""))
-  // First in, first out over `importMaxRunning` slots: a job starts when it has waited
-  // `importQueuedMillis` and the job `importMaxRunning` places ahead of it has ended.
-  const ahead = jobs.sort((a, b) => a.batchId - b.batchId)[jobs.length - s.config.importMaxRunning]
-  const startsAt = Math.max(now + s.config.importQueuedMillis, ahead?.endsAt ?? 0)
+  const startsAt = queueStart(s, jobs, now)
   const batchId = s.nextId++
   s.imports.set(batchId, {
     batchId,
     listId,
     createdAt: now,
     startsAt,
-    endsAt: startsAt + s.config.importRunningMillis,
+    endsAt: startsAt + s.config.importRunningMillis + filled.length * s.config.importRunningMillisPerRow,
     header,
     emailAt,
     rows: filled,
@@ -52,6 +49,22 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   })
   // Adobe's OpenAPI file requires the counters on this answer too.
   return answers.ok([{ batchId, importId: String(batchId), status: "Queued", numOfLeadsProcessed: 0, numOfRowsFailed: 0, numOfRowsWithWarning: 0 }])
+}
+
+/**
+ * When a job arriving now starts: first in, first out over `importMaxRunning` slots. It waits at
+ * least `importQueuedMillis`, never starts before the job ahead of it, and takes the first slot
+ * the jobs ahead leave free (their times were fixed when they arrived).
+ */
+const queueStart = (s: SandboxState, jobs: ReadonlyArray<ImportJob>, now: number): number => {
+  const slots: Array<number> = Array.from({ length: s.config.importMaxRunning }, () => 0)
+  let lastStart = 0
+  for (const job of [...jobs].sort((a, b) => a.batchId - b.batchId)) {
+    const free = slots.indexOf(Math.min(...slots))
+    slots[free] = job.endsAt
+    lastStart = Math.max(lastStart, job.startsAt)
+  }
+  return Math.max(now + s.config.importQueuedMillis, Math.min(...slots), lastStart)
 }
 
 const takeImportFailure = (s: SandboxState): boolean => {
