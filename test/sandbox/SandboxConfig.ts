@@ -51,6 +51,12 @@ export interface SandboxConfig {
   readonly duplicateEmails: ReadonlyArray<string>
   /** Imports whose CSV contains this email end Failed (to exercise failed imports). */
   readonly failImportsContaining?: string
+  /**
+   * Rows an import that completes puts into failures.csv instead of importing: those of these
+   * emails (lower-case), and each other row with `importRowFailureRate` (drawn from the seed).
+   */
+  readonly failImportRowsOf: ReadonlyArray<string>
+  readonly importRowFailureRate: number
   /** Leads (emails) and lists that exist before the first call. */
   readonly leads: ReadonlyArray<string>
   readonly lists: ReadonlyArray<SandboxList>
@@ -102,6 +108,8 @@ export const defaultSandboxConfig: SandboxConfig = {
   importMaxRunning: 2,
   importMaxQueued: 10,
   duplicateEmails: [],
+  failImportRowsOf: [],
+  importRowFailureRate: 0,
   leads: [],
   lists: [],
   latencyMillis: 0

@@ -2,6 +2,7 @@
 // first out over a few slots (1016 when the queue is full, 1019 while the list has one running).
 // An import takes effect when it ends; its status, and its failures and warnings as CSV, follow.
 import { readCsv, writeCsv } from "../SandboxCsv.js"
+import { nextRandom } from "../SandboxFaults.js"
 import type { Answers } from "./Answers.js"
 import { upsertLead } from "./Leads.js"
 import type { SandboxRequest, SandboxResponse } from "./SandboxRequest.js"
@@ -73,6 +74,16 @@ const takeImportFailure = (s: SandboxState): boolean => {
   return true
 }
 
+/** Whether the failure knob puts this row into failures.csv (a listed email, or a seeded draw). */
+const rowFails = (s: SandboxState, email: string): boolean =>
+  s.importRowFailures.emails.includes(email.toLowerCase()) ||
+  (s.importRowFailures.rate > 0 && nextRandom(s.faults) < s.importRowFailures.rate)
+
+/** Rows of these emails, and others at `rate`, fail in the imports that complete from now on. */
+export const failImportRows = (s: SandboxState, rate: number, emails: ReadonlyArray<string> = []) => {
+  s.importRowFailures = { emails: emails.map((e) => e.trim().toLowerCase()), rate: Math.min(1, Math.max(0, rate)) }
+}
+
 /** The next `count` imports end Failed (as Marketo's do when a file cannot be processed). */
 export const failImports = (s: SandboxState, count: number) => {
   s.failNextImports = Math.max(0, Math.floor(count))
@@ -107,6 +118,10 @@ export const advanceImports = (s: SandboxState, now: number) => {
       }
       if ((s.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
         job.warnings.push([...row, "Multiple lead match lookup criteria"])
+        continue
+      }
+      if (rowFails(s, email)) {
+        job.failures.push([...row, "Failed to import the row: a system error occurred"])
         continue
       }
       const lead = upsertLead(s, email, job.endsAt)
