@@ -83,7 +83,10 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly findFolders: (name: string) => Effect.Effect<ReadonlyArray<Folder>, MarketoError>
   /** The static list with exactly this name, wherever it is. One call. */
   readonly findStaticList: (name: string) => Effect.Effect<Option.Option<StaticList>, MarketoError>
-  /** One call. A duplicate name fails with MarketoRejected code "709". */
+  /**
+   * One call. A duplicate name fails with MarketoRejected code "709". Not repeated when its answer
+   * is lost (MarketoAnswerLost): the list may exist; look it up by name.
+   */
   readonly createStaticList: (name: string, folderId: FolderId) => Effect.Effect<StaticList, MarketoError>
   /** createOrUpdate by email, at most 300. One call. */
   readonly upsertLeads: (emails: ReadonlyArray<Email>) => Effect.Effect<ReadonlyArray<UpsertOutcome>, MarketoError>
@@ -93,12 +96,19 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly addToList: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<MembershipOutcome>, MarketoError>
   /** At most 300 ids. One call. */
   readonly removeFromList: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<MembershipOutcome>, MarketoError>
-  /** Bulk import (insert or update by email) into the list; one call per file under 10 MB. */
+  /**
+   * Bulk import (insert or update by email) into the list; one call per file under 10 MB. Not
+   * repeated when its answer is lost (MarketoAnswerLost): the import may be queued already.
+   */
   readonly importLeads: (listId: ListId, emails: ReadonlyArray<Email>) => Effect.Effect<ReadonlyArray<ImportJob>, MarketoError>
   /** One call. */
   readonly importStatus: (batchId: ImportBatchId) => Effect.Effect<ImportStatus, MarketoError>
   /** Failed rows of a finished import. One call. */
   readonly importFailures: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
+  /** Rows of a finished import that were warned and not imported (invalid email, several leads). One call. */
+  readonly importWarnings: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
+  /** Which of these leads (at most 300) are on the list (`ismember`); a lead that is gone is not. One call. */
+  readonly listHasLeads: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<LeadId>, MarketoError>
   /** One page (at most 300) of the list's members with their emails. One call. */
   readonly listMembers: (listId: ListId, nextPageToken?: string) => Effect.Effect<ListMembersPage, MarketoError>
 }>() {}
