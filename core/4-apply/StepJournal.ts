@@ -13,6 +13,7 @@ import { countsOf, encodeRecord, encodeShard, loadShards, shardsImporting } from
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
+import { withImportEffect } from "./ImportRecord.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -25,10 +26,16 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
   switch (effect._tag) {
     case "ListEnsured":
       return { ...record, listId: effect.listId }
+    case "ImportSending":
     case "ImportStarted":
-      return { ...record, pendingImports: [...record.pendingImports, ...effect.batchIds] }
+    case "ImportNotSent":
+    case "ImportChecked":
     case "ImportEnded":
-      return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
+      return withImportEffect(record, effect)
+    case "ListLost": {
+      const { externalListId: _e, listId: _l, imports: _i, ...rest } = record
+      return { ...rest, pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
+    }
     default:
       return record
   }
@@ -44,10 +51,16 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "EmailsRefused":
       return of(effect.refused.map((r) => r.email))
     case "MembershipConfirmed":
+    case "ImportSending":
     case "ImportStarted":
       return of(effect.emails)
+    case "ImportNotSent":
     case "ImportEnded":
       return shardsImporting(record)
+    case "ImportChecked":
+      return []
+    case "ListLost":
+      return Object.keys(record.shards).map(Number)
   }
 }
 

@@ -12,6 +12,7 @@ const hasWork = (record: AudienceRecord) =>
   record.removal !== undefined ||
   record.progress !== undefined ||
   record.pendingImports.length > 0 ||
+  (record.imports?.length ?? 0) > 0 ||
   Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0)
 
 /** Every audience record, and which audiences have journal entries left (from one listing). */
@@ -41,7 +42,7 @@ export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {
 })
 
 /** What the scheduler needs to know of an audience, from its record alone. */
-const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
+const loadOf = (record: AudienceRecord, withJournal: boolean, importCalls: (record: AudienceRecord) => number): AudienceLoad => {
   const counts = Object.values(record.shards)
   return {
     key: record.key,
@@ -50,7 +51,7 @@ const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
     unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
     hasList: record.listId !== undefined || record.externalListId !== undefined,
-    pendingImports: record.pendingImports.length
+    pendingImports: importCalls(record)
   }
 }
 
@@ -59,9 +60,13 @@ const loadOf = (record: AudienceRecord, withJournal: boolean): AudienceLoad => {
  * (a tick stopped before or after writing its shards), which are replayed or deleted even when the
  * audience has nothing else to do.
  */
-export const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }) => {
+export const scheduleLoads = (
+  scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> },
+  /** Calls its imports in flight need this tick (their polls due); every poll by default. */
+  importCalls: (record: AudienceRecord) => number = (r) => r.pendingImports.length
+) => {
   const hasJournal = (r: AudienceRecord) => scan.withJournal.has(StateKeys.audience(r.key))
-  return scan.records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r)))
+  return scan.records.filter((r) => hasWork(r) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r), importCalls))
 }
 
 /** What the scheduler would decide now: the status page shows the latency it can honour. */

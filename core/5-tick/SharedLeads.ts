@@ -8,7 +8,7 @@ import type { Email } from "../1-events/Email.js"
 import type { LeadId } from "../1-events/Ids.js"
 import { lookupLeads, upsertLeads } from "../4-apply/Interpreter.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
-import { batches, splitUnknownAdds } from "../3-plan/Planner.js"
+import { batches, type PlannerOptions, splitUnknownAdds } from "../3-plan/Planner.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
 
 export interface SharedLeadsPlan {
@@ -31,11 +31,17 @@ const unknown = (e: PlannedEmail) => e.leadIds === undefined || e.leadIds.length
  * (not those it imports) are upserted; removals are looked up unless the same email is upserted
  * anyway. At most `maxEmails` in all; the rest is left to each audience's own plan.
  */
-export const planSharedLeads = (deltas: ReadonlyArray<AudienceDelta>, maxEmails: number): SharedLeadsPlan => {
+export const planSharedLeads = (
+  deltas: ReadonlyArray<AudienceDelta>,
+  maxEmails: number,
+  /** What each audience's own plan will be told (so the shared calls upsert exactly what it would). */
+  optionsFor: (delta: AudienceDelta) => PlannerOptions = () => ({})
+): SharedLeadsPlan => {
   const upsert = new Set<Email>()
   const lookup = new Set<Email>()
   for (const delta of deltas) {
-    for (const e of splitUnknownAdds(delta.add.filter(unknown)).upserted) upsert.add(e.email)
+    const knownIds = delta.add.reduce((n, e) => n + (e.leadIds?.length ?? 0), 0)
+    for (const e of splitUnknownAdds(delta.add.filter(unknown), optionsFor(delta), knownIds).upserted) upsert.add(e.email)
     for (const e of delta.remove) if (unknown(e)) lookup.add(e.email)
   }
   const upserts = [...upsert].sort().slice(0, maxEmails)

@@ -9,6 +9,7 @@ import { MarketoApi } from "../ports/MarketoApi.js"
 import { scanAudiences, scheduleLoads } from "./AudienceScan.js"
 import { recordAudienceError } from "./AudienceErrors.js"
 import { countingCalls } from "./CountingCalls.js"
+import { dueImportCalls, plannerTiming, readImportLatency, type TimingContext, writeImportLatency } from "./ImportTiming.js"
 import { type FoldFailure, foldInbox, reasonOf } from "./FoldInbox.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
@@ -53,8 +54,22 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   let stoppedBy: StopReason | undefined
   const scan = yield* scanAudiences()
   const byKey = new Map(scan.records.map((r) => [r.key, r]))
-  const loads = scheduleLoads(scan)
-  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
+  const scheduler = { ...defaultSchedulerSettings, ...settings.scheduler }
+  const latency = { current: yield* readImportLatency }
+  const learnedBefore = latency.current
+  const timingAt = (now: number, perTickCalls: number): TimingContext => ({
+    now,
+    tickMillis: scheduler.tickIntervalMillis,
+    latencyTargetMillis: scheduler.latencyTargetMillis,
+    perTickCalls,
+    latency
+  })
+  const startedAt = yield* Clock.currentTimeMillis
+  // An import in flight is work only on the ticks its poll (or, answer lost, its check) is due.
+  const loads = scheduleLoads(scan, (record) => dueImportCalls(record, timingAt(startedAt, 0)))
+  const schedule = scheduleTick(loads, startedAt, settings.quota, scheduler, folded.backlog)
+  // What one audience may spend per tick: the scheduler's share for due work, at most a tick's capacity.
+  const perTickCalls = settings.quota === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.min(scheduler.tickCallCapacity, scheduler.dueBurst * schedule.evenShare))
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
   const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails
@@ -73,7 +88,10 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     preparedEmails += pending
   }
   const sharedCounter = { calls: 0 }
-  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
+  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax, (delta) => {
+    const record = byKey.get(delta.audience)
+    return record === undefined ? {} : { timing: plannerTiming(record, timingAt(startedAt, perTickCalls)) }
+  })
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }
     : yield* resolveSharedLeads(sharedPlan, settings.deadline).pipe(
@@ -88,7 +106,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       break
     }
     const record = byKey.get(key)!
-    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes))
+    const timing = timingAt(yield* Clock.currentTimeMillis, perTickCalls)
+    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes, timing))
     if (Exit.isFailure(synced)) {
       // One audience's failure (storage, a value that does not decode, a bug) stops that audience
       // alone: it becomes its lastError and the tick goes on with the others.
@@ -109,6 +128,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       if (stop !== "deadline") break
     }
   }
+  // What this tick's polls taught about the instance's import latency, for every audience's next plans.
+  if (latency.current !== learnedBefore) yield* Effect.ignoreLogged(writeImportLatency(latency.current))
   for (const bad of scan.unreadable) {
     audiences.push(failedAudience(bad.audience, bad, "record"))
     yield* recordAudienceError(bad.audience, { ...bad, code: "record" })

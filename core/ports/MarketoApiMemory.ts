@@ -9,6 +9,7 @@ import type { Email } from "../1-events/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import { MarketoAnswerLost, MarketoRejected, MarketoTransient } from "../marketo/MarketoErrors.js"
 import { type Folder, type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome, type StaticList } from "./MarketoApi.js"
+import { personEdits } from "./PersonEditsMemory.js"
 
 interface ImportJobState {
   readonly listId: ListId
@@ -59,18 +60,12 @@ export interface MarketoMemoryControl {
   readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
   /** Interrupt the whole program once this call has run in Marketo, before its answer is used. */
   readonly crashAfterCall: (callNumber: number) => Effect.Effect<void>
-  /**
-   * Run this call, then lose its answer: MarketoAnswerLost for a call that is not safe to repeat
-   * (a list's creation, an import), MarketoTransient for the others (as the client, having
-   * retried, would surface it).
-   */
+  /** Run this call, then lose its answer: MarketoAnswerLost for a list's creation or an import, MarketoTransient for the others. */
   readonly loseAnswer: (callNumber: number) => Effect.Effect<void>
-  /** A person merges lead `loserId` into `winnerId`: the loser is gone, the winner is on its lists. */
+  /** What a person does by hand (PersonEditsMemory.ts): merge leads, delete or rename a list; and lead ids of an email. */
   readonly mergeLeads: (loserId: LeadId, winnerId: LeadId) => Effect.Effect<void>
-  /** A person deletes the list (later calls on it answer 1013), or renames it (its id stays). */
   readonly deleteList: (name: string) => Effect.Effect<void>
   readonly renameList: (name: string, to: string) => Effect.Effect<void>
-  /** Lead ids of an email, oldest first. */
   readonly leadIdsOf: (email: string) => Effect.Effect<ReadonlyArray<LeadId>>
   /** Add a lead directly (e.g. a duplicate for an email). */
   readonly addLead: (email: string) => Effect.Effect<LeadId>
@@ -278,28 +273,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     crashAtCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash")),
     crashAfterCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash-after")),
     loseAnswer: (n) => Ref.update(failures, (m) => new Map(m).set(n, "lose")),
-    mergeLeads: (loserId, winnerId) =>
-      Ref.update(state, (s) => {
-        const email = s.leads.get(loserId)
-        if (email === undefined || !s.leads.has(winnerId)) return s
-        const leads = new Map(s.leads)
-        leads.delete(loserId)
-        const byEmail = new Map(s.leadsByEmail)
-        const rest = (byEmail.get(email.toLowerCase()) ?? []).filter((id) => id !== loserId)
-        if (rest.length === 0) byEmail.delete(email.toLowerCase())
-        else byEmail.set(email.toLowerCase(), rest)
-        const lists = new Map([...s.lists].map(([id, l]) => {
-          if (!l.members.has(loserId)) return [id, l] as const
-          const members = new Set(l.members)
-          members.delete(loserId)
-          members.add(winnerId)
-          return [id, { ...l, members }] as const
-        }))
-        return { ...s, leads, leadsByEmail: byEmail, lists }
-      }),
-    deleteList: (name) => Ref.update(state, (s) => ({ ...s, lists: new Map([...s.lists].filter(([, l]) => l.name !== name)) })),
-    renameList: (name, to) => Ref.update(state, (s) => ({ ...s, lists: new Map([...s.lists].map(([id, l]) => [id, l.name === name ? { ...l, name: to } : l] as const)) })),
-    leadIdsOf: (email) => Effect.map(Ref.get(state), (s) => s.leadsByEmail.get(email.toLowerCase()) ?? []),
+    ...personEdits(state),
     addLead: (email) =>
       Ref.modify(state, (s) => {
         const draft = leadDraft(s)
