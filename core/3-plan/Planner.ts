@@ -70,24 +70,61 @@ const trusted = { disableValidation: true } as const
 
 const asBatch = (emails: ReadonlyArray<Email>) => emails as readonly [Email, ...Array<Email>]
 
+/** A row a bulk import can carry: CSV-safe, not refused by an import before, at most one lead. */
+const importable = (e: PlannedEmail) => isCsvSafe(e.email) && e.importFailed !== true && idCount(e) <= 1
+
+export interface AddPaths {
+  /** Sent by bulk import. */
+  readonly imported: ReadonlyArray<PlannedEmail>
+  /** Upserted (their lead ids unknown), then added by id. */
+  readonly upserted: ReadonlyArray<PlannedEmail>
+  /** Added by their cached lead ids. */
+  readonly byId: ReadonlyArray<PlannedEmail>
+}
+
 /**
- * Adds whose lead ids are unknown: by bulk import only when that is strictly cheaper than upsert +
- * add (add calls are shared with the `knownIds` of adds whose lead ids are cached), and, given
- * `timing`, when the import would be confirmed within the latency target or upsert + add could not
- * be paid for before it anyway. Emails a CSV cannot carry safely, and rows an import refused
- * before, are always upserted.
+ * How the adds go, the cheapest of three: upsert the unknown and add every id; import the
+ * importable unknown (the rest upserted, every id added); or import every importable add, known
+ * lead ids included (a large entry of members whose ids are cached, e.g. a list made again). An
+ * import is an option only when strictly cheaper and, given `timing`, when it would be confirmed
+ * within the latency target, or when the plan without it (`otherCalls` being the plan's calls
+ * besides its adds) could not be paid for before the target anyway.
  */
-export const splitUnknownAdds = (unknownAdds: ReadonlyArray<PlannedEmail>, options: PlannerOptions = {}, knownIds = 0) => {
-  const importable = unknownAdds.filter((e) => isCsvSafe(e.email) && e.importFailed !== true)
-  const rest = unknownAdds.length - importable.length
-  const viaUpsert = perBatch(unknownAdds.length) + perBatch(knownIds + unknownAdds.length)
-  const viaImport = 2 * chunkEmailsByBytes(importable.map((e) => e.email)).length + perBatch(rest) + perBatch(knownIds + rest)
+export const chooseAddPaths = (adds: ReadonlyArray<PlannedEmail>, options: PlannerOptions = {}, otherCalls = 0): AddPaths => {
+  const known = adds.filter((e) => idCount(e) > 0)
+  const unknown = adds.filter((e) => idCount(e) === 0)
+  const ids = (es: ReadonlyArray<PlannedEmail>) => es.reduce((n, e) => n + idCount(e), 0)
+  const files = (es: ReadonlyArray<PlannedEmail>) => chunkEmailsByBytes(es.map((e) => e.email)).length
+  const none: AddPaths = { imported: [], upserted: unknown, byId: known }
+  const noneCost = perBatch(unknown.length) + perBatch(ids(known) + unknown.length)
   const timing = options.timing
-  const inTime = timing === undefined || timing.confirmMillis(importable.length) <= timing.leftMillis || viaUpsert > timing.affordableCalls
-  const useImport = options.addPath !== "fastest" && importable.length > 0 && inTime && viaImport < viaUpsert
-  return useImport
-    ? { imported: importable, upserted: unknownAdds.filter((e) => !isCsvSafe(e.email) || e.importFailed === true) }
-    : { imported: [] as ReadonlyArray<PlannedEmail>, upserted: unknownAdds }
+  if (options.addPath === "fastest") return none
+  const candidates: Array<readonly [AddPaths, number]> = [[none, noneCost]]
+  const unknownIn = unknown.filter(importable)
+  if (unknownIn.length > 0) {
+    const rest = unknown.filter((e) => !importable(e))
+    candidates.push([{ imported: unknownIn, upserted: rest, byId: known }, 2 * files(unknownIn) + perBatch(rest.length) + perBatch(ids(known) + rest.length)])
+  }
+  const knownIn = known.filter(importable)
+  if (knownIn.length > 0) {
+    const rest = unknown.filter((e) => !importable(e))
+    const byId = known.filter((e) => !importable(e))
+    const all = [...unknownIn, ...knownIn].sort(byEmail)
+    candidates.push([{ imported: all, upserted: rest, byId }, 2 * files(all) + perBatch(rest.length) + perBatch(ids(byId) + rest.length)])
+  }
+  const inTime = (paths: AddPaths) =>
+    timing === undefined || timing.confirmMillis(paths.imported.length) <= timing.leftMillis || otherCalls + noneCost > timing.affordableCalls
+  let best = candidates[0]!
+  for (const c of candidates.slice(1)) if (c[1] < best[1] && inTime(c[0])) best = c
+  return best[0]
+}
+
+/** Calls of a plan besides its adds: list creation, polls and checks due, removals. */
+export const callsBesidesAdds = (delta: AudienceDelta) => {
+  const removes = delta.remove
+  const unknownRemoves = removes.filter((e) => idCount(e) === 0).length
+  return (delta.listId === undefined && delta.externalListId === undefined ? 2 : 0) + delta.pendingImports.length +
+    2 * (delta.importChecks?.length ?? 0) + perBatch(unknownRemoves) + perBatch(removes.reduce((n, e) => n + Math.max(1, idCount(e)), 0))
 }
 
 export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {}): Plan => {
@@ -111,11 +148,9 @@ export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {})
 
   // Adds: the unknown lead ids learned first (upserts), then every add by id, 300 ids per call
   // whether the id was cached or just learned; the rest by import.
-  const adds = [...delta.add].sort(byEmail)
-  const knownAdds = adds.filter((e) => idCount(e) > 0)
-  const { imported, upserted } = splitUnknownAdds(adds.filter((e) => idCount(e) === 0), options, knownAdds.reduce((n, e) => n + idCount(e), 0))
+  const { byId, imported, upserted } = chooseAddPaths([...delta.add].sort(byEmail), options, callsBesidesAdds(delta))
   for (const batch of batches(upserted.map((e) => e.email))) steps.push(new UpsertLeads({ audience, emails: asBatch(batch) }, trusted))
-  for (const chunk of chunkByLeadIds([...knownAdds, ...upserted].sort(byEmail))) steps.push(new AddToList({ audience, emails: asBatch(chunk) }, trusted))
+  for (const chunk of chunkByLeadIds([...byId, ...upserted].sort(byEmail))) steps.push(new AddToList({ audience, emails: asBatch(chunk) }, trusted))
   if (imported.length > 0) {
     for (const file of chunkEmailsByBytes(imported.map((e) => e.email))) {
       steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }, trusted))

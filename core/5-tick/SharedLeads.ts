@@ -8,7 +8,7 @@ import type { Email } from "../1-events/Email.js"
 import type { LeadId } from "../1-events/Ids.js"
 import { lookupLeads, upsertLeads } from "../4-apply/Interpreter.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
-import { batches, type PlannerOptions, splitUnknownAdds } from "../3-plan/Planner.js"
+import { batches, chooseAddPaths, callsBesidesAdds, type PlannerOptions } from "../3-plan/Planner.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
 
 export interface SharedLeadsPlan {
@@ -40,8 +40,7 @@ export const planSharedLeads = (
   const upsert = new Set<Email>()
   const lookup = new Set<Email>()
   for (const delta of deltas) {
-    const knownIds = delta.add.reduce((n, e) => n + (e.leadIds?.length ?? 0), 0)
-    for (const e of splitUnknownAdds(delta.add.filter(unknown), optionsFor(delta), knownIds).upserted) upsert.add(e.email)
+    for (const e of chooseAddPaths(delta.add, optionsFor(delta), callsBesidesAdds(delta)).upserted) upsert.add(e.email)
     for (const e of delta.remove) if (unknown(e)) lookup.add(e.email)
   }
   const upserts = [...upsert].sort().slice(0, maxEmails)
