@@ -73,7 +73,8 @@ export const withDueImports = (delta: AudienceDelta, record: AudienceRecord, ctx
 export const plannerTiming = (record: AudienceRecord, ctx: TimingContext): ImportTiming => {
   const waited = record.pendingSince === undefined ? 0 : Math.max(0, ctx.now - record.pendingSince)
   const leftMillis = ctx.latencyTargetMillis - waited
-  const ticks = Math.max(1, Math.floor(Math.max(0, leftMillis) / ctx.tickMillis))
+  // This tick and the ticks still to come before the target.
+  const ticks = 1 + Math.floor(Math.max(0, leftMillis) / ctx.tickMillis)
   return {
     // Sent now, ended by its upper estimate, confirmed by the poll of the tick after.
     confirmMillis: (rows) => importUpperMillis(ctx.latency.current, rows) + ctx.tickMillis,

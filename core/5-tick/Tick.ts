@@ -68,8 +68,10 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   // An import in flight is work only on the ticks its poll (or, answer lost, its check) is due.
   const loads = scheduleLoads(scan, (record) => dueImportCalls(record, timingAt(startedAt, 0)))
   const schedule = scheduleTick(loads, startedAt, settings.quota, scheduler, folded.backlog)
-  // What one audience may spend per tick: the scheduler's share for due work, at most a tick's capacity.
-  const perTickCalls = settings.quota === undefined ? Number.POSITIVE_INFINITY : Math.max(1, Math.min(scheduler.tickCallCapacity, scheduler.dueBurst * schedule.evenShare))
+  // What one audience may spend per tick: the scheduler's share for due work, at most what the
+  // rolling window lets one tick make before its deadline (50 per 20 s over 25 s: 62).
+  const windowCalls = Math.floor(settings.budget.callsPerWindow * Math.max(0, settings.deadline - startedAt) / settings.budget.windowMillis)
+  const perTickCalls = Math.max(1, Math.min(windowCalls, settings.quota === undefined ? Number.POSITIVE_INFINITY : scheduler.dueBurst * schedule.evenShare))
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
   const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails

@@ -61,7 +61,9 @@ const play = (
   from: number,
   done: (now: number) => boolean,
   limit: number,
-  label?: string
+  label?: string,
+  /** Run after each of the strategy's minutes (e.g. to see whether it has settled). */
+  afterMinute?: Effect.Effect<void>
 ) =>
   Effect.gen(function*() {
     let next = 0
@@ -81,6 +83,7 @@ const play = (
       }
       if ((now - world.start) % minute === 0) {
         yield* strategy.everyMinute(now)
+        if (afterMinute !== undefined) yield* afterMinute
         // A long run of work moves the clock past later minutes: the next one starts after it.
         const after = yield* Effect.clockWith((c) => c.currentTimeMillis)
         if (after > now) now = Math.ceil(after / slice) * slice - slice
@@ -107,8 +110,15 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
       t = yield* play(world, strategy, setupEvents, setupProbe, world.start, () => setupProbe.pending === 0 && listsExact(setupTruth, world.sandbox), world.start + spec.limitMillis, spec.label === undefined ? undefined : `${spec.label} setup`)
       if (spec.afterSetup !== undefined) yield* spec.afterSetup(world, strategy)
     }
+    // Let the strategy's own settling after setup (its imports confirmed by their polls, a quiet
+    // tick) finish before counting.
+    if (strategy.idle !== undefined && spec.setup !== undefined && spec.setup.length > 0) {
+      let settled = false
+      t = yield* play(world, strategy, [], new LatencyProbe(new Truth()), Math.ceil(t / minute) * minute, () => settled, t + spec.limitMillis, undefined, strategy.idle.pipe(Effect.map((idle) => {
+        settled = idle
+      }), Effect.orDie))
+    }
     const begin = Math.ceil(Math.max(t + 1, spec.notBefore ?? 0) / minute) * minute + (spec.offsetMillis ?? 0)
-    // Let the strategy's own settling after setup (polls, a quiet tick) finish before counting.
     yield* play(world, strategy, [], new LatencyProbe(new Truth()), Math.ceil(t / minute) * minute, (now) => now >= begin - minute, begin)
     resetCounts(world.counts, begin)
     const truth = new Truth()

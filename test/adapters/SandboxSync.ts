@@ -18,7 +18,7 @@ import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
 import { StateStore } from "../../core/ports/StateStore.js"
 import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.js"
-import { drive } from "../../scripts/bench/SimWorld.js"
+import { cpuCharge, drive } from "../../scripts/bench/SimWorld.js"
 import type { SandboxConfig } from "../sandbox/SandboxConfig.js"
 import { layerSandboxHttpClient } from "../sandbox/SandboxHttpClient.js"
 import { SandboxModel } from "../sandbox/SandboxModel.js"
@@ -44,6 +44,8 @@ export interface SandboxSyncOptions {
 
 export const sandboxSync = (config: Partial<SandboxConfig> = {}, options: SandboxSyncOptions = {}, seed = 1) =>
   Effect.gen(function*() {
+    // Tests keep simulated time exact: the bench's charge of real CPU to it stays off here.
+    cpuCharge.enabled = false
     yield* TestClock.setTime(start)
     const sandbox = new SandboxModel(config, seed)
     const store = yield* makeStateStoreMemory()
