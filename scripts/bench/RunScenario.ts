@@ -129,6 +129,9 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
     let quietSince: number | undefined
     let lastCalls = -1
     const quiet = (spec.quietMinutes ?? 3) * minute
+    // Counting goes on until the strategy has nothing in flight either (an import's confirming poll
+    // is a call, even when it comes after the list is exact).
+    let idle = strategy.idle === undefined
     const end = yield* play(world, strategy, events, probe, Math.floor(begin / slice) * slice, (now) => {
       if (exactAt === undefined && probe.pending === 0 && listsExact(truth, world.sandbox)) exactAt = now
       if (exactAt === undefined) return false
@@ -136,8 +139,10 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
         lastCalls = world.counts.counted
         quietSince = now
       }
-      return now - (quietSince ?? now) >= quiet
-    }, begin + spec.limitMillis, spec.label)
+      return idle && now - (quietSince ?? now) >= quiet
+    }, begin + spec.limitMillis, spec.label, strategy.idle === undefined ? undefined : strategy.idle.pipe(Effect.map((i) => {
+      idle = i
+    }), Effect.orDie))
     const exact = probe.pending === 0 && listsExact(truth, world.sandbox)
     return {
       calls: world.counts.counted,
