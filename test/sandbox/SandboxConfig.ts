@@ -62,6 +62,12 @@ export interface SandboxConfig {
   readonly lists: ReadonlyArray<SandboxList>
   /** How long the shells hold every answer (identity included), in ms; the call is decided on arrival. */
   readonly latencyMillis: number
+  /**
+   * Whether calls refused for rate (606) or concurrency (615) count against the day's quota, as
+   * calls that reached Marketo (not against the window: a storm would then never end). Marketo does
+   * not say; counting them is the unkind reading.
+   */
+  readonly countRefusals: boolean
 }
 
 /**
@@ -112,5 +118,6 @@ export const defaultSandboxConfig: SandboxConfig = {
   importRowFailureRate: 0,
   leads: [],
   lists: [],
-  latencyMillis: 0
+  latencyMillis: 0,
+  countRefusals: true
 }

@@ -11,7 +11,7 @@ import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
 import { type FaultRule, Faults } from "./SandboxFaults.js"
 import { Answers } from "./model/Answers.js"
 import { advanceImports, failImportRows, failImports } from "./model/BulkImport.js"
-import { busyRefusal, useQuota } from "./model/CallLimits.js"
+import { busyRefusal, countRefusal, useQuota } from "./model/CallLimits.js"
 import { type CallRecord, endpointOf } from "./model/CallRecord.js"
 import { handleRequest } from "./model/HandleRequest.js"
 import { revokeTokens } from "./model/Identity.js"
@@ -227,7 +227,8 @@ export class SandboxModel {
     const path = pathOf(request.url)
     const response = busyRefusal(this.s, new Answers(this.s, path.startsWith("/rest/asset/")), path)
     if (response === undefined) return undefined
-    this.logCall({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
+    const counted = countRefusal(this.s, this.now(clock))
+    this.logCall({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted })
     return response
   }
 

@@ -5,7 +5,7 @@
 import { Faults } from "../SandboxFaults.js"
 import { Answers } from "./Answers.js"
 import { advanceImports } from "./BulkImport.js"
-import { admitCall, settleCount, sizeRefusal } from "./CallLimits.js"
+import { admitCall, countRefusal, settleCount, sizeRefusal } from "./CallLimits.js"
 import { type CallRecord, endpointOf } from "./CallRecord.js"
 import { checkBearer, issueToken, revokeTokens } from "./Identity.js"
 import { route } from "./Router.js"
@@ -76,7 +76,7 @@ export const handleRequest = (s: SandboxState, input: SandboxInput, now: number,
   if (fault !== undefined && fault !== "lost" && fault !== "latency") return record(answers.fault(fault), false, true)
 
   const refused = admitCall(s, answers, now)
-  if (refused !== undefined) return record(refused, false)
+  if (refused !== undefined) return record(refused, outcomeOf(refused) === "606" && countRefusal(s, now))
 
   let method = request.method.toUpperCase()
   const params = new URLSearchParams(url.search)
