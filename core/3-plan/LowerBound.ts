@@ -29,7 +29,7 @@
 // A removal of an email no lead holds costs its lookup and no removal; the bound counts one id per
 // unknown email, which only lowers it.
 import { emailHeaderBytes, emailRowBytes, isCsvSafe } from "./Csv.js"
-import { chunkEmailsByBytes } from "./ImportFiles.js"
+import { importFileCount } from "./ImportFiles.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import type { AudienceDelta, PlannedEmail } from "./PlannedEmail.js"
 import type { ImportTiming } from "./Planner.js"
@@ -45,7 +45,7 @@ export interface BoundLimits {
 
 export const marketoBoundLimits: BoundLimits = {
   batch: MarketoLimits.batchSize,
-  files: (emails) => chunkEmailsByBytes(emails).length,
+  files: (emails) => importFileCount(emails),
   perFile: (emails) => {
     let shortest = Number.POSITIVE_INFINITY
     for (const e of emails) shortest = Math.min(shortest, emailRowBytes(e))

@@ -9,7 +9,7 @@
 // derived on its own (LowerBound.ts).
 import { isCsvSafe } from "./Csv.js"
 import type { Email } from "../1-events/Email.js"
-import { chunkEmailsByBytes } from "./ImportFiles.js"
+import { chunkEmailsByBytes, importFileCount } from "./ImportFiles.js"
 import { lookupMethodFor } from "./LookupMethod.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import { AddToList, EnsureFolder, EnsureList, FindImport, ImportLeads, LookupLeads, Plan, PollImport, RemoveFromList, type Step, UpsertLeads } from "./Plan.js"
@@ -91,27 +91,41 @@ export interface AddPaths {
  * besides its adds) could not be paid for before the target anyway.
  */
 export const chooseAddPaths = (adds: ReadonlyArray<PlannedEmail>, options: PlannerOptions = {}, otherCalls = 0): AddPaths => {
-  const known = adds.filter((e) => idCount(e) > 0)
-  const unknown = adds.filter((e) => idCount(e) === 0)
-  const ids = (es: ReadonlyArray<PlannedEmail>) => es.reduce((n, e) => n + idCount(e), 0)
-  const files = (es: ReadonlyArray<PlannedEmail>) => chunkEmailsByBytes(es.map((e) => e.email)).length
+  // One pass: cached ids or not, importable or not (a million adds are planned in well under a second).
+  const knownIn: Array<PlannedEmail> = []
+  const knownOut: Array<PlannedEmail> = []
+  const unknownIn: Array<PlannedEmail> = []
+  const unknownOut: Array<PlannedEmail> = []
+  let knownIds = 0
+  let knownOutIds = 0
+  for (const e of adds) {
+    const n = idCount(e)
+    const into = importable(e)
+    if (n > 0) {
+      knownIds += n
+      if (into) knownIn.push(e)
+      else {
+        knownOut.push(e)
+        knownOutIds += n
+      }
+    } else (into ? unknownIn : unknownOut).push(e)
+  }
+  const unknownCount = unknownIn.length + unknownOut.length
+  const known = knownOut.length === 0 ? knownIn : knownIn.length === 0 ? knownOut : adds.filter((e) => idCount(e) > 0)
+  const unknown = unknownOut.length === 0 ? unknownIn : unknownIn.length === 0 ? unknownOut : adds.filter((e) => idCount(e) === 0)
+  const files = (es: ReadonlyArray<PlannedEmail>) => importFileCount(es.map((e) => e.email))
   const none: AddPaths = { imported: [], upserted: unknown, byId: known }
-  const noneCost = perBatch(unknown.length) + perBatch(ids(known) + unknown.length)
-  const timing = options.timing
+  const noneCost = perBatch(unknownCount) + perBatch(knownIds + unknownCount)
   if (options.addPath === "fastest") return none
   const candidates: Array<readonly [AddPaths, number]> = [[none, noneCost]]
-  const unknownIn = unknown.filter(importable)
   if (unknownIn.length > 0) {
-    const rest = unknown.filter((e) => !importable(e))
-    candidates.push([{ imported: unknownIn, upserted: rest, byId: known }, 2 * files(unknownIn) + perBatch(rest.length) + perBatch(ids(known) + rest.length)])
+    candidates.push([{ imported: unknownIn, upserted: unknownOut, byId: known }, 2 * files(unknownIn) + perBatch(unknownOut.length) + perBatch(knownIds + unknownOut.length)])
   }
-  const knownIn = known.filter(importable)
   if (knownIn.length > 0) {
-    const rest = unknown.filter((e) => !importable(e))
-    const byId = known.filter((e) => !importable(e))
-    const all = [...unknownIn, ...knownIn].sort(byEmail)
-    candidates.push([{ imported: all, upserted: rest, byId }, 2 * files(all) + perBatch(rest.length) + perBatch(ids(byId) + rest.length)])
+    const all = unknownIn.length === 0 ? knownIn : [...unknownIn, ...knownIn].sort(byEmail)
+    candidates.push([{ imported: all, upserted: unknownOut, byId: knownOut }, 2 * files(all) + perBatch(unknownOut.length) + perBatch(knownOutIds + unknownOut.length)])
   }
+  const timing = options.timing
   const inTime = (paths: AddPaths) =>
     timing === undefined || timing.confirmMillis(paths.imported.length) <= timing.leftMillis || otherCalls + noneCost > timing.affordableCalls
   let best = candidates[0]!
