@@ -1,10 +1,12 @@
 // npm run bench:ingest — how many Segment events per second `wrangler dev` (workerd, local KV and
 // Durable Object) accepts on POST /v1/batch, in batches of 100 and of 500 identify events with
 // audience traits. autocannon drives BENCH_CONNECTIONS connections (default 2: the best p99 on
-// 2 cores, see docs/benchmarks.md): 3 s of warm-up, then 10 s measured per batch size. Every
-// answer must be 200 (the run fails otherwise). Afterwards the persisted local KV is opened with
-// Miniflare and its inbox keys are counted per batch size (a key starts with its receive time),
-// which gives the KV writes per accepted event. Ends with one JSON line.
+// 2 cores, see docs/benchmarks.md): 3 s of warm-up, then 10 s measured per batch size, in
+// BENCH_ROUNDS rounds (default 3); each figure reported is the median over the rounds, computed
+// here, with every round's figures beside it. Every answer must be 200 (the run fails otherwise).
+// Afterwards the persisted local KV is opened with Miniflare and its inbox keys are counted per
+// batch size (a key starts with its receive time), which gives the KV writes per accepted event.
+// Ends with one JSON line.
 import autocannon from "autocannon"
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -18,6 +20,7 @@ const port = Number(process.env["BENCH_PORT"] ?? 8797)
 const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 2)
 const warmupSeconds = Number(process.env["BENCH_WARMUP_S"] ?? 3)
 const measureSeconds = Number(process.env["BENCH_SECONDS"] ?? 10)
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3)
 const batchSizes = [100, 500]
 const ingestToken = "bench-ingest-token"
 const kvNamespaceId = "00000000000000000000000000000000" // wrangler.toml's STATE binding
@@ -128,12 +131,13 @@ const main = async () => {
     if (i > 240) throw new Error(`wrangler dev did not answer within 60 s:\n${output}`)
     await new Promise((r) => setTimeout(r, 250))
   }
-  const figures: Record<string, unknown> = { connections, warmup_s: warmupSeconds, measured_s: measureSeconds }
+  const figures: Record<string, unknown> = { connections, warmup_s: warmupSeconds, measured_s: measureSeconds, rounds }
   let accepted = 0
   let failed = 0
-  /** Per batch size: when its requests started and ended (inbox keys begin with the receive time). */
+  /** Per round and batch size: when its requests started and ended (inbox keys begin with the receive time). */
   const phases: Array<{ size: number; from: number; to: number; requests: number; bodyBytes: number }> = []
-  for (const size of batchSizes) {
+  const runsBySize = new Map<number, Array<Record<string, number>>>()
+  for (let round = 1; round <= rounds; round++) for (const size of batchSizes) {
     await new Promise((r) => setTimeout(r, 1000))
     const from = Date.now()
     const pool = bodies(size, 200)
@@ -158,8 +162,23 @@ const main = async () => {
       non_2xx: run.non2xx,
       errors: run.errors + run.timeouts
     }
-    figures[`batch_${size}`] = row
-    console.log(`batch ${size}: ${eventsPerSecond} events/s, ${row.requests_per_s} requests/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, non-2xx ${row.non_2xx}, errors ${row.errors}`)
+    runsBySize.set(size, [...(runsBySize.get(size) ?? []), row])
+    console.log(`round ${round}, batch ${size}: ${eventsPerSecond} events/s, ${row.requests_per_s} requests/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, non-2xx ${row.non_2xx}, errors ${row.errors}`)
+  }
+  // Each figure's median over the rounds (non-2xx and errors: their sum), every round kept beside it.
+  const median = (xs: ReadonlyArray<number>) => {
+    const sorted = [...xs].sort((a, b) => a - b)
+    const mid = Math.floor(sorted.length / 2)
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+  }
+  for (const [size, runs] of runsBySize) {
+    const row: Record<string, unknown> = {}
+    for (const key of Object.keys(runs[0]!)) {
+      const values = runs.map((r) => r[key]!)
+      row[key] = key === "non_2xx" || key === "errors" ? values.reduce((a, b) => a + b, 0) : median(values)
+    }
+    figures[`batch_${size}`] = { ...row, runs }
+    console.log(`batch ${size}, median of ${runs.length}: ${row["events_per_s"]} events/s, p50 ${row["p50_ms"]} ms, p99 ${row["p99_ms"]} ms`)
   }
   stopWrangler()
   await waitForExit()
@@ -202,13 +221,18 @@ const main = async () => {
   figures["kv_inbox_keys"] = inboxKeys
   figures["kv_writes_per_event"] = accepted === 0 ? null : Number((allKeys / accepted).toFixed(4))
   figures["failed_requests"] = failed
-  phases.forEach((p, i) => {
-    const row = figures[`batch_${p.size}`] as Record<string, unknown>
-    row["accepted_requests"] = p.requests
-    row["kv_inbox_writes"] = inboxByPhase[i]
-    row["kv_writes_per_event"] = Number((inboxByPhase[i]! / (p.requests * p.size)).toFixed(4))
-    row["stored_bytes_per_body_byte"] = p.bodyBytes === 0 ? null : Number((storedByPhase[i]! / p.bodyBytes).toFixed(4))
-  })
+  for (const size of batchSizes) {
+    const row = figures[`batch_${size}`] as Record<string, unknown>
+    const mine = phases.flatMap((p, i) => (p.size === size ? [[p, inboxByPhase[i]!, storedByPhase[i]!] as const] : []))
+    const requests = mine.reduce((n, [p]) => n + p.requests, 0)
+    const writes = mine.reduce((n, [, w]) => n + w, 0)
+    const stored = mine.reduce((n, [, , b]) => n + b, 0)
+    const body = mine.reduce((n, [p]) => n + p.bodyBytes, 0)
+    row["accepted_requests"] = requests
+    row["kv_inbox_writes"] = writes
+    row["kv_writes_per_event"] = Number((writes / (requests * size)).toFixed(4))
+    row["stored_bytes_per_body_byte"] = body === 0 ? null : Number((stored / body).toFixed(4))
+  }
   const bodyBytes = phases.reduce((n, p) => n + p.bodyBytes, 0)
   figures["stored_bytes_per_body_byte"] = bodyBytes === 0 ? null : Number((storedByPhase.reduce((a, b) => a + b, 0) / bodyBytes).toFixed(4))
   console.log(`${accepted} events accepted, ${allKeys} KV keys written (${inboxKeys} inbox entries): ${figures["kv_writes_per_event"]} KV writes per event`)

@@ -1,16 +1,23 @@
 // npm run bench:sync — this product's sync against the in-process Marketo sandbox, with simulated
 // time and Marketo's real limits, beside two baselines run on the same sandbox: Segment's hosted
 // destination (hourly batches) and the per-record strategy of simpler tools. Scenarios: those of
-// bench:plan, a 1,000,000-email initial load, and a realistic day. Prints a table per scenario,
-// writes the charts to docs/, and ends with one JSON line.
-// Every strategy sends each member's first and last name with its lead (--no-fields: emails only).
-//   npm run bench:sync -- [--only name,name] [--strategies ours,segment_hourly,per_record] [--seed 7] [--no-charts] [--no-fields]
+// bench:plan, a 1,000,000-email initial load, and a realistic day, under the sandbox's realistic
+// imports (the default) or fast ones, or both. The CPU of each strategy's work is charged to
+// simulated time; Segment's hourly run comes at phases of the hour drawn from the seed, and its
+// figures are the medians over them. Prints a table per scenario, writes the charts to docs/, and
+// ends with one JSON line. Every strategy sends each member's first and last name with its lead
+// (--no-fields: emails only).
+//   npm run bench:sync -- [--imports realistic|fast|fast,realistic] [--only name,name]
+//     [--strategies ours,segment_hourly,per_record] [--seed 7] [--phases 5] [--day-phases 3] [--no-charts] [--no-fields]
 import { writeFileSync } from "node:fs"
 import { Effect, Logger, LogLevel } from "effect"
 import { compactedEntries, loadParts, merged } from "../core/2-ledger/PendingIndex.js"
 import type { Email } from "../core/1-events/Email.js"
 import type { AudienceKey, LeadId, ListId } from "../core/1-events/Ids.js"
-import { lowerBound } from "../core/3-plan/CostModel.js"
+import { lowerBound } from "../core/3-plan/LowerBound.js"
+import type { ImportTiming } from "../core/3-plan/Planner.js"
+import { importProfileOf, importTimings, type ImportProfile } from "../test/sandbox/SandboxConfig.js"
+import { seededRandom } from "../test/sandbox/SandboxFaults.js"
 import type { AudienceDelta, PlannedEmail } from "../core/3-plan/PlannedEmail.js"
 import { StateStore } from "../core/ports/StateStore.js"
 import { DEFAULT_SHARD_COUNT } from "../core/2-ledger/Sharding.js"
@@ -19,7 +26,8 @@ import { runScenario, type ScenarioResult } from "./bench/RunScenario.js"
 import { initialLoad1m, type PlanScenario, planScenarios, realisticDay } from "./bench/Scenarios.js"
 import type { World, WorldOptions } from "./bench/SimWorld.js"
 import { namesOf } from "./bench/SimEvents.js"
-import { ours, perRecord, segmentHourly, type Strategy } from "./bench/Strategies.js"
+import { cpuCharge } from "./bench/SimWorld.js"
+import { type KnowsLeadIds, ours, perRecord, segmentHourly, type Strategy } from "./bench/Strategies.js"
 
 const args = process.argv.slice(2)
 const arg = (name: string) => {
@@ -28,6 +36,9 @@ const arg = (name: string) => {
 }
 const only = arg("only")?.split(",")
 const seed = Number(arg("seed") ?? 7)
+const profiles: ReadonlyArray<ImportProfile> = (arg("imports") ?? "realistic").split(",").map(importProfileOf)
+const phases = Number(arg("phases") ?? 5)
+const dayPhases = Number(arg("day-phases") ?? 3)
 const charts = !args.includes("--no-charts")
 const strategyFilter = arg("strategies")?.split(",")
 const fields = !args.includes("--no-fields")
@@ -43,17 +54,25 @@ const oursBudget = { callsPerWindow: 50, windowMillis: 20_000, maxConcurrency: 5
 const fullBudget = { callsPerWindow: 100, windowMillis: 20_000, maxConcurrency: 10, dailyQuota: 50_000, dailyReserve: 0 }
 
 type StrategyName = "ours" | "segment_hourly" | "per_record"
-const allStrategies: Record<StrategyName, { make: (w: World) => Strategy; budget: WorldOptions["budget"] }> = {
+const allStrategies: Record<StrategyName, { make: (w: World, phase: number) => Strategy; budget: WorldOptions["budget"] }> = {
   ours: { make: (w) => ours(w, { fields }), budget: oursBudget },
-  segment_hourly: { make: (w) => segmentHourly(w, fields), budget: fullBudget },
+  segment_hourly: { make: (w, phase) => segmentHourly(w, phase, fields), budget: fullBudget },
   per_record: { make: (w) => perRecord(w, fields), budget: fullBudget }
 }
 const strategies = Object.fromEntries(
   Object.entries(allStrategies).filter(([name]) => strategyFilter === undefined || strategyFilter.includes(name))
 ) as typeof allStrategies
 
-/** Seed the sync's lead-id cache from the sandbox, as if earlier syncs had learned every id. */
-const learnIds = (world: World) =>
+/**
+ * Every strategy gets the same lead ids, as if earlier syncs had learned every id: ours in its
+ * ledger's cache, the baselines in their own memory.
+ */
+const learnIds = (world: World, strategy: Strategy) =>
+  "learnIds" in strategy
+    ? Effect.sync(() => (strategy as Strategy & KnowsLeadIds).learnIds(world.sandbox.state.byEmail as unknown as ReadonlyMap<string, ReadonlyArray<LeadId>>))
+    : learnOurIds(world)
+
+const learnOurIds = (world: World) =>
   Effect.gen(function*() {
     const store = yield* StateStore
     const key = "bench" as AudienceKey
@@ -79,7 +98,22 @@ const fakeEmails = (n: number, prefix: string): Array<PlannedEmail> =>
   }))
 const withIds = (es: Array<PlannedEmail>) => es.map((e, i) => ({ ...e, leadIds: [(i + 1) as LeadId] }))
 
-const boundOf = (s: PlanScenario): number => {
+/**
+ * What the bound is told of time, from the sandbox's own import timing (nothing ahead in its queue):
+ * the events arrive 30 s before a tick; an import sent on that tick is confirmed by the poll of the
+ * first tick after it ends; the latency target (5 minutes) leaves 270 s from that tick, five ticks
+ * of at most 62 calls (50 per 20 s over a 25 s tick).
+ */
+const boundTiming = (profile: ImportProfile): ImportTiming => {
+  const t = importTimings(profile)
+  return {
+    confirmMillis: (rows) => Math.ceil((t.importQueuedMillis + t.importRunningMillis + rows * t.importRunningMillisPerRow) / 60_000) * 60_000,
+    leftMillis: 270_000,
+    affordableCalls: 5 * 62
+  }
+}
+
+const boundOf = (s: PlanScenario, profile: ImportProfile): number => {
   const delta: AudienceDelta = {
     audience: "bench" as AudienceKey,
     listName: "bench",
@@ -89,7 +123,7 @@ const boundOf = (s: PlanScenario): number => {
     remove: [...withIds(fakeEmails(s.delta.removeKnown, "old")), ...fakeEmails(s.delta.removeUnknown, "old")],
     pendingImports: []
   }
-  return lowerBound(delta)
+  return lowerBound(delta, boundTiming(profile))
 }
 
 interface Row {
@@ -132,63 +166,110 @@ const print = (name: string, rows: Partial<Record<StrategyName, Row>>) => {
   }
 }
 
-const runPlanScenario = (name: string, s: PlanScenario, limitMillis: number) =>
+const median = (xs: ReadonlyArray<number>) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : Math.round(((sorted[mid - 1]! + sorted[mid]!) / 2) * 10) / 10
+}
+
+/** Each figure's median over the runs (exact only if every run was); the phases drawn are kept. */
+const medianRow = (runs: ReadonlyArray<Row>, phaseList: ReadonlyArray<number>): Row & { phases: ReadonlyArray<number> } => {
+  const out: Record<string, unknown> = { phases: phaseList }
+  for (const key of Object.keys(runs[0]!) as Array<keyof Row>) {
+    out[key] = key === "exact" ? runs.every((r) => r.exact) : median(runs.map((r) => r[key] as number))
+  }
+  return out as unknown as Row & { phases: ReadonlyArray<number> }
+}
+
+/** Phases of the hour (minutes) for Segment's runs, drawn from the seed. */
+const drawPhases = (n: number, salt: number) => {
+  const random = seededRandom(seed * 1_000 + salt)
+  return Array.from({ length: n }, () => Math.floor(random() * 60))
+}
+
+const runPlanScenario = (name: string, s: PlanScenario, limitMillis: number, profile: ImportProfile, salt: number) =>
   Effect.gen(function*() {
     const rows: Partial<Record<StrategyName, Row>> = {}
-    const bound = boundOf(s)
+    const bound = boundOf(s, profile)
     for (const [strategy, { budget, make }] of Object.entries(strategies) as Array<[StrategyName, typeof strategies[StrategyName]]>) {
-      const result = yield* runScenario({
-        world: { start, budget, latencyMillis },
-        strategy: make,
-        setup: s.setup,
-        ...(strategy === "ours" && s.idsKnown ? { afterSetup: (w: World) => learnIds(w) } : {}),
-        events: s.events,
-        // Sent in the middle of a minute: the next tick is 30 s away.
-        offsetMillis: 30_000,
-        limitMillis
-      })
-      rows[strategy] = rowOf(result, bound)
+      const phaseList = strategy === "segment_hourly" ? drawPhases(phases, salt) : [0]
+      const runs: Array<Row> = []
+      for (const phase of phaseList) {
+        const result = yield* runScenario({
+          world: { start, budget, latencyMillis, imports: profile },
+          strategy: (w) => make(w, phase),
+          setup: s.setup,
+          ...(s.idsKnown ? { afterSetup: (w: World, strategy: Strategy) => learnIds(w, strategy) } : {}),
+          events: s.events,
+          // Sent in the middle of a minute: the next tick is 30 s away.
+          offsetMillis: 30_000,
+          limitMillis
+        })
+        runs.push(rowOf(result, bound))
+      }
+      rows[strategy] = phaseList.length === 1 ? runs[0]! : medianRow(runs, phaseList)
     }
-    print(name, rows)
+    print(`${name} (${profile} imports)`, rows)
     return rows
   })
 
+const runProfile = (profile: ImportProfile) =>
+  Effect.gen(function*() {
+    const results: Record<string, Partial<Record<StrategyName, Row>>> = {}
+    let salt = 0
+    for (const [name, s] of Object.entries(planScenarios())) {
+      salt++
+      if (wanted(name)) results[name] = yield* runPlanScenario(name, s, 6 * 3_600_000, profile, salt)
+    }
+    if (wanted("initial_load_1m")) results["initial_load_1m"] = yield* runPlanScenario("initial_load_1m", initialLoad1m(), 6 * 3_600_000, profile, ++salt)
+    if (wanted("realistic_day")) {
+      const dayScenario = realisticDay(seed)
+      console.log(`\nrealistic_day (${profile} imports): ${JSON.stringify(dayScenario.facts)}`)
+      const rows: Partial<Record<StrategyName, Row>> = {}
+      const perHour: Partial<Record<StrategyName, ReadonlyArray<number>>> = {}
+      for (const [strategy, { budget, make }] of Object.entries(strategies) as Array<[StrategyName, typeof strategies[StrategyName]]>) {
+        // Ours spends at most half the quota: the other half is left to the instance's other integrations.
+        const dayBudget = strategy === "ours" ? { ...budget, dailyReserve: 25_000 } : budget
+        const phaseList = strategy === "segment_hourly" ? drawPhases(dayPhases, 100) : [0]
+        const runs: Array<Row> = []
+        for (const phase of phaseList) {
+          const result = yield* runScenario({
+            label: `${strategy}${phaseList.length > 1 ? ` phase ${phase}` : ""}`,
+            world: { start, budget: dayBudget, latencyMillis, imports: profile },
+            strategy: (w) => make(w, phase),
+            setup: dayScenario.setup,
+            events: dayScenario.events,
+            notBefore: chicagoMidnight,
+            limitMillis: 26 * 3_600_000,
+            quietMinutes: strategy === "segment_hourly" ? 61 : 3
+          })
+          runs.push(rowOf(result, undefined, true))
+          perHour[strategy] ??= result.callsPerHour
+        }
+        rows[strategy] = phaseList.length === 1 ? runs[0]! : medianRow(runs, phaseList)
+      }
+      print(`realistic_day (${profile} imports)`, rows)
+      results["realistic_day"] = rows
+      if (charts && profile === profiles[profiles.length - 1]) {
+        writeFileSync("docs/bench-sync-calls.svg", callsChart(perHour, 50_000))
+        writeFileSync("docs/bench-sync-latency.svg", latencyChart(rows))
+        console.log("\ncharts: docs/bench-sync-calls.svg, docs/bench-sync-latency.svg")
+      }
+    }
+    return results
+  })
+
 const main = Effect.gen(function*() {
-  const results: Record<string, Partial<Record<StrategyName, Row>>> = {}
-  for (const [name, s] of Object.entries(planScenarios())) {
-    if (wanted(name)) results[name] = yield* runPlanScenario(name, s, 6 * 3_600_000)
-  }
-  if (wanted("initial_load_1m")) results["initial_load_1m"] = yield* runPlanScenario("initial_load_1m", initialLoad1m(), 6 * 3_600_000)
-  if (wanted("realistic_day")) {
-    const dayScenario = realisticDay(seed)
-    console.log(`\nrealistic_day: ${JSON.stringify(dayScenario.facts)}`)
-    const rows: Partial<Record<StrategyName, Row>> = {}
-    const perHour: Partial<Record<StrategyName, ReadonlyArray<number>>> = {}
-    for (const [strategy, { budget, make }] of Object.entries(strategies) as Array<[StrategyName, typeof strategies[StrategyName]]>) {
-      // Ours spends at most half the quota: the other half is left to the instance's other integrations.
-      const dayBudget = strategy === "ours" ? { ...budget, dailyReserve: 25_000 } : budget
-      const result = yield* runScenario({
-        label: strategy,
-        world: { start, budget: dayBudget, latencyMillis },
-        strategy: make,
-        setup: dayScenario.setup,
-        events: dayScenario.events,
-        notBefore: chicagoMidnight,
-        limitMillis: 26 * 3_600_000,
-        quietMinutes: strategy === "segment_hourly" ? 61 : 3
-      })
-      rows[strategy] = rowOf(result, undefined, true)
-      perHour[strategy] = result.callsPerHour
-    }
-    print("realistic_day", rows)
-    results["realistic_day"] = rows
-    if (charts) {
-      writeFileSync("docs/bench-sync-calls.svg", callsChart(perHour, 50_000))
-      writeFileSync("docs/bench-sync-latency.svg", latencyChart(rows))
-      console.log("\ncharts: docs/bench-sync-calls.svg, docs/bench-sync-latency.svg")
-    }
-  }
-  console.log(JSON.stringify({ seed, latency_ms_per_call: latencyMillis, fields, scenarios: results }))
+  const byProfile: Record<string, unknown> = {}
+  for (const profile of profiles) byProfile[profile] = yield* runProfile(profile)
+  console.log(JSON.stringify({
+    seed,
+    latency_ms_per_call: latencyMillis,
+    fields,
+    segment_phases: phases,
+    cpu_charged_s: Math.round(cpuCharge.chargedMillis / 100) / 10,
+    imports: byProfile
+  }))
 })
 
 // The sync logs every step; the bench prints only its tables (warnings and errors still show).

@@ -4,6 +4,7 @@
 // machine's speed. Prints a readable summary, then the report as one JSON line; exits 1 when an
 // invariant fails.
 import { parseArgs } from "node:util"
+import { type ImportProfile, importProfiles } from "../test/sandbox/SandboxConfig.js"
 import { faultKinds, runSoak } from "../test/soak/Soak.js"
 
 process.env["WRANGLER_SEND_METRICS"] = "false"
@@ -17,21 +18,23 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     quiet: { type: "boolean", default: false },
     faults: { type: "string" },
-    runtime: { type: "string", default: "cloudflare" }
+    runtime: { type: "string", default: "cloudflare" },
+    imports: { type: "string" }
   }
 })
 // 60 s of faults unless a time or a number of scenarios is given (not both).
 const seconds = values.scenarios === undefined ? Number(values.seconds ?? "60") : undefined
 const scenarios = values.scenarios === undefined ? undefined : Number(values.scenarios)
 const seed = Number(values.seed)
-const known = [...faultKinds, "long-606-storm"]
+const known = [...faultKinds, "long-606-storm", "lost"]
 const unknown = values.faults?.split(",").filter((f) => !known.includes(f as never)) ?? []
 const badBound = scenarios === undefined
   ? !Number.isFinite(seconds) || seconds! <= 0
   : values.seconds !== undefined || !Number.isInteger(scenarios) || scenarios <= 0
 const runtime = values.runtime
-if (badBound || !Number.isInteger(seed) || unknown.length > 0 || (runtime !== "cloudflare" && runtime !== "deno")) {
-  console.error(`usage: npm run soak -- (--seconds N | --scenarios N) --seed S [--faults ${[...new Set(known)].join(",")}] [--runtime cloudflare|deno] [--quiet]`)
+const imports = values.imports === undefined || importProfiles.includes(values.imports as ImportProfile) ? values.imports as ImportProfile | undefined : "bad"
+if (badBound || !Number.isInteger(seed) || unknown.length > 0 || (runtime !== "cloudflare" && runtime !== "deno") || imports === "bad") {
+  console.error(`usage: npm run soak -- (--seconds N | --scenarios N) --seed S [--faults ${[...new Set(known)].join(",")}] [--runtime cloudflare|deno] [--imports realistic|fast] [--quiet]`)
   process.exit(2)
 }
 
@@ -40,12 +43,13 @@ const report = await runSoak({
   seed,
   runtime,
   ...(values.faults === undefined ? {} : { faults: values.faults.split(",") }),
+  ...(imports === undefined ? {} : { imports }),
   ...(values.quiet ? {} : { progress: (line: string) => console.error(line) })
 })
 const faults = Object.entries(report.faults).map(([k, n]) => `${k} ${n}`).join(", ")
 console.log([
   report.boundBy === "seconds"
-    ? `soak: ${report.seconds} s of faults, seed ${report.seed}, ${report.elapsedSeconds} s in all`
+    ? `soak: ${report.seconds} s of faults, seed ${report.seed}, ${imports ?? "realistic"} imports, ${report.elapsedSeconds} s in all`
     : `soak: ${report.scenarios} scenarios of faults in ${report.seconds} s, seed ${report.seed}, ${report.elapsedSeconds} s in all`,
   `  scenarios ${report.scenarios}; events generated ${report.events.generated}, sent ${report.events.sent} in ${report.events.batches} batches (${report.events.retried} retried)`,
   `  faults: ${faults}`,

@@ -38,7 +38,7 @@ body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:60r
 section{border:1px solid #ddd;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
 h2{font-size:1.1rem;margin:.3rem 0}.small{font-size:.8rem;color:#666;font-weight:normal}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{color:#555}dd{margin:0}
-button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392b;color:#fff;border-radius:6px;padding:.6rem;margin:.5rem 0}.chart{max-width:480px}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}
+button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392b;color:#fff;border-radius:6px;padding:.6rem;margin:.5rem 0}.chart{max-width:480px}.error{background:#fff1f0;border:1px solid #f5c2c0;border-radius:6px;padding:.5rem;margin:.5rem 0}.notice{background:#fff8e1;border:1px solid #f0d48a;border-radius:6px;padding:.5rem;margin:.5rem 0}
 `
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -52,6 +52,16 @@ const duration = (seconds: number) => (seconds < 90 ? `${seconds} s` : `${Math.r
 
 const removal = (stone: { readonly removedAt: number; readonly ignored: number }) =>
   `${esc(new Date(stone.removedAt).toISOString())} · ${stone.ignored} older event${stone.ignored === 1 ? "" : "s"} ignored since`
+
+/** Rows bulk imports refused, each sent again one by one (what Marketo still refuses is counted above). */
+const importRows = (a: { readonly importRowsFailed?: number }) =>
+  (a.importRowsFailed ?? 0) === 0 ? "" : `<div class="small">${a.importRowsFailed} import row${a.importRowsFailed === 1 ? "" : "s"} refused, each sent again by upsert</div>`
+
+/** The list was deleted in Marketo and made again. */
+const listNotice = (a: { readonly listReplaced?: { readonly previousListId: number; readonly at: number } }, now: number) =>
+  a.listReplaced === undefined
+    ? ""
+    : `<div class="notice">List id ${a.listReplaced.previousListId} was deleted in Marketo ${ago(now, a.listReplaced.at)}: a new list of the same name was created in the folder and every member added back.</div>`
 
 export const renderStatusPage = (data: StatusPageData): string => {
   const budget = data.budget
@@ -75,11 +85,11 @@ export const renderStatusPage = (data: StatusPageData): string => {
     const waitingNote = waitingKeys.has(a.key) ? " · events waiting for the next tick" : ""
     return `<section><h2>${esc(a.listName)} <span class="small">${esc(a.key)}${a.audienceClass === "journey_step" ? " · journey step (only grows)" : ""}${waitingNote}</span></h2>
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
-<dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}</dd>
+<dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}${importRows(a)}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
 <dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${
       tombstones.has(a.key) ? `<dt>removed</dt><dd>${removal(tombstones.get(a.key)!)}</dd>` : ""
-    }</dl>${error}${
+    }</dl>${error}${listNotice(a, data.now)}${
       a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile">${tokenField}<button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`
     }</section>`
   }).join("\n")

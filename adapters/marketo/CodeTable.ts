@@ -33,4 +33,5 @@ export const classify = (code: string, message: string): MarketoError => {
 
 /** Worth another try after a backoff: someone else's traffic, a passing fault, or an unknown code. */
 export const isRetryable = (error: MarketoError): boolean =>
+  // MarketoAnswerLost is not: the call may have run, and it was not safe to run twice.
   error._tag === "MarketoTransient" || error._tag === "MarketoRateLimited" || error._tag === "MarketoUnknownError"

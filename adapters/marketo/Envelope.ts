@@ -38,6 +38,7 @@ export const UpsertRecord = Schema.Union(
 export const LeadRecord = Schema.Struct({ id: Schema.Number, email: Schema.optional(Schema.NullOr(Schema.String)) })
 /** One add or remove result, for a lead id that was sent. */
 export const MembershipRecord = Schema.Struct({ id: Schema.Number, status: Schema.Literal("added", "removed", "skipped"), reasons: Reasons })
+export const IsMemberRecord = Schema.Struct({ id: Schema.Number, status: Schema.Literal("memberof", "notmemberof", "skipped"), reasons: Reasons })
 export const ImportRecord = Schema.Struct({ batchId: Schema.Number, status: Schema.String })
 export const ImportStatusRecord = Schema.Struct({
   batchId: Schema.Number,

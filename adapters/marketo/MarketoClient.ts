@@ -1,7 +1,9 @@
 // The Marketo REST client behind the core's MarketoApi port. Every HTTP call takes a permit from
 // the instance's RateLimiter (retries too); tokens are shared and refreshed once on 601/602;
 // response-level errors become tagged errors by the code table and are retried with a bounded
-// exponential backoff only where the table says so; per-record statuses come back as data.
+// exponential backoff only where the table says so; per-record statuses come back as data. A call
+// whose answer was lost (connection, 5xx, not JSON, timeout) may have run: it is retried only when
+// running it twice is harmless, never for a bulk import or a list's creation (MarketoAnswerLost).
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -11,7 +13,7 @@ import type { Email } from "../../core/1-events/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/1-events/Ids.js"
 import { csvOf, importFiles } from "../../core/3-plan/ImportFiles.js"
 import { lookupMethodFor, lookupPath } from "../../core/3-plan/LookupMethod.js"
-import { MarketoRejected, MarketoTransient, MarketoUnknownError } from "../../core/marketo/MarketoErrors.js"
+import { MarketoAnswerLost, MarketoRejected, MarketoTransient, MarketoUnknownError } from "../../core/marketo/MarketoErrors.js"
 import { MarketoLimits } from "../../core/marketo/MarketoLimits.js"
 import { type LeadFieldsByEmail, MarketoApi, type MarketoError, type MembershipOutcome, type UpsertOutcome } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
@@ -23,6 +25,7 @@ import {
   ImportRecord,
   ImportStatusRecord,
   LeadDescribeRecord,
+  IsMemberRecord,
   LeadRecord,
   MembershipRecord,
   StaticListRecord,
@@ -69,22 +72,24 @@ export const make = Effect.gen(function*() {
   const send = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
     Effect.gen(function*() {
       const request = build().pipe(HttpClientRequest.bearerToken(token))
-      // A hung answer would hold a permit forever: past the timeout it counts as transient.
+      // A hung answer would hold a permit forever: past the timeout its answer counts as lost.
+      // Every failure here may come after Marketo ran the call (MarketoAnswerLost); `call` turns
+      // it into MarketoTransient for the calls that are safe to repeat.
       const [response, text] = yield* http.execute(request).pipe(
         Effect.flatMap((r) => Effect.map(r.text.pipe(Effect.orElseSucceed(() => "")), (t) => [r, t] as const)),
-        Effect.mapError(() => new MarketoTransient({ code: "network", message: "the request to Marketo did not complete" })),
+        Effect.mapError(() => new MarketoAnswerLost({ code: "network", message: "the request to Marketo did not complete" })),
         Effect.timeoutFail({
           duration: timeoutMillis,
-          onTimeout: () => new MarketoTransient({ code: "timeout", message: `Marketo did not answer within ${timeoutMillis} ms` })
+          onTimeout: () => new MarketoAnswerLost({ code: "timeout", message: `Marketo did not answer within ${timeoutMillis} ms` })
         })
       )
       if (response.status === 413) return yield* new MarketoRejected({ code: "HTTP 413", message: "request body too large for Marketo" })
       if (response.status === 414) return yield* new MarketoRejected({ code: "HTTP 414", message: "request URI too long for Marketo" })
-      if (response.status >= 500) return yield* new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo's edge failed" })
+      if (response.status >= 500) return yield* new MarketoAnswerLost({ code: `HTTP ${response.status}`, message: "Marketo's edge failed" })
       const contentType = response.headers["content-type"] ?? ""
       if (contentType.includes("text/csv")) return { _tag: "Csv", csv: text } as Answer
       const envelope = yield* Schema.decodeUnknown(Schema.parseJson(Envelope))(text).pipe(
-        Effect.mapError(() => new MarketoTransient({ code: `HTTP ${response.status}`, message: "Marketo answered with something that is not its JSON envelope" }))
+        Effect.mapError(() => new MarketoAnswerLost({ code: `HTTP ${response.status}`, message: "Marketo answered with something that is not its JSON envelope" }))
       )
       if (!envelope.success) {
         const issue = envelope.errors?.[0]
@@ -98,16 +103,22 @@ export const make = Effect.gen(function*() {
       ? Effect.zipRight(limiter.signal({ code: error.code as "606" | "615" | "607" }), Effect.fail(error))
       : Effect.fail(error)
 
-  /** With one refresh on 601/602, signals for 606/615/607, and retries where the table allows. */
-  const call = (build: () => HttpClientRequest.HttpClientRequest) =>
+  /**
+   * With one refresh on 601/602, signals for 606/615/607, and retries where the table allows. A
+   * lost answer is retried as transient when the call is `idempotent` (running it twice changes
+   * nothing); otherwise it surfaces as MarketoAnswerLost, never sent again blindly. Envelope
+   * errors mean Marketo ran nothing, so they are retried the same way for every call.
+   */
+  const call = (build: () => HttpClientRequest.HttpClientRequest, idempotent = true) =>
     exchange(build).pipe(
       Effect.catchIf(isStaleToken, () => exchange(build)),
       Effect.catchAll(signalled),
+      Effect.mapError((e): MarketoError => (idempotent && e._tag === "MarketoAnswerLost" ? new MarketoTransient({ code: e.code, message: e.message }) : e)),
       Effect.retry({ schedule: retrySchedule(config.retryBaseMillis), while: (e) => e._tag !== "BudgetExhausted" && isRetryable(e) })
     )
 
-  const envelopeOf = (build: () => HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(call(build), (r) => (r._tag === "Envelope" ? Effect.succeed(r.envelope) : Effect.fail(shapeError("CSV")())))
+  const envelopeOf = (build: () => HttpClientRequest.HttpClientRequest, idempotent = true) =>
+    Effect.flatMap(call(build, idempotent), (r) => (r._tag === "Envelope" ? Effect.succeed(r.envelope) : Effect.fail(shapeError("CSV")())))
 
   const results = <A, I>(schema: Schema.Schema<A, I>, what: string) => (envelope: Envelope) =>
     Schema.decodeUnknown(Schema.Array(schema))(envelope.result ?? []).pipe(Effect.mapError(shapeError(what)))
@@ -133,12 +144,12 @@ export const make = Effect.gen(function*() {
       Effect.map((lists) => Option.map(Option.fromNullable(lists.find((l) => l.id === listId)), (l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId })))
     )
 
+  // Not idempotent: a creation whose answer is lost may have made the list (the caller looks it up).
   const createStaticList = (name: string, folderId: FolderId) =>
     envelopeOf(() =>
       HttpClientRequest.post(url("/rest/asset/v1/staticLists.json")).pipe(
         HttpClientRequest.bodyUrlParams({ name, folder: JSON.stringify({ id: folderId, type: "Folder" }) })
-      )
-    ).pipe(
+      ), false).pipe(
       Effect.flatMap(results(StaticListRecord, "the created list")),
       Effect.flatMap((lists) => (lists[0] === undefined ? Effect.fail(shapeError("the created list")()) : Effect.succeed(lists[0]))),
       Effect.map((l) => ({ id: l.id as ListId, name: l.name, folderId: l.folder.id as FolderId }))
@@ -225,13 +236,14 @@ export const make = Effect.gen(function*() {
     Effect.forEach(importFiles(emails, (email) => fields?.get(email)), (file) =>
       Effect.gen(function*() {
         const csv = csvOf(file, (email) => fields?.get(email))
+        // Not idempotent: an import whose answer is lost may be queued (the caller finds out).
         const envelope = yield* envelopeOf(() => {
           const form = new FormData()
           form.append("file", new Blob([csv], { type: "text/csv" }), "leads.csv")
           return HttpClientRequest.post(url("/bulk/v1/leads.json"), {
             urlParams: { format: "csv", lookupField: "email", listId: String(listId), ...partition }
           }).pipe(HttpClientRequest.bodyFormData(form))
-        })
+        }, false)
         const [job] = yield* results(ImportRecord, "the import job")(envelope)
         return job === undefined ? yield* shapeError("the import job")() : { batchId: job.batchId as ImportBatchId }
       }))
@@ -251,8 +263,8 @@ export const make = Effect.gen(function*() {
       )
     )
 
-  const importFailures = (batchId: ImportBatchId) =>
-    Effect.map(call(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}/failures.json`))), (r) => {
+  const importReport = (batchId: ImportBatchId, kind: "failures" | "warnings") =>
+    Effect.map(call(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}/${kind}.json`))), (r) => {
       if (r._tag !== "Csv") return []
       const [header, ...rows] = parseCsv(r.csv)
       const emailAt = Math.max(0, (header ?? []).findIndex((h) => h.trim().toLowerCase() === "email"))
@@ -264,6 +276,17 @@ export const make = Effect.gen(function*() {
       Effect.flatMap(results(LeadDescribeRecord, "the lead fields")),
       Effect.map((records) => records.flatMap((r) => r.fields.map(({ length, ...f }) => (length == null ? f : { ...f, length }))))
     )
+
+  const listHasLeads = (listId: ListId, leadIds: ReadonlyArray<LeadId>) =>
+    Effect.gen(function*() {
+      if (leadIds.length === 0) return []
+      yield* guardBatch(leadIds.length)
+      const envelope = yield* envelopeOf(() =>
+        HttpClientRequest.get(url(`/rest/v1/lists/${listId}/leads/ismember.json`), { urlParams: leadIds.map((id) => ["id", String(id)] as const) })
+      )
+      const records = yield* results(IsMemberRecord, "membership checks")(envelope)
+      return records.filter((r) => r.status === "memberof").map((r) => r.id as LeadId)
+    })
 
   const listMembers = (listId: ListId, nextPageToken?: string) =>
     envelopeOf(() =>
@@ -294,7 +317,9 @@ export const make = Effect.gen(function*() {
     removeFromList: traced("removeFromList", (listId: ListId, ids: ReadonlyArray<LeadId>) => membership(listId, ids, "remove")),
     importLeads: traced("importLeads", importLeads),
     importStatus: traced("importStatus", importStatus),
-    importFailures: traced("importFailures", importFailures),
+    importFailures: traced("importFailures", (batchId: ImportBatchId) => importReport(batchId, "failures")),
+    importWarnings: traced("importWarnings", (batchId: ImportBatchId) => importReport(batchId, "warnings")),
+    listHasLeads: traced("listHasLeads", listHasLeads),
     describeLeadFields: traced("describeLeadFields", describeLeadFields),
     listMembers: traced("listMembers", listMembers)
   })

@@ -2,6 +2,7 @@
 // which shards have work without reading them), imports in flight, and the last outcome.
 import { Schema } from "effect"
 import { AudienceClass, AudienceKey, ImportBatchId, ListId } from "../1-events/Ids.js"
+import { ImportInFlight } from "./ImportsInFlight.js"
 
 export const ShardCounts = Schema.Struct({
   desired: Schema.Number,
@@ -37,6 +38,20 @@ export const AudienceRecord = Schema.Struct({
   /** Distinct users currently members without any email. */
   withoutEmail: Schema.Number,
   pendingImports: Schema.Array(ImportBatchId),
+  /**
+   * Every import in flight with when it was sent and its rows, the confirmed ones (also in
+   * `pendingImports`) and those whose answer was lost (a negative reference).
+   */
+  imports: Schema.optional(Schema.Array(ImportInFlight)),
+  /** The next local reference for an import sent (its answer may be lost): -1, -2, … */
+  nextImportRef: Schema.optional(Schema.Number),
+  /**
+   * The audience's list was deleted in Marketo (calls on it answered 1013): a new one was created
+   * in the folder and every member added back. The id of the list that was lost, and when.
+   */
+  listReplaced: Schema.optional(Schema.Struct({ previousListId: ListId, at: Schema.Number })),
+  /** Rows imports refused (failures.csv, warnings.csv) since the audience began; each is sent again by upsert. */
+  importRowsFailed: Schema.optional(Schema.Number),
   lastSync: Schema.optional(Schema.Struct({
     at: Schema.Number,
     outcome: Schema.Literal("ok", "partial", "error"),

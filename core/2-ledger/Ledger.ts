@@ -37,6 +37,7 @@ const ownedCopy = (record: EmailRecord): MutableRecord => {
   const copy: MutableRecord = { holders: record.holders.slice(), synced: record.synced }
   if (record.leadIds !== undefined) copy.leadIds = record.leadIds
   if (record.importing !== undefined) copy.importing = record.importing
+  if (record.importFailed !== undefined) copy.importFailed = record.importFailed
   if (record.fields !== undefined) copy.fields = record.fields
   if (record.fieldsPending !== undefined) copy.fieldsPending = record.fieldsPending
   return copy
@@ -175,9 +176,18 @@ export interface UpdateOptions {
   readonly inPlace?: boolean
 }
 
-/** Checkpoint after an applied step: these emails are (or are no longer) on the Marketo list. */
+/**
+ * Checkpoint after an applied step: these emails are (or are no longer) on the Marketo list. On
+ * it, an import's refusal of the row is moot.
+ */
 export const markSynced = (shard: LedgerShard, emails: ReadonlyArray<Email>, synced: boolean, options: UpdateOptions = {}): LedgerShard =>
-  updateRecords(shard, emails, (record) => (record.synced === synced ? record : { ...record, synced }), options.inPlace === true)
+  updateRecords(shard, emails, (record) => {
+    if (synced && record.importFailed !== undefined) {
+      const { importFailed: _moot, ...rest } = record
+      return { ...rest, synced }
+    }
+    return record.synced === synced ? record : { ...record, synced }
+  }, options.inPlace === true)
 
 /** Remember the lead ids Marketo reported for these emails (an empty list forgets them). */
 export const rememberLeadIds = (

@@ -4,9 +4,10 @@
 // whether the email is on the Marketo list as far as we know (`synced`), its cached lead ids, and
 // the member's lead field values.
 import { Schema } from "effect"
-import { AudienceKey, ImportBatchId, LeadId } from "../1-events/Ids.js"
+import { AudienceKey, LeadId } from "../1-events/Ids.js"
 import { StoredFields } from "./LeadFieldRecord.js"
 import { ShardCounts } from "./AudienceRecord.js"
+import { ImportId } from "./ImportsInFlight.js"
 
 /** One user's latest word on one email: kept for non-members too, so late older events lose. */
 export const Holder = Schema.Struct({
@@ -23,8 +24,16 @@ export const EmailRecord = Schema.Struct({
   synced: Schema.Boolean,
   /** Lead ids learned from upserts or lookups (several when Marketo has duplicates). */
   leadIds: Schema.optional(Schema.Array(LeadId)),
-  /** A bulk import carrying this email is running: do not plan it again until the import ends. */
-  importing: Schema.optional(ImportBatchId),
+  /**
+   * A bulk import carrying this email is running (or its answer was lost: a negative reference):
+   * do not plan it again until the import ends or the sync has found out what became of it.
+   */
+  importing: Schema.optional(ImportId),
+  /**
+   * An import refused this email's row (Marketo's reason): it is sent by upsert + add instead,
+   * whose per-record answer says whether Marketo takes the address.
+   */
+  importFailed: Schema.optional(Schema.String),
   /**
    * Marketo refused this email (a per-record reason code, e.g. "1003"): not retried until a newer
    * change for the email arrives, so one bad address cannot make a list loop forever.

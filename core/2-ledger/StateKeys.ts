@@ -33,6 +33,8 @@ export const StateKeys = {
   withoutEmailUnsharded: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
   /** The configured folder's id, cached by name. */
   folder: "instance/folder",
+  /** How long the instance's bulk imports take, as its polls have shown (core/3-plan/ImportLatency.ts). */
+  importLatency: "instance/import-latency",
   /**
    * The longest key stored for an audience: every kind of key above, with the largest shard,
    * epoch and step numbers (and room for shard numbers of eight digits).

@@ -18,6 +18,24 @@ export interface ImportFile {
   readonly csvBytes: number
 }
 
+/** How many files `chunkEmailsByBytes` would make, without making them. */
+export const importFileCount = (emails: ReadonlyArray<Email>, maxBytes: number = MarketoLimits.maxImportFileBytes): number => {
+  let files = 0
+  let rows = 0
+  let bytes = emailHeaderBytes
+  for (const email of emails) {
+    const row = emailRowBytes(email)
+    if (rows > 0 && bytes + row > maxBytes) {
+      files++
+      rows = 0
+      bytes = emailHeaderBytes
+    }
+    rows++
+    bytes += row
+  }
+  return rows > 0 ? files + 1 : files
+}
+
 export interface ImportGroup {
   readonly columns: ReadonlyArray<string>
   readonly emails: ReadonlyArray<Email>

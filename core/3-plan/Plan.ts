@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { Email } from "../1-events/Email.js"
 import { AudienceKey, ImportBatchId, ListId } from "../1-events/Ids.js"
+import { ImportRef } from "../2-ledger/ImportsInFlight.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 
 const Batch = Schema.Array(Email).pipe(Schema.minItems(1), Schema.maxItems(MarketoLimits.batchSize))
@@ -76,6 +77,18 @@ export class PollImport extends Schema.TaggedClass<PollImport>()("PollImport", {
   batchId: ImportBatchId
 }) {}
 
+/**
+ * Find out what became of an import whose answer was lost (one lookup of a sample of its rows,
+ * one membership check): some of them on the list, it ran; none by `giveUpAt`, it did not, and
+ * its rows are planned again; else look again later.
+ */
+export class FindImport extends Schema.TaggedClass<FindImport>()("FindImport", {
+  audience: AudienceKey,
+  ref: ImportRef,
+  sample: Batch,
+  giveUpAt: Schema.Number
+}) {}
+
 export const Step = Schema.Union(
   EnsureFolder,
   EnsureList,
@@ -85,7 +98,8 @@ export const Step = Schema.Union(
   RemoveFromList,
   ImportLeads,
   PollImport,
-  UpdateLeads
+  UpdateLeads,
+  FindImport
 )
 export type Step = typeof Step.Type
 

@@ -3,6 +3,7 @@
 // values changed since they were sent, and where the list stands.
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
 
 /** The lead field values an email's lead is sent with (core/2-ledger/LeadFieldRecord.ts). */
 export interface PlannedFields {
@@ -19,6 +20,15 @@ export interface PlannedEmail {
   /** Known from the lead-id cache; several when Marketo holds duplicate leads for the email. */
   readonly leadIds?: ReadonlyArray<LeadId>
   readonly fields?: PlannedFields
+  /** An import refused this email's row: it goes by upsert + add, never by import again. */
+  readonly importFailed?: boolean
+}
+
+/** An import whose answer was lost, due to be looked for on the list now. */
+export interface ImportCheck {
+  readonly ref: ImportRef
+  readonly sample: ReadonlyArray<Email>
+  readonly giveUpAt: number
 }
 
 export interface AudienceDelta {
@@ -33,8 +43,10 @@ export interface AudienceDelta {
   readonly remove: ReadonlyArray<PlannedEmail>
   /** On the list, with lead field values changed since they were sent (MARKETO_LEAD_FIELDS_UPDATE=always). */
   readonly update?: ReadonlyArray<PlannedEmail>
-  /** Imports started on an earlier tick and not yet confirmed. */
+  /** Imports started on an earlier tick and not yet confirmed (those due to be polled now). */
   readonly pendingImports: ReadonlyArray<ImportBatchId>
+  /** Imports whose answer was lost, due to be looked for now. */
+  readonly importChecks?: ReadonlyArray<ImportCheck>
 }
 
 /** The values each email of `emails` is sent with. */

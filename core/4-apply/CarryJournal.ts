@@ -1,8 +1,8 @@
 // What a flush stopped by the deadline carries over: the tick's effects, restricted to the shards
 // it did not write. The record written beside them already holds every record-level effect (list
 // ensured, imports started or ended), so only what the shards left still need is kept: the
-// per-email effects on those shards, and each import's end (it changes whichever records the
-// import carried, and repeating it is harmless).
+// per-email effects on those shards, and each import's end or withdrawal and a list's loss (they
+// change whichever records the import carried, or every record, and repeating them is harmless).
 import type { Email } from "../1-events/Email.js"
 import { type ShardLayout, shardOf } from "../2-ledger/Sharding.js"
 import type { StepEffect } from "./StepEffect.js"
@@ -25,12 +25,19 @@ export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlyS
         break
       }
       case "MembershipConfirmed":
+      case "ImportSending":
       case "ImportStarted": {
         const emails = effect.emails.filter(keeps)
         if (emails.length > 0) carried.push({ ...effect, emails })
         break
       }
+      // Record-level alone: the record written beside the carried journal holds it.
+      case "ImportChecked":
+        break
+      // These change whichever records carry the import (or every record, a list lost): repeated whole.
+      case "ImportNotSent":
       case "ImportEnded":
+      case "ListLost":
         carried.push(effect)
         break
       case "FieldsSent": {
@@ -47,13 +54,17 @@ export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlyS
 export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
   switch (effect._tag) {
     case "ListEnsured":
+    case "ImportNotSent":
+    case "ImportChecked":
     case "ImportEnded":
+    case "ListLost":
       return []
     case "LeadIdsLearned":
       return effect.ids.map((i) => i.email)
     case "EmailsRefused":
       return effect.refused.map((r) => r.email)
     case "MembershipConfirmed":
+    case "ImportSending":
     case "ImportStarted":
       return effect.emails
     case "FieldsSent":

@@ -10,11 +10,13 @@ import { fieldsByEmail, fieldsSent, lookupLeads, upsertLeads, upsertWithOutcomes
 import { checkExternalList } from "./ExternalList.js"
 import { MarketoRejected } from "../marketo/MarketoErrors.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
+import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
 import type { EmailRecord } from "../2-ledger/LedgerShard.js"
 import type { AddToList, EnsureFolder, EnsureList, ImportLeads, PollImport, RemoveFromList, Step, UpdateLeads } from "../3-plan/Plan.js"
-import { type Folder, MarketoApi } from "../ports/MarketoApi.js"
+import { type Folder, MarketoApi, type StaticList } from "../ports/MarketoApi.js"
 import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
+import { findImport } from "./FindImport.js"
 import type { StepEffect } from "./StepEffect.js"
 
 /** What the interpreter needs to know about the audience while it works. */
@@ -24,6 +26,11 @@ export interface StepContext {
   readonly recordOf: (email: Email) => EmailRecord | undefined
   /** The lead field values the email's lead is sent with (none when the email has no fields). */
   readonly fieldsOf?: (email: Email) => PlannedFields | undefined
+  /**
+   * For an import: the reference its rows were marked with before it was sent (ImportSending,
+   * journaled by the sync), and when. Its batch id replaces the reference once Marketo answers.
+   */
+  readonly sending?: { readonly ref: ImportRef; readonly at: number }
 }
 
 const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
@@ -74,23 +81,28 @@ const ensureList = Effect.fn("Interpreter.ensureList")(function*(step: EnsureLis
     yield* checkExternalList(step.listId, { id: folderId, name: step.folderName }, step.audience)
     return [{ _tag: "ListEnsured", listId: step.listId, folderId }] as Array<StepEffect>
   }
-  const list = yield* api.createStaticList(step.listName, folderId).pipe(
+  const create = api.createStaticList(step.listName, folderId).pipe(
     // The cached folder is gone (deleted or moved in Marketo): look it up again next time.
-    Effect.tapError((e) => e._tag === "MarketoRejected" && e.code === "710" ? forgetFolder : Effect.void),
+    Effect.tapError((e) => e._tag === "MarketoRejected" && e.code === "710" ? forgetFolder : Effect.void)
+  )
+  // A list of the name already there is adopted when it is in the folder, never when elsewhere.
+  const adopt = <E, R>(existing: Option.Option<StaticList>, otherwise: () => Effect.Effect<StaticList, E, R>): Effect.Effect<StaticList, E | MarketoRejected, R> =>
+    Option.match(existing, {
+      onNone: otherwise,
+      onSome: (list) =>
+        list.folderId === folderId ? Effect.succeed(list) : Effect.fail(
+          new MarketoRejected({
+            code: "709",
+            message: `a list named "${step.listName}" already exists outside folder "${step.folderName}" (list id ${list.id}): rename or move it, or set a display name for audience "${step.audience}"`
+          })
+        )
+    })
+  const list = yield* create.pipe(
+    // The creation's answer was lost: the list may exist (adopted), or the creation never ran and
+    // is made once more.
+    Effect.catchIf((e) => e._tag === "MarketoAnswerLost", () => Effect.flatMap(api.findStaticList(step.listName), (existing) => adopt(existing, () => create))),
     Effect.catchIf((e) => e._tag === "MarketoRejected" && e.code === "709", (rejected) =>
-      Effect.flatMap(api.findStaticList(step.listName), (existing) =>
-        Option.match(existing, {
-          onNone: () => Effect.fail(rejected),
-          onSome: (list) =>
-            list.folderId === folderId
-              ? Effect.succeed(list)
-              : Effect.fail(
-                new MarketoRejected({
-                  code: "709",
-                  message: `a list named "${step.listName}" already exists outside folder "${step.folderName}" (list id ${list.id}): rename or move it, or set a display name for audience "${step.audience}"`
-                })
-              )
-        })))
+      Effect.flatMap(api.findStaticList(step.listName), (existing) => adopt(existing, () => Effect.fail(rejected))))
   )
   return [{ _tag: "ListEnsured", listId: list.id, folderId }] as Array<StepEffect>
 })
@@ -149,36 +161,63 @@ const changeMembership = (kind: "add" | "remove") =>
         const email = owner.get(o.leadId)
         if (email === undefined) continue
         if (o.status === "added" || o.status === "removed" || o.status === "notMember") confirmed.add(email)
-        else if (kind === "remove") confirmed.add(email) // 1004: the lead is gone, so it is not on the list
-        else forget.add(email) // 1004 on add: a stale lead id; upsert again next tick
+        else forget.add(email) // 1004: a stale lead id (merged into another, or deleted)
       }
     }
     const effects: Array<StepEffect> = [{ _tag: "MembershipConfirmed", emails: [...confirmed].filter((e) => !forget.has(e)), synced: kind === "add" }]
-    if (forget.size > 0) effects.push({ _tag: "LeadIdsLearned", ids: [...forget].map((email) => ({ email, leadIds: [] })) })
+    // On add, the email is upserted again next tick. On remove, the lead that is gone may have been
+    // merged into another lead of the email, which took its lists: look the email up again and
+    // remove whatever leads it has now (one lookup and one removal per 300, only when it happens).
+    if (forget.size > 0 && kind === "add") effects.push({ _tag: "LeadIdsLearned", ids: [...forget].map((email) => ({ email, leadIds: [] })) })
+    if (forget.size > 0 && kind === "remove") effects.push(...yield* removeCurrentLeads(listId, [...forget]))
     return effects
   })
+
+/** Emails whose cached leads are gone: their leads now, each removed from the list. */
+const removeCurrentLeads = Effect.fn("Interpreter.removeCurrentLeads")(function*(listId: ListId, emails: ReadonlyArray<Email>) {
+  const api = yield* MarketoApi
+  const ids: Array<{ email: Email; leadIds: ReadonlyArray<LeadId> }> = []
+  for (let i = 0; i < emails.length; i += MarketoLimits.batchSize) ids.push(...yield* api.lookupLeads(emails.slice(i, i + MarketoLimits.batchSize)))
+  const all = ids.flatMap((f) => f.leadIds)
+  for (let i = 0; i < all.length; i += MarketoLimits.batchSize) yield* api.removeFromList(listId, all.slice(i, i + MarketoLimits.batchSize))
+  return [
+    { _tag: "LeadIdsLearned", ids },
+    { _tag: "MembershipConfirmed", emails, synced: false }
+  ] as Array<StepEffect>
+})
 
 const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportLeads, context: StepContext) {
   const api = yield* MarketoApi
   const listId = yield* requireList(context)
   const fields = fieldsByEmail(step.emails, context.fieldsOf)
-  const jobs = yield* (fields === undefined ? api.importLeads(listId, step.emails) : api.importLeads(listId, step.emails, fields))
+  const outcome = yield* Effect.either(fields === undefined ? api.importLeads(listId, step.emails) : api.importLeads(listId, step.emails, fields))
+  // The answer is lost: the import may be queued. Its rows stay marked with the reference
+  // journaled before it was sent, until the sync finds out what became of it (FindImport.ts).
+  // Its fields do not count as sent: they stay pending until a later send confirms them.
+  if (outcome._tag === "Left" && outcome.left._tag === "MarketoAnswerLost" && context.sending !== undefined) return [] as Array<StepEffect>
+  if (outcome._tag === "Left") return yield* Effect.fail(outcome.left)
+  const jobs = outcome.right
+  const ref = context.sending === undefined ? {} : { ref: context.sending.ref, at: context.sending.at }
   // The client sends one file per 10 MB and set of fields, split as importFiles splits: each email
   // is marked with the job that carries it, so one job failing re-plans exactly its own emails.
   // A file that fails is imported again, fields and all, so its fields count as sent now.
   const sent = fieldsSent(step.emails, context.fieldsOf)
   const files = importFiles(step.emails, (email) => fields?.get(email))
   if (jobs.length > 1 && files.length === jobs.length) {
-    return [...jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails })), ...sent]
+    return [...jobs.map((job, i): StepEffect => ({ _tag: "ImportStarted", batchIds: [job.batchId], emails: files[i]!.emails, ...ref })), ...sent]
   }
-  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails }, ...sent] as Array<StepEffect>
+  return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails, ...ref }, ...sent] as Array<StepEffect>
 })
 
 const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport) {
   const api = yield* MarketoApi
   const status = yield* api.importStatus(step.batchId)
   if (status.status === "Queued" || status.status === "Importing") return [] as Array<StepEffect>
-  const problems = status.status === "Complete" && status.rowsFailed > 0 ? yield* api.importFailures(step.batchId) : []
+  // Failed rows and warned rows (an invalid address, several leads for one) were not imported.
+  const problems = [
+    ...(status.status === "Complete" && status.rowsFailed > 0 ? yield* api.importFailures(step.batchId) : []),
+    ...(status.status === "Complete" && status.rowsWithWarning > 0 ? yield* api.importWarnings(step.batchId) : [])
+  ]
   const failed = problems.map((p) => ({ email: p.email.trim().toLowerCase() as Email, code: p.reason }))
   return [{ _tag: "ImportEnded", batchId: step.batchId, status: status.status, failed }] as Array<StepEffect>
 })
@@ -196,5 +235,6 @@ export const applyStep = (step: Step, context: StepContext) =>
     AddToList: (s) => addToList(s, context),
     RemoveFromList: (s) => removeFromList(s, context),
     ImportLeads: (s) => importLeads(s, context),
-    PollImport: (s) => pollImport(s)
+    PollImport: (s) => pollImport(s),
+    FindImport: (s) => findImport(s, context.listId)
   })

@@ -1,6 +1,6 @@
 // Applying step effects to in-memory ledger shards: the pure half of checkpointing.
 import type { Email } from "../1-events/Email.js"
-import type { ImportBatchId } from "../1-events/Ids.js"
+import type { ImportId } from "../2-ledger/ImportsInFlight.js"
 import { markFieldsSent, markSynced, rememberLeadIds, type UpdateOptions } from "../2-ledger/Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import { type ShardLayout, shardOf } from "../2-ledger/Sharding.js"
@@ -56,6 +56,16 @@ const clearImport = (record: EmailRecord): EmailRecord => {
   return rest
 }
 
+/** Off the list as far as the ledger knows, nothing in flight: what a record becomes when its list is lost. */
+const offTheList = (record: EmailRecord): EmailRecord => {
+  if (!record.synced && record.importing === undefined && record.importFailed === undefined) return record
+  const { importing: _i, importFailed: _f, ...rest } = record
+  return { ...rest, synced: false }
+}
+
+const marked = (ids: ReadonlySet<number>) => (record: EmailRecord): EmailRecord =>
+  record.importing !== undefined && ids.has(record.importing) ? clearImport(record) : record
+
 /**
  * Mutates `shards` (a working copy owned by the caller) so each effect is reflected. With
  * `inPlace`, the caller owns the shards themselves too (just decoded) and they are changed rather
@@ -84,18 +94,27 @@ export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: S
       return
     case "MembershipConfirmed":
       return updateEach(shards, shardCount, effect.emails, (shard, emails) => markSynced(shard, emails, effect.synced, options))
+    case "ImportSending":
+      return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: effect.ref }), options)(shard))
     case "ImportStarted": {
       const batchId = effect.batchIds[0]
       if (batchId === undefined) return
       return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: batchId }), options)(shard))
     }
+    case "ImportNotSent":
+      for (const [n, shard] of shards) shards.set(n, mapRecords(shard, marked(new Set([effect.ref])), options))
+      return
+    case "ImportChecked":
+      return
     case "ImportEnded": {
+      // A row the import refused is sent by upsert + add instead: its own answer says whether
+      // Marketo takes the address (and a refusal there is recorded as one).
       const failed = new Map(effect.failed.map((f) => [f.email as string, f.code]))
       const ended = (record: EmailRecord, email: string): EmailRecord => {
         if (record.importing !== effect.batchId) return record
         if (effect.status === "Failed") return clearImport(record)
         const code = failed.get(email)
-        return code === undefined ? { ...clearImport(record), synced: true } : { ...clearImport(record), refused: code }
+        return code === undefined ? { ...clearImport(record), synced: true } : { ...clearImport(record), importFailed: code }
       }
       for (const [n, shard] of shards) shards.set(n, mapRecords(shard, ended, options))
       return
@@ -106,11 +125,14 @@ export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: S
         if (shard !== undefined) shards.set(n, markFieldsSent(shard, group, options))
       }
       return
+    case "ListLost":
+      for (const [n, shard] of shards) shards.set(n, mapRecords(shard, offTheList, options))
+      return
   }
 }
 
-export const importingBatches = (shard: LedgerShard): ReadonlySet<ImportBatchId> => {
-  const ids = new Set<ImportBatchId>()
+export const importingBatches = (shard: LedgerShard): ReadonlySet<ImportId> => {
+  const ids = new Set<ImportId>()
   for (const record of Object.values(shard.emails)) if (record.importing !== undefined) ids.add(record.importing)
   return ids
 }

@@ -4,6 +4,7 @@
 import { Schema } from "effect"
 import { Email } from "../1-events/Email.js"
 import { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+import { ImportId, ImportRef } from "../2-ledger/ImportsInFlight.js"
 
 export const ListEnsured = Schema.TaggedStruct("ListEnsured", { listId: ListId, folderId: Schema.optional(FolderId) })
 export const LeadIdsLearned = Schema.TaggedStruct("LeadIdsLearned", {
@@ -13,19 +14,53 @@ export const EmailsRefused = Schema.TaggedStruct("EmailsRefused", {
   refused: Schema.Array(Schema.Struct({ email: Email, code: Schema.String }))
 })
 export const MembershipConfirmed = Schema.TaggedStruct("MembershipConfirmed", { emails: Schema.Array(Email), synced: Schema.Boolean })
-export const ImportStarted = Schema.TaggedStruct("ImportStarted", { batchIds: Schema.Array(ImportBatchId), emails: Schema.Array(Email) })
+/**
+ * Journaled before an import is sent (its answer may be lost, the tick may stop): its rows are
+ * marked with `ref` until Marketo's batch id replaces it, or the sync finds out what became of it.
+ */
+export const ImportSending = Schema.TaggedStruct("ImportSending", { ref: ImportRef, emails: Schema.Array(Email), at: Schema.Number })
+/** Marketo took the import: its batch id replaces the reference `ref` (absent in journals of earlier versions). */
+export const ImportStarted = Schema.TaggedStruct("ImportStarted", {
+  batchIds: Schema.Array(ImportBatchId),
+  emails: Schema.Array(Email),
+  ref: Schema.optional(ImportRef),
+  at: Schema.optional(Schema.Number)
+})
+/** Marketo refused the import in its envelope: nothing ran, the rows are free to plan again. */
+export const ImportNotSent = Schema.TaggedStruct("ImportNotSent", { ref: ImportRef })
+/** An unconfirmed import's sample was checked and none of it is on the list yet. */
+export const ImportChecked = Schema.TaggedStruct("ImportChecked", { ref: ImportRef, at: Schema.Number })
+/**
+ * An import ended (found Complete or Failed by its poll, or, for an unconfirmed one, its sample
+ * found on the list or given up on). Rows in `failed` were refused by the import and are sent by
+ * upsert + add instead.
+ */
 export const ImportEnded = Schema.TaggedStruct("ImportEnded", {
-  batchId: ImportBatchId,
+  batchId: ImportId,
   status: Schema.Literal("Complete", "Failed"),
   failed: Schema.Array(Schema.Struct({ email: Email, code: Schema.String }))
 })
+/** The audience's list is gone from Marketo (deleted by a person: 1013): every member is to be added to a new one. */
+export const ListLost = Schema.TaggedStruct("ListLost", { listId: ListId, at: Schema.Number })
 
 /** Lead field values were sent for these emails: each digest names the stored fields sent. */
 export const FieldsSent = Schema.TaggedStruct("FieldsSent", {
   sent: Schema.Array(Schema.Struct({ email: Email, digest: Schema.String }))
 })
 
-export const StepEffect = Schema.Union(ListEnsured, LeadIdsLearned, EmailsRefused, MembershipConfirmed, ImportStarted, ImportEnded, FieldsSent)
+export const StepEffect = Schema.Union(
+  ListEnsured,
+  LeadIdsLearned,
+  EmailsRefused,
+  MembershipConfirmed,
+  ImportSending,
+  ImportStarted,
+  ImportNotSent,
+  ImportChecked,
+  ImportEnded,
+  ListLost,
+  FieldsSent
+)
 export type StepEffect = typeof StepEffect.Type
 
 export const Journal = Schema.Array(StepEffect)

@@ -8,6 +8,7 @@
 // already hold them) or of an older one (already in the shards: only deleted). Memory stays at
 // the delta plus a few shards, whatever the audience's size.
 import { layoutOf } from "../2-ledger/ShardSplit.js"
+import { shardCounts } from "../2-ledger/Ledger.js"
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
@@ -16,6 +17,7 @@ import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
 import { carryEffects, namedByShard } from "./CarryJournal.js"
+import { withImportEffect } from "./ImportRecord.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -28,11 +30,16 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
   switch (effect._tag) {
     case "ListEnsured":
       return { ...record, listId: effect.listId }
+    case "ImportSending":
     case "ImportStarted":
-      // Idempotent: a journal carried over by a flush the deadline stopped starts it again.
-      return { ...record, pendingImports: [...new Set([...record.pendingImports, ...effect.batchIds])] }
+    case "ImportNotSent":
+    case "ImportChecked":
     case "ImportEnded":
-      return { ...record, pendingImports: record.pendingImports.filter((id) => id !== effect.batchId) }
+      return withImportEffect(record, effect)
+    case "ListLost": {
+      const { externalListId: _e, listId: _l, imports: _i, ...rest } = record
+      return { ...rest, pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
+    }
     default:
       return record
   }
@@ -48,12 +55,18 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "EmailsRefused":
       return of(effect.refused.map((r) => r.email))
     case "MembershipConfirmed":
+    case "ImportSending":
     case "ImportStarted":
       return of(effect.emails)
     case "FieldsSent":
       return of(effect.sent.map((s) => s.email))
+    case "ImportNotSent":
     case "ImportEnded":
       return shardsImporting(record)
+    case "ImportChecked":
+      return []
+    case "ListLost":
+      return Object.keys(record.shards).map(Number)
   }
 }
 
@@ -92,6 +105,7 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
   const touched = new Set<number>()
   for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
   const numbers = [...touched].sort((a, b) => a - b)
+  const listLost = effects.some((e) => e._tag === "ListLost")
   const counts: Record<string, ShardCounts> = { ...record.shards }
   let left: ReadonlyArray<number> = []
   for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
@@ -104,10 +118,19 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
     // to the base is brought back first. Just decoded for this flush: changed in place.
     const part = numbers.slice(i, i + flushShardsAtOnce)
     const indexes = yield* loadIndexes(record.key, part, record.audienceClass)
-    yield* promote(record.key, indexes, namedByShard(effects, layoutOf(record), new Set(part)), record.audienceClass)
+    // A list lost changes every record, those a compaction moved to the base too: the whole
+    // shards are read, changed and written back compacted.
+    const wholes = listLost ? yield* loadShards(record.key, part) : undefined
+    if (wholes !== undefined) for (const [n, index] of indexes) indexes.set(n, merged(wholes.get(n)!, index))
+    else yield* promote(record.key, indexes, namedByShard(effects, layoutOf(record), new Set(part)), record.audienceClass)
     for (const effect of effects) applyEffect(indexes, layoutOf(record), effect, { inPlace: true })
     const writes: Array<readonly [string, string]> = []
     for (const [n, index] of indexes) {
+      if (wholes !== undefined) {
+        counts[String(n)] = shardCounts(index, record.audienceClass)
+        writes.push(...compactedEntries(record.key, index, record.audienceClass))
+        continue
+      }
       counts[String(n)] = countsOfIndex(index, record.audienceClass)
       if (!flushShouldCompact(index)) writes.push(indexEntry(record.key, index))
       else {

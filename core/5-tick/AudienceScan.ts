@@ -12,6 +12,7 @@ const hasWork = (record: AudienceRecord, updates: boolean) =>
   record.removal !== undefined ||
   record.progress !== undefined ||
   record.pendingImports.length > 0 ||
+  (record.imports?.length ?? 0) > 0 ||
   Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0 || (updates && (c.pendingUpdate ?? 0) > 0))
 
 /** Every audience record, and which audiences have journal entries left (from one listing). */
@@ -41,7 +42,7 @@ export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {
 })
 
 /** What the scheduler needs to know of an audience, from its record alone. */
-const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean): AudienceLoad => {
+const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean, importCalls: (record: AudienceRecord) => number): AudienceLoad => {
   const counts = Object.values(record.shards)
   const pendingUpdate = updates && record.removal === undefined ? counts.reduce((n, c) => n + (c.pendingUpdate ?? 0), 0) : 0
   return {
@@ -53,7 +54,7 @@ const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean):
     unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
     // A list the sender named is not the audience's until it is checked to be in the folder.
     hasList: record.listId !== undefined,
-    pendingImports: record.pendingImports.length
+    pendingImports: importCalls(record)
   }
 }
 
@@ -62,9 +63,14 @@ const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean):
  * (a tick stopped before or after writing its shards), which are replayed or deleted even when the
  * audience has nothing else to do. With `updates`, changed lead fields to send are work too.
  */
-export const scheduleLoads = (scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> }, updates = false) => {
+export const scheduleLoads = (
+  scan: { readonly records: ReadonlyArray<AudienceRecord>; readonly withJournal: ReadonlySet<string> },
+  updates = false,
+  /** Calls its imports in flight need this tick (their polls due); every poll by default. */
+  importCalls: (record: AudienceRecord) => number = (r) => r.pendingImports.length
+) => {
   const hasJournal = (r: AudienceRecord) => scan.withJournal.has(StateKeys.audience(r.key))
-  return scan.records.filter((r) => hasWork(r, updates) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r), updates))
+  return scan.records.filter((r) => hasWork(r, updates) || hasJournal(r)).map((r) => loadOf(r, hasJournal(r), updates, importCalls))
 }
 
 /** What the scheduler would decide now: the status page shows the latency it can honour. */

@@ -27,6 +27,10 @@ export interface AudienceView {
   readonly withoutEmail: number
   /** Emails Marketo refused (not retried until they change). */
   readonly refused: number
+  /** Rows bulk imports refused (failures.csv, warnings.csv) since the audience began; each was sent again by upsert + add. */
+  readonly importRowsFailed?: number
+  /** The list was deleted in Marketo: a new one was created and every member added back. */
+  readonly listReplaced?: { readonly previousListId: number; readonly at: number }
   readonly pending: { readonly add: number; readonly remove: number }
   readonly pendingImports: ReadonlyArray<number>
   /** Epoch ms the oldest change still waiting arrived. */
@@ -51,6 +55,8 @@ export const toView = (record: AudienceRecord): AudienceView => {
     synced: t.synced,
     withoutEmail: record.withoutEmail,
     refused: t.refused,
+    ...(record.importRowsFailed === undefined ? {} : { importRowsFailed: record.importRowsFailed }),
+    ...(record.listReplaced === undefined ? {} : { listReplaced: record.listReplaced }),
     pending: { add: t.pendingAdd + t.importing, remove: t.pendingRemove },
     pendingImports: record.pendingImports,
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),

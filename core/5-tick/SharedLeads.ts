@@ -10,7 +10,7 @@ import type { Email } from "../1-events/Email.js"
 import type { LeadId } from "../1-events/Ids.js"
 import { lookupLeads, upsertWithOutcomes } from "../4-apply/LeadCalls.js"
 import type { AudienceDelta, PlannedEmail, PlannedFields } from "../3-plan/PlannedEmail.js"
-import { batches, splitUnknownAdds } from "../3-plan/Planner.js"
+import { batches, callsBesidesAdds, chooseAddPaths, type PlannerOptions } from "../3-plan/Planner.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
 
 export interface SharedLeadsPlan {
@@ -36,7 +36,12 @@ const unknown = (e: PlannedEmail) => e.leadIds === undefined || e.leadIds.length
  * removals are looked up unless the same email is upserted anyway. At most `maxEmails` in all,
  * adds first; the rest is left to each audience's own plan.
  */
-export const planSharedLeads = (deltas: ReadonlyArray<AudienceDelta>, maxEmails: number): SharedLeadsPlan => {
+export const planSharedLeads = (
+  deltas: ReadonlyArray<AudienceDelta>,
+  maxEmails: number,
+  /** What each audience's own plan will be told (so the shared calls upsert exactly what it would). */
+  optionsFor: (delta: AudienceDelta) => PlannerOptions = () => ({})
+): SharedLeadsPlan => {
   const upsert = new Set<Email>()
   const update = new Set<Email>()
   const lookup = new Set<Email>()
@@ -46,7 +51,7 @@ export const planSharedLeads = (deltas: ReadonlyArray<AudienceDelta>, maxEmails:
     if (e.fields !== undefined && (known === undefined || e.fields.at > known.at)) fields.set(e.email, e.fields)
   }
   for (const delta of deltas) {
-    for (const e of splitUnknownAdds(delta.add.filter(unknown)).upserted) {
+    for (const e of chooseAddPaths(delta.add, optionsFor(delta), callsBesidesAdds(delta)).upserted) {
       upsert.add(e.email)
       keepNewest(e)
     }

@@ -13,7 +13,10 @@ import { applyStep } from "../4-apply/Interpreter.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
 import { absorb, flush, journalStep, pendingJournal } from "../4-apply/StepJournal.js"
+import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
+import type { Step } from "../3-plan/Plan.js"
 import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
+import { importInFlight, observePoll, plannerTiming, type TimingContext, withDueImports } from "./ImportTiming.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
 import { countingCalls } from "./CountingCalls.js"
 import { type CallLog, nextCallAt } from "./RateWindow.js"
@@ -48,6 +51,11 @@ const syncError = (error: MarketoError | StepDefect, at: number): SyncError =>
 
 const stopFor = (error: MarketoError | StepDefect): StopReason | undefined =>
   error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
+
+/** A call on the audience's list answered 1013: the list is gone (a person deleted it in Marketo). */
+const isListGone = (step: Step, error: { readonly _tag: string }) =>
+  (step._tag === "AddToList" || step._tag === "RemoveFromList" || step._tag === "ImportLeads" || step._tag === "FindImport") &&
+  error._tag === "MarketoRejected" && "code" in error && error.code === "1013"
 
 /** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
 const isFolderMissing = (failure: SyncError) => failure.tag === "MarketoRejected" && failure.code === "710"
@@ -94,7 +102,9 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   folderMissing: SyncError | undefined,
   shared: SharedLeads,
   /** When the tick's calls so far ended (shared across its audiences): no step waits for the window past the deadline. */
-  callTimes?: Array<number>
+  callTimes?: Array<number>,
+  /** The tick's time, target and budget share, and the instance's import latency (updated by polls). */
+  timing?: TimingContext
 ) {
   const counter: CallLog = callTimes === undefined ? { calls: 0 } : { calls: 0, times: callTimes }
   const api = countingCalls(yield* MarketoApi, counter)
@@ -115,8 +125,10 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   const learned = effectsFor(prepared.delta, shared)
   if (learned.length > 0) yield* checkpoint(prepared.record, learned)
   let record = learned.length === 0 ? prepared.record : absorb(prepared.record, slices, learned)
-  const delta = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
-  const plan = planAudience(delta)
+  const collected = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
+  // Only the polls and checks due now; and time weighed against calls when the tick knows it.
+  const delta = timing === undefined ? collected : withDueImports(collected, record, timing)
+  const plan = planAudience(delta, timing === undefined ? {} : { timing: plannerTiming(record, timing) })
   // The lead field values each email's lead is sent with, as the delta collected them.
   const fields = new Map<Email, PlannedFields>()
   for (const e of [...delta.add, ...(delta.update ?? [])]) if (e.fields !== undefined) fields.set(e.email, e.fields)
@@ -137,17 +149,48 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       failure = { ...folderMissing, at: yield* Clock.currentTimeMillis }
       break
     }
+    // Marketo refuses a second import into a list while one is queued or running (1019): the rows
+    // wait for a later tick, once the polls before this step have not ended it.
+    if (step._tag === "ImportLeads" && importInFlight(record)) {
+      stepsDone++
+      continue
+    }
+    // An import is journaled before it is sent: if its answer is lost, or the tick stops before
+    // its answer is journaled, its rows stay marked and are looked for, never sent again blindly.
+    let sending: { ref: ImportRef; at: number } | undefined
+    if (step._tag === "ImportLeads") {
+      sending = { ref: -(record.nextImportRef ?? 1) as ImportRef, at: yield* Clock.currentTimeMillis }
+      const intent: Array<StepEffect> = [{ _tag: "ImportSending", ref: sending.ref, emails: step.emails, at: sending.at }]
+      yield* checkpoint(record, intent)
+      record = absorb(record, slices, intent)
+    }
     const layout = layoutOf(record)
     const context = {
       listId: Option.fromNullable(record.listId),
       recordOf: (email: Email) => slices.get(shardOf(email, layout))?.emails[email],
-      fieldsOf: (email: Email) => fields.get(email)
+      fieldsOf: (email: Email) => fields.get(email),
+      ...(sending === undefined ? {} : { sending })
     }
     const before = counter.calls
     const outcome = yield* Effect.either(
       applyStep(step, context).pipe(Effect.provideService(MarketoApi, api), Effect.catchAllDefect(asStepDefect))
     )
     const stepCalls = counter.calls - before
+    if (outcome._tag === "Left" && sending !== undefined && outcome.left._tag !== "StateNotVisible" && outcome.left._tag !== "StateStoreFailure") {
+      // Refused in its envelope (or never sent): nothing ran, the rows are free again.
+      const notSent: Array<StepEffect> = [{ _tag: "ImportNotSent", ref: sending.ref }]
+      yield* checkpoint(record, notSent)
+      record = absorb(record, slices, notSent)
+    }
+    if (outcome._tag === "Left" && isListGone(step, outcome.left) && record.listId !== undefined) {
+      // A person deleted the list in Marketo: every member goes onto a new one, from the next tick.
+      const lost: Array<StepEffect> = [{ _tag: "ListLost", listId: record.listId, at: yield* Clock.currentTimeMillis }]
+      yield* checkpoint(record, lost)
+      record = absorb(record, slices, lost)
+      yield* Effect.logWarning("list deleted in Marketo; a new one is made and every member added back").pipe(Effect.annotateLogs({ audience: record.key, list: lost[0]!._tag === "ListLost" ? lost[0]!.listId : 0 }))
+      stop = undefined
+      break
+    }
     if (outcome._tag === "Left") {
       const error = outcome.left
       if (error._tag === "StateNotVisible" || error._tag === "StateStoreFailure") return yield* Effect.fail(error)
@@ -157,6 +200,9 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       break
     }
     const effects = outcome.right
+    if (step._tag === "PollImport" && timing !== undefined) {
+      observePoll({ ...timing, now: yield* Clock.currentTimeMillis }, record, step.batchId, effects.some((e) => e._tag === "ImportEnded"))
+    }
     // The checkpoint: this step's effects alone, one small write, before anything else uses them.
     if (effects.length > 0) yield* checkpoint(record, effects)
     record = absorb(record, slices, effects)

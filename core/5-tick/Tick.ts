@@ -11,6 +11,7 @@ import { recordAudienceError } from "./AudienceErrors.js"
 import { countingCalls } from "./CountingCalls.js"
 import { reasonOf } from "./FailureReason.js"
 import { type FoldFailure, foldInbox } from "./FoldInbox.js"
+import { dueImportCalls, plannerTiming, readImportLatency, type TimingContext, writeImportLatency } from "./ImportTiming.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
 import { planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
@@ -55,8 +56,24 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
   const scan = yield* scanAudiences()
   const byKey = new Map(scan.records.map((r) => [r.key, r]))
-  const loads = scheduleLoads(scan, sendsUpdates(settings.leadFields))
-  const schedule = scheduleTick(loads, yield* Clock.currentTimeMillis, settings.quota, { ...defaultSchedulerSettings, ...settings.scheduler }, folded.backlog)
+  const scheduler = { ...defaultSchedulerSettings, ...settings.scheduler }
+  const latency = { current: yield* readImportLatency }
+  const learnedBefore = latency.current
+  const timingAt = (now: number, perTickCalls: number): TimingContext => ({
+    now,
+    tickMillis: scheduler.tickIntervalMillis,
+    latencyTargetMillis: scheduler.latencyTargetMillis,
+    perTickCalls,
+    latency
+  })
+  const startedAt = yield* Clock.currentTimeMillis
+  // An import in flight is work only on the ticks its poll (or, answer lost, its check) is due.
+  const loads = scheduleLoads(scan, sendsUpdates(settings.leadFields), (record) => dueImportCalls(record, timingAt(startedAt, 0)))
+  const schedule = scheduleTick(loads, startedAt, settings.quota, scheduler, folded.backlog)
+  // What one audience may spend per tick: the scheduler's share for due work, at most what the
+  // rolling window lets one tick make before its deadline (50 per 20 s over 25 s: 62).
+  const windowCalls = Math.floor(settings.budget.callsPerWindow * Math.max(0, settings.deadline - startedAt) / settings.budget.windowMillis)
+  const perTickCalls = Math.max(1, Math.min(windowCalls, settings.quota === undefined ? Number.POSITIVE_INFINITY : scheduler.dueBurst * schedule.evenShare))
 
   // Read ahead the small deltas (up to the shared cap in all) and resolve their unknown leads once.
   const sharedMax = settings.sharedLeadsMaxEmails ?? defaultSharedLeadsMaxEmails
@@ -79,7 +96,10 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
   // When each call of the tick ended: a step that would wait for the rate window past the deadline does not start.
   const callTimes: Array<number> = []
   const sharedCounter = { calls: 0, times: callTimes }
-  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax)
+  const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax, (delta) => {
+    const record = byKey.get(delta.audience)
+    return record === undefined ? {} : { timing: plannerTiming(record, timingAt(startedAt, perTickCalls)) }
+  })
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }
     : yield* resolveSharedLeads(sharedPlan, settings.deadline).pipe(
@@ -95,7 +115,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       break
     }
     const record = byKey.get(key)!
-    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes, callTimes))
+    const timing = timingAt(yield* Clock.currentTimeMillis, perTickCalls)
+    const synced = yield* Effect.exit(syncAudience(prepared.get(key) ?? record, settings, folderMissing, resolved.outcomes, callTimes, timing))
     if (Exit.isFailure(synced)) {
       // One audience's failure (storage, a value that does not decode, a bug) stops that audience
       // alone: it becomes its lastError and the tick goes on with the others.
@@ -116,6 +137,8 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
       if (stop !== "deadline") break
     }
   }
+  // What this tick's polls taught about the instance's import latency, for every audience's next plans.
+  if (latency.current !== learnedBefore) yield* Effect.ignoreLogged(writeImportLatency(latency.current))
   for (const bad of scan.unreadable) {
     audiences.push(failedAudience(bad.audience, bad, "record"))
     yield* recordAudienceError(bad.audience, { ...bad, code: "record" })

@@ -30,12 +30,22 @@ export class MarketoRejected extends Schema.TaggedError<MarketoRejected>()("Mark
 /** A code the table does not know: retried a bounded number of times, then surfaced as is. */
 export class MarketoUnknownError extends Schema.TaggedError<MarketoUnknownError>()("MarketoUnknownError", fields) {}
 
+/**
+ * The request may have reached Marketo and run, but its answer was lost: the connection dropped,
+ * the edge answered 5xx, the answer was not Marketo's JSON, or it never came (code "network",
+ * "HTTP 502", "timeout"…). Only a call that is not safe to repeat (a bulk import, a list's
+ * creation) surfaces it: the caller must find out what happened before sending it again. Calls
+ * that are safe to repeat are retried and surface MarketoTransient instead.
+ */
+export class MarketoAnswerLost extends Schema.TaggedError<MarketoAnswerLost>()("MarketoAnswerLost", fields) {}
+
 export const MarketoError = Schema.Union(
   MarketoAuthError,
   MarketoRateLimited,
   MarketoQuotaExhausted,
   MarketoTransient,
   MarketoRejected,
-  MarketoUnknownError
+  MarketoUnknownError,
+  MarketoAnswerLost
 )
 export type MarketoError = typeof MarketoError.Type

@@ -99,7 +99,10 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly findStaticList: (name: string) => Effect.Effect<Option.Option<StaticList>, MarketoError>
   /** The static list with this id and the folder it is in (Asset API); none when there is no such list. One call. */
   readonly getStaticList: (listId: ListId) => Effect.Effect<Option.Option<StaticList>, MarketoError>
-  /** One call. A duplicate name fails with MarketoRejected code "709". */
+  /**
+   * One call. A duplicate name fails with MarketoRejected code "709". Not repeated when its answer
+   * is lost (MarketoAnswerLost): the list may exist; look it up by name.
+   */
   readonly createStaticList: (name: string, folderId: FolderId) => Effect.Effect<StaticList, MarketoError>
   /** createOrUpdate by email, at most 300, with the emails' lead field values. One call. */
   readonly upsertLeads: (emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) => Effect.Effect<ReadonlyArray<UpsertOutcome>, MarketoError>
@@ -112,6 +115,7 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   /**
    * Bulk import (insert or update by email) into the list, with the emails' lead field values;
    * one call per file of core/3-plan/ImportFiles.ts `importFiles` (under 10 MB, one set of fields each).
+   * Not repeated when its answer is lost (MarketoAnswerLost): the import may be queued already.
    */
   readonly importLeads: (listId: ListId, emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) => Effect.Effect<ReadonlyArray<ImportJob>, MarketoError>
   /** One call. */
@@ -120,6 +124,10 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
   readonly importFailures: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
   /** Every lead field of the instance (describe2). One call. */
   readonly describeLeadFields: () => Effect.Effect<ReadonlyArray<LeadFieldInfo>, MarketoError>
+  /** Rows of a finished import that were warned and not imported (invalid email, several leads). One call. */
+  readonly importWarnings: (batchId: ImportBatchId) => Effect.Effect<ReadonlyArray<ImportRowProblem>, MarketoError>
+  /** Which of these leads (at most 300) are on the list (`ismember`); a lead that is gone is not. One call. */
+  readonly listHasLeads: (listId: ListId, leadIds: ReadonlyArray<LeadId>) => Effect.Effect<ReadonlyArray<LeadId>, MarketoError>
   /** One page (at most 300) of the list's members with their emails. One call. */
   readonly listMembers: (listId: ListId, nextPageToken?: string) => Effect.Effect<ListMembersPage, MarketoError>
 }>() {}

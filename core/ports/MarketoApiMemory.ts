@@ -2,86 +2,19 @@
 // folders, static lists, leads matched by email case-insensitively, membership with Marketo's
 // per-record outcomes (1004 unknown lead, 1015 → notMember, 709 duplicate name), lead field values
 // (an upsert or import sets the values it carries; describe lists the fields), and bulk imports
-// that finish after a set number of polls. `control` lets a test fail a chosen call.
-import { Effect, Layer, Option, Ref } from "effect"
+// that finish after a set number of polls, or after a set time. `control` lets a test fail a
+// chosen call before it runs, lose its answer after it ran, or kill the program either side of it;
+// and do what a person does by hand (merge leads, delete or rename a list, delete a lead).
+import { Clock, Effect, Layer, Option, Ref } from "effect"
 import type { Email } from "../1-events/Email.js"
-import type { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
-import { MarketoRejected } from "../marketo/MarketoErrors.js"
-import {
-  type Folder,
-  type ImportStatus,
-  type LeadFieldInfo,
-  type LeadFieldsByEmail,
-  MarketoApi,
-  type MarketoError,
-  type MembershipOutcome,
-  type StaticList
-} from "./MarketoApi.js"
+import type { ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
+import { MarketoAnswerLost, MarketoRejected, MarketoTransient } from "../marketo/MarketoErrors.js"
+import { type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome } from "./MarketoApi.js"
+import { personEdits } from "./PersonEditsMemory.js"
+import { defaultFolder, defaultMemoryLeadFields, type ImportJobState, type MarketoMemoryControl, type MarketoMemoryOptions, type MarketoMemoryState } from "./MarketoMemoryState.js"
 
-interface ImportJobState {
-  readonly listId: ListId
-  readonly emails: ReadonlyArray<Email>
-  readonly fields?: LeadFieldsByEmail | undefined
-  readonly polls: number
-  /** Rows Marketo refused, once the import has run. */
-  readonly failures: ReadonlyArray<{ readonly email: string; readonly reason: string }>
-}
-
-export interface MarketoMemoryState {
-  readonly folders: ReadonlyArray<Folder>
-  readonly lists: ReadonlyMap<ListId, StaticList & { readonly members: ReadonlySet<LeadId> }>
-  readonly leads: ReadonlyMap<LeadId, Email>
-  /** Lead ids by lower-cased email, ascending (several: duplicates). */
-  readonly leadsByEmail: ReadonlyMap<string, ReadonlyArray<LeadId>>
-  /** Lead field values by lead. */
-  readonly fields: ReadonlyMap<LeadId, Readonly<Record<string, string>>>
-  readonly imports: ReadonlyMap<ImportBatchId, ImportJobState>
-  readonly nextId: number
-  readonly calls: number
-}
-
-export interface MarketoMemoryOptions {
-  readonly folders?: ReadonlyArray<Folder>
-  /** Polls an import answers Queued/Importing before Complete. */
-  readonly pollsUntilComplete?: number
-  /** Emails whose upsert Marketo skips (and whose import row fails), with the reason code. */
-  readonly refuse?: ReadonlyMap<string, string>
-  /** Imports end Failed instead of Complete. */
-  readonly failImports?: boolean
-  /** What describe answers (default: a few standard fields, id and createdAt read-only). */
-  readonly leadFields?: ReadonlyArray<LeadFieldInfo>
-}
-
-export const defaultMemoryLeadFields: ReadonlyArray<LeadFieldInfo> = [
-  { name: "id", dataType: "integer", updateable: false },
-  { name: "email", dataType: "email", length: 255, updateable: true },
-  { name: "firstName", dataType: "string", length: 255, updateable: true },
-  { name: "lastName", dataType: "string", length: 255, updateable: true },
-  { name: "company", dataType: "string", length: 255, updateable: true },
-  { name: "createdAt", dataType: "datetime", updateable: false }
-]
-
-export interface MarketoMemoryControl {
-  readonly state: Effect.Effect<MarketoMemoryState>
-  /** The list's members as emails, sorted. */
-  readonly members: (listName: string) => Effect.Effect<ReadonlyArray<string>>
-  /** Fail the call with this 1-based number (counting every port call) with the given error. */
-  readonly failCall: (callNumber: number, error: MarketoError) => Effect.Effect<void>
-  /** Fail the next call made with the given error. */
-  readonly failNext: (error: MarketoError) => Effect.Effect<void>
-  /** Interrupt the whole program at this call, as a runtime killing the invocation would. */
-  readonly crashAtCall: (callNumber: number) => Effect.Effect<void>
-  /** The lead field values of the email's first lead. */
-  readonly fieldsOf: (email: string) => Effect.Effect<Readonly<Record<string, string>> | undefined>
-  /** Delete every lead of the email, as a person deleting it in Marketo (it leaves every list). */
-  readonly deleteLead: (email: string) => Effect.Effect<void>
-  /** Add a lead directly (e.g. a duplicate for an email). */
-  readonly addLead: (email: string) => Effect.Effect<LeadId>
-  /** Create a list directly (e.g. one a person made by hand). */
-  readonly addList: (name: string, folderId: FolderId, emails?: ReadonlyArray<string>) => Effect.Effect<ListId>
-}
-
-export const defaultFolder: Folder = { id: 1034 as FolderId, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" }
+export { defaultFolder, defaultMemoryLeadFields } from "./MarketoMemoryState.js"
+export type { MarketoMemoryControl, MarketoMemoryOptions, MarketoMemoryState } from "./MarketoMemoryState.js"
 
 export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(options: MarketoMemoryOptions = {}) {
   const state = yield* Ref.make<MarketoMemoryState>({
@@ -94,21 +27,30 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     nextId: 1000,
     calls: 0
   })
-  const failures = yield* Ref.make(new Map<number, MarketoError | "crash">())
+  const failures = yield* Ref.make(new Map<number, MarketoError | "crash" | "crash-after" | "lose">())
   const failNext = yield* Ref.make<ReadonlyArray<MarketoError>>([])
 
-  /** Count the call; fail it if a test asked so; else run `f` on the state. */
-  const call = <A>(f: (s: MarketoMemoryState) => readonly [A, MarketoMemoryState] | MarketoError): Effect.Effect<A, MarketoError> =>
+  /**
+   * Count the call; fail it if a test asked so; else run `f` on the state (and then, if asked,
+   * lose its answer or kill the program). `safeToRepeat`: what a lost answer surfaces as.
+   */
+  const call = <A>(f: (s: MarketoMemoryState) => readonly [A, MarketoMemoryState] | MarketoError, safeToRepeat = true): Effect.Effect<A, MarketoError> =>
     Effect.flatMap(Ref.modify(state, (s) => [s.calls + 1, { ...s, calls: s.calls + 1 }] as const), (n) =>
       Effect.flatMap(Effect.zip(Ref.get(failures), Ref.modify(failNext, (queue): readonly [MarketoError | undefined, ReadonlyArray<MarketoError>] => [queue.at(0), queue.slice(1)])), ([fails, next]) => {
-        const planned: MarketoError | "crash" | undefined = next ?? fails.get(n)
+        const planned = next ?? fails.get(n)
         if (planned === "crash") return Effect.interrupt
-        if (planned !== undefined) return Effect.fail(planned)
-        return Effect.flatMap(Ref.get(state), (s) => {
+        if (planned !== undefined && typeof planned !== "string") return Effect.fail(planned)
+        return Effect.flatMap(Effect.zipRight(settleImports, Ref.get(state)), (s) => {
           const out = f(s)
           if (!Array.isArray(out)) return Effect.fail(out as MarketoError)
           const [a, next] = out as readonly [A, MarketoMemoryState]
-          return Effect.as(Ref.set(state, next), a)
+          const ran = Effect.as(Ref.set(state, next), a)
+          if (planned === "crash-after") return Effect.zipRight(ran, Effect.interrupt)
+          if (planned === "lose") {
+            const lost = { code: "network", message: "the answer was lost" }
+            return Effect.zipRight(ran, Effect.fail(safeToRepeat ? new MarketoTransient(lost) : new MarketoAnswerLost(lost)))
+          }
+          return ran
         })
       }))
 
@@ -145,6 +87,36 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     const list = s.lists.get(listId)!
     return { ...s, lists: new Map(s.lists).set(listId, { ...list, members }) }
   }
+
+  /** An import that has run: its leads upserted and put on its list (if the list still exists). */
+  const runImport = (s: MarketoMemoryState, batchId: ImportBatchId, job: ImportJobState): MarketoMemoryState => {
+    const draft = leadDraft(s)
+    const ids: Array<LeadId> = []
+    const failures: Array<{ email: string; reason: string }> = []
+    const warnings: Array<{ email: string; reason: string }> = []
+    for (const email of job.emails) {
+      const refused = options.refuse?.get(email)
+      if (refused !== undefined) failures.push({ email, reason: refused })
+      else if (draft.find(email).length > 1) warnings.push({ email, reason: "Multiple lead match lookup criteria" })
+      else ids.push(draft.upsert(email, job.fields?.get(email))[0])
+    }
+    let next = draft.into(s)
+    const list = next.lists.get(job.listId)
+    if (list !== undefined) next = withMembers(next, job.listId, new Set([...list.members, ...ids]))
+    return { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY, failures, warnings }) }
+  }
+
+  /** With `importMillis`, imports whose time has come run before any call, polled or not. */
+  const settleImports: Effect.Effect<void> = options.importMillis === undefined || options.failImports === true
+    ? Effect.void
+    : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.update(state, (s) => {
+        let next = s
+        for (const [batchId, job] of s.imports) {
+          if (job.polls !== Number.POSITIVE_INFINITY && job.readyAt !== undefined && job.readyAt <= now) next = runImport(next, batchId, job)
+        }
+        return next
+      }))
 
   const unknownList = (listId: ListId) => new MarketoRejected({ code: "1013", message: `Static list ${listId} not found` })
 
@@ -184,7 +156,7 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         const id = s.nextId as ListId
         const list = { id, name, folderId, members: new Set<LeadId>() }
         return [{ id, name, folderId }, { ...s, nextId: s.nextId + 1, lists: new Map(s.lists).set(id, list) }]
-      }),
+      }, false),
     upsertLeads: (emails, values) =>
       call((s) => {
         const draft = leadDraft(s)
@@ -201,39 +173,37 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     addToList: (listId, leadIds) => changeMembership(listId, leadIds, "add"),
     removeFromList: (listId, leadIds) => changeMembership(listId, leadIds, "remove"),
     importLeads: (listId, emails, fields) =>
-      call((s) => {
-        if (!s.lists.has(listId)) return unknownList(listId)
-        const batchId = s.nextId as ImportBatchId
-        return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, { listId, emails, fields, polls: 0, failures: [] }) }]
-      }),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        call((s) => {
+          if (!s.lists.has(listId)) return unknownList(listId)
+          const batchId = s.nextId as ImportBatchId
+          const job: ImportJobState = { listId, emails, fields, polls: 0, failures: [], ...(options.importMillis === undefined ? {} : { readyAt: now + options.importMillis }) }
+          return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, job) }]
+        }, false)),
     importStatus: (batchId) =>
       call<ImportStatus>((s) => {
         const job = s.imports.get(batchId)
         if (job === undefined) return new MarketoRejected({ code: "1013", message: `Import ${batchId} not found` })
         const polls = job.polls + 1
         const base = { batchId, leadsProcessed: 0, rowsFailed: 0, rowsWithWarning: 0 }
-        if (polls <= (options.pollsUntilComplete ?? 0)) {
+        const ended = job.polls === Number.POSITIVE_INFINITY
+        if (!ended && (job.readyAt !== undefined || polls <= (options.pollsUntilComplete ?? 0))) {
           return [{ ...base, status: "Importing" as const }, { ...s, imports: new Map(s.imports).set(batchId, { ...job, polls }) }]
         }
         if (options.failImports === true) return [{ ...base, status: "Failed" as const, message: "import failed" }, s]
-        if (job.polls === Number.POSITIVE_INFINITY) {
-          return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length - job.failures.length, rowsFailed: job.failures.length }, s]
-        }
-        const draft = leadDraft(s)
-        const ids: Array<LeadId> = []
-        const failures: Array<{ email: string; reason: string }> = []
-        for (const email of job.emails) {
-          const refused = options.refuse?.get(email)
-          if (refused !== undefined) failures.push({ email, reason: refused })
-          else ids.push(draft.upsert(email, job.fields?.get(email))[0])
-        }
-        let next = draft.into(s)
-        const list = next.lists.get(job.listId)!
-        next = withMembers(next, job.listId, new Set([...list.members, ...ids]))
-        next = { ...next, imports: new Map(next.imports).set(batchId, { ...job, polls: Number.POSITIVE_INFINITY, failures }) }
-        return [{ ...base, status: "Complete" as const, leadsProcessed: ids.length, rowsFailed: failures.length }, next]
+        const next = ended ? s : runImport(s, batchId, job)
+        const done = next.imports.get(batchId)!
+        const warned = done.warnings?.length ?? 0
+        return [{ ...base, status: "Complete" as const, leadsProcessed: job.emails.length - done.failures.length - warned, rowsFailed: done.failures.length, rowsWithWarning: warned }, next]
       }),
     importFailures: (batchId) => call((s) => [s.imports.get(batchId)?.failures ?? [], s]),
+    importWarnings: (batchId) => call((s) => [s.imports.get(batchId)?.warnings ?? [], s]),
+    listHasLeads: (listId, leadIds) =>
+      call((s) => {
+        const list = s.lists.get(listId)
+        if (list === undefined) return unknownList(listId)
+        return [leadIds.filter((id) => list.members.has(id)), s]
+      }),
     describeLeadFields: () => call((s) => [options.leadFields ?? defaultMemoryLeadFields, s]),
     listMembers: (listId) =>
       call((s) => {
@@ -265,6 +235,9 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         leadsByEmail.delete(email.toLowerCase())
         return { ...s, lists, leadsByEmail, leads: new Map([...s.leads].filter(([id]) => !ids.has(id))) }
       }),
+    crashAfterCall: (n) => Ref.update(failures, (m) => new Map(m).set(n, "crash-after")),
+    loseAnswer: (n) => Ref.update(failures, (m) => new Map(m).set(n, "lose")),
+    ...personEdits(state),
     addLead: (email) =>
       Ref.modify(state, (s) => {
         const draft = leadDraft(s)

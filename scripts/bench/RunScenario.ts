@@ -63,7 +63,9 @@ const play = (
   from: number,
   done: (now: number) => boolean,
   limit: number,
-  label?: string
+  label?: string,
+  /** Run after each of the strategy's minutes (e.g. to see whether it has settled). */
+  afterMinute?: Effect.Effect<void>
 ) =>
   Effect.gen(function*() {
     let next = 0
@@ -83,6 +85,7 @@ const play = (
       }
       if ((now - world.start) % minute === 0) {
         yield* strategy.everyMinute(now)
+        if (afterMinute !== undefined) yield* afterMinute
         // A long run of work moves the clock past later minutes: the next one starts after it.
         const after = yield* Effect.clockWith((c) => c.currentTimeMillis)
         if (after > now) now = Math.ceil(after / slice) * slice - slice
@@ -109,8 +112,15 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
       t = yield* play(world, strategy, setupEvents, setupProbe, world.start, () => setupProbe.pending === 0 && listsExact(setupTruth, world.sandbox), world.start + spec.limitMillis, spec.label === undefined ? undefined : `${spec.label} setup`)
       if (spec.afterSetup !== undefined) yield* spec.afterSetup(world, strategy)
     }
+    // Let the strategy's own settling after setup (its imports confirmed by their polls, a quiet
+    // tick) finish before counting.
+    if (strategy.idle !== undefined && spec.setup !== undefined && spec.setup.length > 0) {
+      let settled = false
+      t = yield* play(world, strategy, [], new LatencyProbe(new Truth()), Math.ceil(t / minute) * minute, () => settled, t + spec.limitMillis, undefined, strategy.idle.pipe(Effect.map((idle) => {
+        settled = idle
+      }), Effect.orDie))
+    }
     const begin = Math.ceil(Math.max(t + 1, spec.notBefore ?? 0) / minute) * minute + (spec.offsetMillis ?? 0)
-    // Let the strategy's own settling after setup (polls, a quiet tick) finish before counting.
     yield* play(world, strategy, [], new LatencyProbe(new Truth()), Math.ceil(t / minute) * minute, (now) => now >= begin - minute, begin)
     resetCounts(world.counts, begin)
     const truth = new Truth()
@@ -121,6 +131,9 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
     let quietSince: number | undefined
     let lastCalls = -1
     const quiet = (spec.quietMinutes ?? 3) * minute
+    // Counting goes on until the strategy has nothing in flight either (an import's confirming poll
+    // is a call, even when it comes after the list is exact).
+    let idle = strategy.idle === undefined
     const end = yield* play(world, strategy, events, probe, Math.floor(begin / slice) * slice, (now) => {
       if (exactAt === undefined && probe.pending === 0 && listsExact(truth, world.sandbox)) exactAt = now
       if (exactAt === undefined) return false
@@ -128,8 +141,10 @@ export const runScenario = (spec: ScenarioSpec): Effect.Effect<ScenarioResult, u
         lastCalls = world.counts.counted
         quietSince = now
       }
-      return now - (quietSince ?? now) >= quiet
-    }, begin + spec.limitMillis, spec.label)
+      return idle && now - (quietSince ?? now) >= quiet
+    }, begin + spec.limitMillis, spec.label, strategy.idle === undefined ? undefined : strategy.idle.pipe(Effect.map((i) => {
+      idle = i
+    }), Effect.orDie))
     const exact = probe.pending === 0 && listsExact(truth, world.sandbox)
     return {
       calls: world.counts.counted,

@@ -1,9 +1,11 @@
 // The three ways of keeping lists right that the sync bench compares, each on its own simulated
 // instance: this product (inbox, ledger, scheduler, planner, interpreter: the worker's tick), the
-// hosted Segment destination's documented strategy (hourly batches; a bulk import of the batch's
-// entries, never polled; exits looked up by email 300 at a time, then removed 300 at a time), and
-// the per-record strategy of simpler tools (every minute: upsert then add, 300 at a time; exits
-// looked up, then removed).
+// hosted Segment destination's documented strategy (hourly batches at a phase of the hour of its
+// own; a bulk import of the batch's entries, never polled; exits looked up by email 300 at a time,
+// then removed 300 at a time), and the per-record strategy of simpler tools (every minute: upsert
+// then add, 300 at a time; exits looked up, then removed). Where a scenario gives lead ids as
+// known, every strategy gets the same ones (`learnIds`): the baselines then remove those leads by
+// id without looking them up.
 import { Clock, Effect, Either, Option } from "effect"
 import type { Email } from "../../core/1-events/Email.js"
 import { decodeEvents } from "../../core/1-events/EventDecoder.js"
@@ -15,6 +17,8 @@ import { MarketoApi } from "../../core/ports/MarketoApi.js"
 import { RateLimiter } from "../../core/ports/RateLimiter.js"
 import { quotaOf, type SchedulerSettings } from "../../core/5-tick/Scheduler.js"
 import { runTick, type TickSummary } from "../../core/5-tick/Tick.js"
+import { listRecords } from "../../core/5-tick/AudienceScan.js"
+import { pendingCount } from "../../core/2-ledger/AudienceRecord.js"
 import { drive, type World } from "./SimWorld.js"
 import { namesOf, type SimEvent, toSegment, Truth, userOfEmail } from "./SimEvents.js"
 
@@ -26,6 +30,8 @@ export interface Strategy {
   readonly everyMinute: (now: number) => Effect.Effect<void, unknown>
   /** Batches that failed (a spent quota, an error) and were left to be sent again. */
   readonly failures?: { readonly count: number }
+  /** Nothing in flight and nothing pending: what the bench waits for after a setup. */
+  readonly idle?: Effect.Effect<boolean, unknown>
 }
 
 const folderName = "Engage Audiences"
@@ -49,6 +55,10 @@ export const ours = (world: World, options: OursOptions = {}): Strategy & { read
   return {
     name: "ours",
     ticks,
+    idle: listRecords().pipe(
+      Effect.map((records) => records.every((r) => r.pendingImports.length === 0 && (r.imports?.length ?? 0) === 0 && pendingCount(r) === 0)),
+      Effect.provide(world.services)
+    ),
     // As the worker stores them: one inbox entry per ingest request (at most a few thousand events).
     deliver: (events) =>
       Effect.forEach(chunks(events, 5_000), (batch) =>
@@ -71,14 +81,16 @@ export const ours = (world: World, options: OursOptions = {}): Strategy & { read
   }
 }
 
-/** What a batch-diffing tool knows: the latest word per user, and what it last sent per list. */
+/** What a batch-diffing tool knows: the latest word per user, what it last sent per list, and lead ids it was given. */
 const diffing = () => {
   const truth = new Truth()
   const dirty = new Map<string, Set<string>>()
   const sent = new Map<string, Set<string>>()
   const listIds = new Map<string, ListId>()
+  const leadIds = new Map<string, ReadonlyArray<LeadId>>()
   return {
     listIds,
+    leadIds,
     take: (events: ReadonlyArray<SimEvent>) => {
       for (const e of events) {
         truth.apply(e)
@@ -152,43 +164,55 @@ const ensureList = (listIds: Map<string, ListId>, audience: string) =>
     return list.id
   })
 
-/** Exits: look the emails up (300 per call), remove their leads (300 per call). */
-const removeByLookup = (listId: ListId, emails: ReadonlyArray<Email>) =>
+/** Exits: look up the emails whose lead ids it was not given (300 per call), remove every lead (300 per call). */
+const removeByLookup = (listId: ListId, emails: ReadonlyArray<Email>, known: ReadonlyMap<string, ReadonlyArray<LeadId>> = new Map()) =>
   Effect.gen(function*() {
     const api = yield* MarketoApi
-    for (const batch of chunks(emails)) {
+    const ids: Array<LeadId> = emails.flatMap((e) => known.get(e) ?? [])
+    for (const batch of chunks(emails.filter((e) => !known.has(e)))) {
       const found = yield* api.lookupLeads(batch)
-      const ids = found.flatMap((f) => f.leadIds) as Array<LeadId>
-      for (const idBatch of chunks(ids)) yield* api.removeFromList(listId, idBatch)
+      ids.push(...found.flatMap((f) => f.leadIds))
     }
+    for (const idBatch of chunks(ids)) yield* api.removeFromList(listId, idBatch)
   })
 
-/** Segment's hosted destination: hourly, import (with the names as columns) without polling, exits by lookup + delete. */
-export const segmentHourly = (world: World, fields = true): Strategy & { readonly failures: { count: number } } => {
+/** Lead ids a baseline is given (the same ones `learnIds` gives ours), by lower-case email. */
+export interface KnowsLeadIds {
+  readonly learnIds: (ids: ReadonlyMap<string, ReadonlyArray<LeadId>>) => void
+}
+
+/**
+ * Segment's hosted destination: hourly, import (with the names as columns) without polling, exits
+ * by lookup + delete. Its run comes `phaseMinutes` into each hour of the simulation, a phase of its
+ * own, not ours.
+ */
+export const segmentHourly = (world: World, phaseMinutes = 0, fields = true): Strategy & KnowsLeadIds & { readonly failures: { count: number } } => {
   const state = diffing()
   const failures = { count: 0 }
   return {
     name: "segment_hourly",
     failures,
+    learnIds: (ids) => ids.forEach((v, k) => state.leadIds.set(k, v)),
     deliver: (events) => Effect.sync(() => state.take(events)),
     everyMinute: (now) =>
-      (now - world.start) % hour !== 0 ? Effect.void : drive(sendBatches(state, failures, (listId, add, remove) =>
+      (now - world.start - phaseMinutes * 60_000) % hour !== 0 ? Effect.void : drive(sendBatches(state, failures, (listId, add, remove) =>
         Effect.gen(function*() {
           const api = yield* MarketoApi
           const names = namesFor(add, fields)
           if (add.length > 0) yield* (names === undefined ? api.importLeads(listId, add) : api.importLeads(listId, add, names))
-          yield* removeByLookup(listId, remove)
+          yield* removeByLookup(listId, remove, state.leadIds)
         })).pipe(Effect.provide(world.services)))
   }
 }
 
 /** Simpler tools: every minute, upsert (with the names) then add (300 at a time); exits by lookup + remove. */
-export const perRecord = (world: World, fields = true): Strategy & { readonly failures: { count: number } } => {
+export const perRecord = (world: World, fields = true): Strategy & KnowsLeadIds & { readonly failures: { count: number } } => {
   const state = diffing()
   const failures = { count: 0 }
   return {
     name: "per_record",
     failures,
+    learnIds: (ids) => ids.forEach((v, k) => state.leadIds.set(k, v)),
     deliver: (events) => Effect.sync(() => state.take(events)),
     everyMinute: () =>
       drive(sendBatches(state, failures, (listId, add, remove) =>
@@ -200,7 +224,7 @@ export const perRecord = (world: World, fields = true): Strategy & { readonly fa
             const ids = outcomes.flatMap((o) => (o.status === "skipped" ? [] : [o.leadId]))
             if (ids.length > 0) yield* api.addToList(listId, ids)
           }
-          yield* removeByLookup(listId, remove)
+          yield* removeByLookup(listId, remove, state.leadIds)
         })).pipe(Effect.provide(world.services)))
   }
 }

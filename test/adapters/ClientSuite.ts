@@ -17,7 +17,7 @@ export const clientSuite = (record: Recorder = () => {}) => {
   const ctx = new ClientSuiteContext(record)
 
   beforeAll(async () => {
-    ctx.server = await ctx.start({ duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, failImportsContaining: "fail-import@example.com" })
+    ctx.server = await ctx.start({ duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, importRunningMillisPerRow: 0, failImportsContaining: "fail-import@example.com" })
   })
   afterAll(async () => {
     await ctx.closeAll()

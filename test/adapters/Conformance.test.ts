@@ -34,7 +34,7 @@ describe("conformance with Adobe's OpenAPI files", () => {
     server = await startSandboxServer({
       port: 0,
       host: "127.0.0.1",
-      config: { duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, failImportsContaining: "fail-import@example.com" },
+      config: { duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 0, importRunningMillisPerRow: 0, failImportsContaining: "fail-import@example.com" },
       onExchange: record
     })
     partitioned = await startSandboxServer({
@@ -84,10 +84,12 @@ describe("conformance with Adobe's OpenAPI files", () => {
       yield* m.lookupLeads(Array.from({ length: 300 }, (_, i) => `a-long-local-part-to-pass-the-uri-limit-${i}@example.com` as Email))
       yield* m.addToList(list.id, ids)
       yield* m.listMembers(list.id)
+      yield* m.listHasLeads(list.id, ids)
       yield* m.removeFromList(list.id, [ids[0]!, ids[0]!])
       const [job] = yield* m.importLeads(list.id, ["c@example.com", "d@example.com"] as Array<Email>)
       yield* m.importStatus(job!.batchId)
       yield* m.importFailures(job!.batchId)
+      yield* m.importWarnings(job!.batchId)
       const [bad] = yield* m.importLeads(list.id, ["fail-import@example.com"] as Array<Email>)
       yield* m.importStatus(bad!.batchId)
       yield* m.importFailures(bad!.batchId)

@@ -1,5 +1,6 @@
 // The sandbox behaves like Marketo: tokens, limits, codes, membership, imports, faults.
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { importTimings } from "./SandboxConfig.js"
 import { SandboxModel, type SandboxRequest } from "./SandboxModel.js"
 import { startSandboxServer, type SandboxServer } from "./server.js"
 
@@ -73,7 +74,7 @@ describe("sandbox model", () => {
   })
 
   it("runs imports through Queued, Importing and Complete with time, and lists their warnings", () => {
-    const m = new SandboxModel()
+    const m = new SandboxModel(importTimings("fast"))
     const call = authed(m, 0)
     const listId = m.addList("imports", 1034)
     const token = tokenOf(m, 0)

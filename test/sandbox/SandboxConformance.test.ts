@@ -9,7 +9,7 @@ const encoder = new TextEncoder()
 
 describe.skipIf(!openApiPresent)("sandbox answers conform to Adobe's OpenAPI files", () => {
   it("for every endpoint, including refusals, limits and faults", () => {
-    const m = new SandboxModel({ duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 10, dailyQuota: 200, folders: [
+    const m = new SandboxModel({ duplicateEmails: ["twin@example.com"], importQueuedMillis: 0, importRunningMillis: 10, importRunningMillisPerRow: 0, dailyQuota: 200, folders: [
       { id: 1034, name: "Engage Audiences", type: "Folder", path: "/Lead Database/Group Lists/Engage Audiences" },
       { id: 3001, name: "Engage Audiences", type: "Program", path: "/Marketing Activities/Engage Audiences" }
     ] })

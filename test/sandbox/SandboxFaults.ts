@@ -1,9 +1,9 @@
 // Faults a test or soak injects, reproducible from a seed: envelope error codes, HTTP 502, dropped
-// connections, token revocation and extra latency. Each rule hits the next N calls or a share of
-// all calls, optionally only calls whose path starts with a prefix.
-export type FaultKind = "604" | "606" | "608" | "611" | "615" | "502" | "drop" | "revoke" | "latency"
+// connections, token revocation, extra latency, and answers lost after the call ran. Each rule hits
+// the next N calls or a share of all calls, optionally only calls whose path starts with a prefix.
+export type FaultKind = "604" | "606" | "608" | "611" | "615" | "502" | "drop" | "revoke" | "latency" | "lost"
 
-export const faultKinds: ReadonlyArray<FaultKind> = ["604", "606", "608", "611", "615", "502", "drop", "revoke", "latency"]
+export const faultKinds: ReadonlyArray<FaultKind> = ["604", "606", "608", "611", "615", "502", "drop", "revoke", "latency", "lost"]
 
 export interface FaultRule {
   readonly kind: FaultKind
@@ -15,6 +15,11 @@ export interface FaultRule {
   readonly pathPrefix?: string
   /** For `latency`: the delay added, in ms. */
   readonly millis?: number
+  /**
+   * For `lost`: how the answer of a call that ran is lost, the connection dropped (the default)
+   * or an HTTP 502 from the edge.
+   */
+  readonly as?: "drop" | "502"
 }
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -77,10 +82,15 @@ export class Faults {
    * With `explicitOnly` (identity calls), only rules whose `pathPrefix` names the path apply.
    */
   pick(path: string, explicitOnly = false): Exclude<FaultKind, "latency"> | undefined {
+    return this.pickRule(path, explicitOnly)?.kind as Exclude<FaultKind, "latency"> | undefined
+  }
+
+  /** The rule that hits this call, if any (as `pick`). */
+  pickRule(path: string, explicitOnly = false): LiveRule | undefined {
     for (const rule of this.state.rules) {
       if (rule.kind === "latency") continue
       if (explicitOnly && rule.pathPrefix === undefined) continue
-      if (this.hits(rule, path)) return rule.kind
+      if (this.hits(rule, path)) return rule
     }
     return undefined
   }

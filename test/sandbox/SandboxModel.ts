@@ -10,13 +10,14 @@
 import { defaultSandboxConfig, type SandboxConfig } from "./SandboxConfig.js"
 import { type FaultRule, Faults } from "./SandboxFaults.js"
 import { Answers } from "./model/Answers.js"
-import { advanceImports, failImports } from "./model/BulkImport.js"
-import { busyRefusal, useQuota } from "./model/CallLimits.js"
+import { advanceImports, failImportRows, failImports } from "./model/BulkImport.js"
+import { busyRefusal, countRefusal, useQuota } from "./model/CallLimits.js"
 import { type CallRecord, endpointOf } from "./model/CallRecord.js"
 import { handleRequest } from "./model/HandleRequest.js"
 import { revokeTokens } from "./model/Identity.js"
 import { counters, isMember, memberEmails, snapshot } from "./model/Inspection.js"
 import { createLead, upsertLead } from "./model/Leads.js"
+import { deleteListByHand, mergeDuplicates, mergeLeads, renameListByHand } from "./model/PersonEdits.js"
 import { pathOf, type SandboxInput, type SandboxResponse } from "./model/SandboxRequest.js"
 import { initialState, type SandboxState } from "./model/SandboxState.js"
 import { addList } from "./model/StaticLists.js"
@@ -136,6 +137,40 @@ export class SandboxModel {
     revokeTokens(this.s)
   }
 
+  /** Rows of these emails, and other rows at `rate` (seeded), go to failures.csv in the imports that complete from now on. */
+  failImportRows(rate: number, emails: ReadonlyArray<string> = []) {
+    failImportRows(this.s, rate, emails)
+  }
+
+  // ------------------------------------------------------------------ what a person does by hand
+
+  /** A person merges lead `loserId` into `winnerId` (model/PersonEdits.ts). */
+  mergeLeads(loserId: number, winnerId: number, clock = 0) {
+    return mergeLeads(this.s, loserId, winnerId, this.now(clock)).id
+  }
+
+  /** A person merges every lead of the email into its oldest; the winner's id, if any lead had it. */
+  mergeDuplicates(email: string, clock = 0): number | undefined {
+    return mergeDuplicates(this.s, email, this.now(clock))
+  }
+
+  /** Lead ids of an email, oldest first. */
+  leadIdsOf(email: string): ReadonlyArray<number> {
+    return this.s.byEmail.get(email.trim().toLowerCase()) ?? []
+  }
+
+  /** A person deletes the list of that id or name; later calls on it answer 1013. */
+  deleteList(list: number | string): boolean {
+    const id = typeof list === "number" ? list : [...this.s.lists.values()].find((l) => l.name === list)?.id
+    return id !== undefined && deleteListByHand(this.s, id)
+  }
+
+  /** A person renames a list; its id and members stay. */
+  renameList(list: number | string, name: string, clock = 0): boolean {
+    const id = typeof list === "number" ? list : [...this.s.lists.values()].find((l) => l.name === list)?.id
+    return id !== undefined && renameListByHand(this.s, id, name, this.now(clock))
+  }
+
   /**
    * Calls by endpoint and by outcome (`ok`, a Marketo code, `HTTP 502`, `dropped`), and by both.
    * Given the shell's clock, the window and the day's use are as of that time (they otherwise move
@@ -192,7 +227,8 @@ export class SandboxModel {
     const path = pathOf(request.url)
     const response = busyRefusal(this.s, new Answers(this.s, path.startsWith("/rest/asset/")), path)
     if (response === undefined) return undefined
-    this.logCall({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted: false })
+    const counted = countRefusal(this.s, this.now(clock))
+    this.logCall({ at: this.now(clock), method: request.method, path, endpoint: endpointOf(request.method, path), status: 200, outcome: "615", counted })
     return response
   }
 

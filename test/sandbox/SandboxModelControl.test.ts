@@ -6,7 +6,7 @@ import { caller, codeOf, importInto, parse, tokenUrl } from "./SandboxTestKit.js
 
 describe("faults and control", () => {
   it("fails the next N imports whatever their rows (failImports), then imports again", () => {
-    const m = new SandboxModel({ lists: [{ name: "L" }], importQueuedMillis: 0, importRunningMillis: 10 })
+    const m = new SandboxModel({ lists: [{ name: "L" }], importQueuedMillis: 0, importRunningMillis: 10, importRunningMillisPerRow: 0 })
     const { call, token } = caller(m)
     const list = call("GET", "/rest/v1/lists.json?name=L").result![0]!["id"] as number
     m.failImports(1)

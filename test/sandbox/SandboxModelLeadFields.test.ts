@@ -43,7 +43,7 @@ describe("lead fields and partitions", () => {
 
   it("an import sets the fields of its other columns; an empty cell blanks one unless the instance keeps it; an unknown column is refused", () => {
     for (const keep of [false, true]) {
-      const m = new SandboxModel({ importQueuedMillis: 0, importRunningMillis: 0, importBlankCellsKeep: keep })
+      const m = new SandboxModel({ importQueuedMillis: 0, importRunningMillis: 0, importRunningMillisPerRow: 0, importBlankCellsKeep: keep })
       const { call, token } = caller(m)
       call("POST", "/rest/v1/leads.json", upsertBody([{ email: "old@example.com", firstName: "Kept", lastName: "Old" }]))
       expect(importInto(m, token(), "email,firstName,lastName\r\nold@example.com,,New\r\nnew@example.com,\"Ada, \"\"A\"\"\",\"two\nlines\"\r\n", 0).success).toBe(true)
@@ -57,7 +57,7 @@ describe("lead fields and partitions", () => {
   })
 
   it("with partitions, a create must name one the API user may write: 1009 without, 1008 for another", () => {
-    const m = new SandboxModel({ partitions: ["Europe"], importQueuedMillis: 0, importRunningMillis: 0 })
+    const m = new SandboxModel({ partitions: ["Europe"], importQueuedMillis: 0, importRunningMillis: 0, importRunningMillisPerRow: 0 })
     const { call, token } = caller(m)
     const status = (extra: Record<string, unknown>) =>
       call("POST", "/rest/v1/leads.json", upsertBody([{ email: "ada@example.com", firstName: "Ada" }], extra)).result?.[0]

@@ -17,6 +17,25 @@ describe("limits and counting", () => {
     expect(m.counters().usedToday).toBe(2)
   })
 
+  it("counts a call refused with 606 or 615 against the day's quota, never the window (countRefusals, on by default)", () => {
+    const busy = (m: SandboxModel) => m.refuseIfBusy({ method: "GET", url: "/rest/v1/lists.json", headers: {}, body: "" }, 0)
+    for (const countRefusals of [true, false]) {
+      const m = new SandboxModel({ callsPerWindow: 2, maxConcurrency: 1, countRefusals })
+      const { call } = caller(m)
+      expect(call("GET", "/rest/v1/lists.json").success).toBe(true)
+      expect(call("GET", "/rest/v1/lists.json").success).toBe(true)
+      expect(codeOf(call("GET", "/rest/v1/lists.json"))).toBe("606")
+      m.inFlight = 1
+      expect(busy(m)).toBeDefined()
+      m.inFlight = 0
+      expect(m.counters().usedToday).toBe(countRefusals ? 4 : 2)
+      expect(m.counters().inWindow).toBe(2)
+      expect(m.log.filter((c) => c.outcome === "606" || c.outcome === "615").map((c) => c.counted)).toEqual([countRefusals, countRefusals])
+      // The window rolls as if the refusals had not been made.
+      expect(call("GET", "/rest/v1/lists.json", undefined, 20_001).success).toBe(true)
+    }
+  })
+
   it("answers 605 for a known resource asked with the wrong method and 610 for an unknown one, neither counted", () => {
     const m = new SandboxModel()
     const { call } = caller(m)

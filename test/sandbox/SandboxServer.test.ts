@@ -98,6 +98,22 @@ describe("sandbox server", () => {
     expect(server.sandbox.state.failNextImports).toBe(0)
   })
 
+  it("does what a person does by hand on control routes: merge, delete and rename a list, fail import rows", async () => {
+    expect(await control("fail-import-rows", { rate: 0.5, emails: ["Bad@x.io"] })).toEqual({ ok: true, rate: 0.5, emails: ["bad@x.io"] })
+    expect((await control("fail-import-rows", { rate: 2 }))["error"]).toContain("rate must be")
+    await control("fail-import-rows", { rate: 0 })
+    const [ada] = server.sandbox.leadIdsOf("ada@example.com")
+    const other = server.sandbox.addList("other", 1034, ["grace@example.com"])
+    const [grace] = server.sandbox.leadIdsOf("grace@example.com")
+    expect(await control("merge", { loserId: ada, winnerId: grace })).toEqual({ ok: true, winner: grace })
+    expect(server.sandbox.members("seeded")).toEqual(["grace@example.com"])
+    expect(await control("merge", { email: "nobody@x.io" })).toEqual({ ok: true, winner: null })
+    expect(await control("rename-list", { id: other, to: "renamed" })).toEqual({ ok: true })
+    expect(await control("delete-list", { name: "renamed" })).toEqual({ ok: true })
+    expect(server.sandbox.snapshot().lists.map((l) => l.name)).toEqual(["seeded"])
+    await control("reset", {})
+  })
+
   it("shows configured lists in the snapshot and starts over on reset", async () => {
     await api("/rest/asset/v1/staticLists.json", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `name=fresh&folder=${encodeURIComponent("{\"id\":1034,\"type\":\"Folder\"}")}` })
     const before = (await control("snapshot")) as { lists: Array<{ name: string; members: Array<string> }> }

@@ -77,6 +77,28 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       sandbox.failImports(count)
       return [200, { ok: true, count: sandbox.state.failNextImports }]
     }
+    if (command === "fail-import-rows" && method === "POST") {
+      const rate = Number(input["rate"] ?? 0)
+      const emails = input["emails"] ?? []
+      if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new Error("rate must be a number from 0 to 1")
+      if (!Array.isArray(emails) || emails.some((e) => typeof e !== "string")) throw new Error("emails must be an array of strings")
+      sandbox.failImportRows(rate, emails as Array<string>)
+      return [200, { ok: true, ...sandbox.state.importRowFailures }]
+    }
+    if (command === "merge" && method === "POST") {
+      if (typeof input["email"] === "string") return [200, { ok: true, winner: sandbox.mergeDuplicates(input["email"], Date.now()) ?? null }]
+      const loser = Number(input["loserId"])
+      const winner = Number(input["winnerId"])
+      if (!Number.isInteger(loser) || !Number.isInteger(winner)) throw new Error("give email, or loserId and winnerId")
+      return [200, { ok: true, winner: sandbox.mergeLeads(loser, winner, Date.now()) }]
+    }
+    if ((command === "delete-list" || command === "rename-list") && method === "POST") {
+      const list = typeof input["id"] === "number" ? input["id"] : typeof input["name"] === "string" ? input["name"] : undefined
+      if (list === undefined) throw new Error("give the list's id or name")
+      if (command === "delete-list") return [sandbox.deleteList(list) ? 200 : 404, { ok: true }]
+      if (typeof input["to"] !== "string") throw new Error("give the new name as to")
+      return [sandbox.renameList(list, input["to"], Date.now()) ? 200 : 404, { ok: true }]
+    }
     if (command === "revoke-tokens" && method === "POST") {
       sandbox.revokeTokens()
       return [200, { ok: true }]

@@ -26,7 +26,7 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
   const traffic = new Traffic(random, between(random, 4, 8), between(random, 60, 120))
   const faults: Record<string, number> = {}
   const count = (kind: string) => (faults[kind] = (faults[kind] ?? 0) + 1)
-  const rig = await SoakRig.start(options.seed, random, say, options.runtime)
+  const rig = await SoakRig.start(options.seed, random, say, options.runtime, options.imports)
   const sandbox = rig.sandbox
 
   const faultPlan = options.faults === undefined ? faultKinds : options.faults as ReadonlyArray<FaultKind>
@@ -102,6 +102,9 @@ export const runSoak = async (options: SoakOptions): Promise<SoakReport> => {
       drained = true
       break
     }
+    // Work still in flight (an import runs for minutes, a lost one is looked for later): the next
+    // tick comes a minute later, as the cron's would.
+    if (!idle) await rig.jump(60_000)
   }
 
   // The pages a person reads, after everything the run did.

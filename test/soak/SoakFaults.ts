@@ -6,9 +6,12 @@ import type { SoakRig } from "./SoakRig.js"
 
 export type FaultKind =
   | "none" | "606-storm" | "615-storm" | "604" | "608" | "611" | "502" | "drop" | "revoke" | "latency"
-  | "607-then-reset" | "import-failed" | "kill" | "long-606-storm"
+  | "607-then-reset" | "import-failed" | "kill" | "long-606-storm" | "lost"
 
-/** Drawn uniformly (kill twice as often). `long-606-storm` (3 × 606: 140 s of pauses) is only drawn when asked for. */
+/**
+ * Drawn uniformly (kill twice as often). `long-606-storm` (3 × 606: 140 s of pauses) and `lost`
+ * (answers lost after the call ran) are only drawn when asked for (`--faults`).
+ */
 export const faultKinds: ReadonlyArray<FaultKind> = [
   "none", "606-storm", "615-storm", "604", "608", "611", "502", "drop", "revoke", "latency",
   "607-then-reset", "import-failed", "kill", "kill"
@@ -48,6 +51,19 @@ export const applyFault = async (rig: SoakRig, traffic: Traffic, random: Random,
       break
     case "revoke":
       await setFaults(rig, [{ kind: "revoke", count: 1 }])
+      break
+    case "lost":
+      // Calls run in Marketo and their answers are lost: the connection dropped, or a 502. Half
+      // the time on the creation of lists and on imports, which the worker must not repeat
+      // blindly; and half the time a burst large enough to go by import even when imports take
+      // Marketo's minutes (upsert + add would not fit the budget before the latency target).
+      await setFaults(rig, [{
+        kind: "lost",
+        ...(random() < 0.5 ? { count: between(random, 1, 3) } : { rate: 0.2 }),
+        ...(random() < 0.5 ? { pathPrefix: pick(random, ["/bulk/v1/leads.json", "/rest/asset/v1/staticLists.json"]) } : {}),
+        ...(random() < 0.5 ? { as: "502" as const } : {})
+      }])
+      if (random() < 0.5) traffic.bulkEnter(pick(random, traffic.audiences), between(random, 50_000, 60_000))
       break
     case "latency":
       await setFaults(rig, [{ kind: "latency", rate: 0.5, millis: between(random, 200, 1_500) }])

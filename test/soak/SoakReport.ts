@@ -1,6 +1,7 @@
 // What a soak is asked to do and what it reports: the counts of what ran, and each invariant of
 // docs/reliability.md checked against the sandbox's call log and lists (test/soak/Invariants.ts).
 import type { SandboxModel } from "../sandbox/SandboxModel.js"
+import type { ImportProfile } from "../sandbox/SandboxConfig.js"
 import { callsBeyondDiscovery, type ListMismatch, listMismatches, maxCallsInWindow, ownRefusals } from "./Invariants.js"
 import { callsPer20s, type SoakRig } from "./SoakRig.js"
 
@@ -26,6 +27,8 @@ export interface SoakOptions {
   readonly runtime?: "cloudflare" | "deno"
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void
+  /** How long the sandbox's imports take (default realistic: minutes, moved through by the drain's clock). */
+  readonly imports?: ImportProfile
 }
 
 export interface SoakReport {

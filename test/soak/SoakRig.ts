@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { SandboxRequest, SandboxResponse } from "../sandbox/SandboxModel.js"
+import { type ImportProfile, importTimings } from "../sandbox/SandboxConfig.js"
 import { type SandboxServer, startSandboxServer } from "../sandbox/server.js"
 import { between, type Random, type Traffic } from "./Scenario.js"
 import { adminToken, ingestToken, SecretScan, tokenOrdinal } from "./SecretScan.js"
@@ -51,11 +52,11 @@ export class SoakRig {
     this.bundle = runtime === "cloudflare" ? bundleWorker() : ""
   }
 
-  static async start(seed: number, random: Random, say: (line: string) => void, runtime: SoakRuntime = "cloudflare"): Promise<SoakRig> {
+  static async start(seed: number, random: Random, say: (line: string) => void, runtime: SoakRuntime = "cloudflare", imports: ImportProfile = "realistic"): Promise<SoakRig> {
     const rig = new SoakRig(seed, random, say, runtime)
     rig.sandbox = await startSandboxServer({
       seed,
-      config: { importQueuedMillis: 1_000, importRunningMillis: 2_000 },
+      config: importTimings(imports),
       onExchange: (request, response) => rig.onExchange(request, response)
     })
     await rig.startWorker()

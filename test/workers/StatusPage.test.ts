@@ -70,4 +70,28 @@ describe("status page", () => {
     expect(hintFor({ tag: "MarketoQuotaExhausted", code: "607" })).toMatch(/midnight US Central/)
     expect(hintFor({ tag: "MarketoRejected", code: "710" })).toMatch(/Group Lists/)
   })
+
+  it("says when a list deleted in Marketo was made again, and counts the rows imports refused", () => {
+    const html = renderStatusPage({
+      now: 3_600_000,
+      configuration: [],
+      audiences: [{
+        key: "vip" as never,
+        audienceClass: "audience",
+        listName: "vip",
+        listId: 2001,
+        desired: 6,
+        synced: 6,
+        withoutEmail: 0,
+        refused: 1,
+        importRowsFailed: 3,
+        listReplaced: { previousListId: 1999, at: 0 },
+        pending: { add: 0, remove: 0 },
+        pendingImports: []
+      }]
+    })
+    expect(html).toContain("List id 1999 was deleted in Marketo")
+    expect(html).toContain("every member added back")
+    expect(html).toContain("3 import rows refused, each sent again by upsert")
+  })
 })

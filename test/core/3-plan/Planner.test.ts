@@ -121,7 +121,27 @@ describe("Planner", () => {
   it("upserts small deltas (cheaper than an import and its poll only from 300 emails on)", () => {
     expect(tags(planAudience(delta({ add: unknown(emails(250)) })))).toEqual(["UpsertLeads", "AddToList"])
     expect(tags(planAudience(delta({ add: unknown(emails(1000)) })))).toEqual(["ImportLeads"])
-    expect(tags(planAudience(delta({ add: unknown(emails(1000)) }), { addPath: "fastest" }))).toEqual(Array(4).fill(["UpsertLeads", "AddToList"]).flat())
+    expect(tags(planAudience(delta({ add: unknown(emails(1000)) }), { addPath: "fastest" }))).toEqual([...Array(4).fill("UpsertLeads"), ...Array(4).fill("AddToList")])
+  })
+
+  it("shares add calls between cached lead ids and ids just upserted, and remove calls between cached and looked-up ids", () => {
+    const plan = planAudience(delta({ add: [...known(emails(200, "k")), ...unknown(emails(100, "u"))], remove: [...known(emails(200, "r"), 1_000), ...unknown(emails(100, "q"))] }))
+    expect(tags(plan)).toEqual(["UpsertLeads", "AddToList", "LookupLeads", "RemoveFromList"])
+    expect(planCalls(plan)).toBe(4)
+  })
+
+  it("weighs time: an import that would be confirmed after the latency target gives way to upsert + add when the budget allows", () => {
+    const churn = delta({ add: unknown(emails(1000)) })
+    const timing = (importMillis: number, affordableCalls: number) => ({ confirmMillis: () => importMillis, leftMillis: 270_000, affordableCalls })
+    // In time: the cheaper import.
+    expect(tags(planAudience(churn, { timing: timing(120_000, 100) }))).toEqual(["ImportLeads"])
+    // Too slow for the target, and upsert + add (8 calls) fits the budget: upsert + add.
+    expect(tags(planAudience(churn, { timing: timing(660_000, 100) }))).toEqual([...Array(4).fill("UpsertLeads"), ...Array(4).fill("AddToList")])
+    // Too slow, but upsert + add cannot be paid for before the target anyway: the import.
+    expect(tags(planAudience(churn, { timing: timing(660_000, 7) }))).toEqual(["ImportLeads"])
+    // A row an import refused before is never imported again.
+    const refusedBefore = delta({ add: [{ email: "again@example.com" as Email, importFailed: true }, ...unknown(emails(2000))] })
+    expect(tags(planAudience(refusedBefore))).toEqual(["UpsertLeads", "AddToList", "ImportLeads"])
   })
 
   it("never imports formula-character emails", () => {
@@ -132,7 +152,7 @@ describe("Planner", () => {
 
   it("removes by cached ids, else looks the leads up first", () => {
     expect(tags(planAudience(delta({ remove: known(emails(600)) })))).toEqual(["RemoveFromList", "RemoveFromList"])
-    expect(tags(planAudience(delta({ remove: unknown(emails(301)) })))).toEqual(["LookupLeads", "RemoveFromList", "LookupLeads", "RemoveFromList"])
+    expect(tags(planAudience(delta({ remove: unknown(emails(301)) })))).toEqual(["LookupLeads", "LookupLeads", "RemoveFromList", "RemoveFromList"])
   })
 
   it("chunks removals by lead ids when Marketo has duplicates", () => {

@@ -203,7 +203,7 @@ describe("Interpreter", () => {
       expect(yield* h.calls).toBe(0)
     }))
 
-  it.effect("RemoveFromList: removed, not a member (1015) and unknown lead (1004) all leave the email off the list", () =>
+  it.effect("RemoveFromList: removed and not a member (1015) leave the email off the list; a lead gone (1004, merged) is looked up again and its email's leads now removed", () =>
     Effect.gen(function*() {
       const h = yield* harness()
       const listId = yield* h.useList
@@ -215,7 +215,11 @@ describe("Interpreter", () => {
       h.remember("gone@example.com", { leadIds: [999_999 as LeadId], synced: true })
       h.remember("nolead@example.com", { synced: false }) // a lookup found no lead
       const effects = yield* h.run(new RemoveFromList({ audience, emails: batch("a@example.com", "b@example.com", "gone@example.com", "nolead@example.com") }))
-      expect(effects).toEqual([{ _tag: "MembershipConfirmed", emails: ["a@example.com", "b@example.com", "gone@example.com"], synced: false }])
+      expect(effects).toEqual([
+        { _tag: "MembershipConfirmed", emails: ["a@example.com", "b@example.com"], synced: false },
+        { _tag: "LeadIdsLearned", ids: [{ email: "gone@example.com", leadIds: [] }] },
+        { _tag: "MembershipConfirmed", emails: ["gone@example.com"], synced: false }
+      ])
       expect(yield* h.control.members("vip")).toEqual([])
     }))
 

@@ -2,11 +2,12 @@
 // import), changed values of members on a list are sent when the deployment asks for it, once for
 // every list, and nothing is ever blanked; a stopped tick loses no change and partitions are named.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit } from "effect"
+import { Effect, Either, Exit, TestClock } from "effect"
 import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { parseLeadFieldMapping } from "../../../core/1-events/LeadFields.js"
 import { appendInbox } from "../../../core/2-ledger/Inbox.js"
+import { listRecords } from "../../../core/5-tick/AudienceScan.js"
 import { dryRun, getAudience } from "../../../core/5-tick/AudienceStatus.js"
 import type { LeadFieldSettings } from "../../../core/5-tick/LeadFieldSync.js"
 import type { SyncSettings } from "../../../core/5-tick/SyncSettings.js"
@@ -40,10 +41,13 @@ const setup = (leadFields: LeadFieldSettings, options?: MarketoMemoryOptions, ex
     const quiet = Effect.gen(function*() {
       const ticks: Array<TickSummary> = []
       for (let i = 0; i < 20; i++) {
+        // An import's poll is due only once it can have ended (core/5-tick/ImportTiming.ts).
+        if (i > 0) yield* TestClock.adjust("1 minute")
         const exit = yield* Effect.exit(h.tick(s))
         if (Exit.isFailure(exit)) continue
         ticks.push(exit.value)
-        if (exit.value.inboxFolded === 0 && exit.value.calls === 0 && exit.value.audiences.every((a) => a.error === undefined)) return ticks
+        const inFlight = (yield* h.provide(listRecords())).some((r) => r.pendingImports.length > 0 || (r.imports?.length ?? 0) > 0)
+        if (exit.value.inboxFolded === 0 && exit.value.calls === 0 && exit.value.audiences.every((a) => a.error === undefined) && !inFlight) return ticks
       }
       throw new Error("not quiet after 20 ticks")
     })

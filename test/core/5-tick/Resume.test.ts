@@ -6,7 +6,10 @@ import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { MarketoTransient } from "../../../core/marketo/MarketoErrors.js"
 import { StateStoreFailure, type StateStoreService } from "../../../core/ports/StateStore.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
-import { type Api, event, harness, settings } from "./TickHarness.js"
+import { type Api, event, harness, namingCalls, settings } from "./TickHarness.js"
+
+/** Imports run in 30 s whether they are polled or not, as Marketo's do. */
+const timed = { importMillis: 30_000 }
 
 describe("Sync: stopped ticks resume", () => {
   const crashScript = (h: Effect.Effect.Success<ReturnType<typeof harness>>) =>
@@ -29,21 +32,25 @@ describe("Sync: stopped ticks resume", () => {
 
   it.effect("resumes after a tick is killed at any Marketo call, with nothing lost or duplicated", () =>
     Effect.gen(function*() {
-      const baseline = yield* harness()
+      const names: Array<string> = []
+      const baseline = yield* harness(timed, undefined, namingCalls(names))
       expect(yield* crashScript(baseline)).toEqual(crashExpected)
       const total = (yield* baseline.control.state).calls
       const leads = (yield* baseline.control.state).leads.size
       expect(total).toBeGreaterThan(8)
+      expect(names).toContain("importLeads")
       for (let k = 1; k <= total; k++) {
-        const crashed = yield* harness()
+        const crashed = yield* harness(timed)
         yield* crashed.control.crashAtCall(k)
         expect(yield* crashScript(crashed)).toEqual(crashExpected)
         // The journal keeps what the steps before the crash did: only the interrupted call is made
         // again, or, for a kill among the tick's shared lead calls (one upsert and two lookups here,
-        // journaled once all have answered), those made before it too.
-        expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(total + 3)
+        // journaled once all have answered), those made before it too. An import is journaled as
+        // sent before it is: killed there, it is looked for (a lookup and a membership check, three
+        // times over eleven minutes here) before its rows are sent again.
+        expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(total + 3 + (names[k - 1] === "importLeads" ? 6 : 0))
         expect((yield* crashed.control.state).leads.size).toBe(leads)
-        const failed = yield* harness()
+        const failed = yield* harness(timed)
         yield* failed.control.failCall(k, new MarketoTransient({ code: "604", message: "timeout" }))
         expect(yield* crashScript(failed)).toEqual(crashExpected)
       }
@@ -65,7 +72,7 @@ describe("Sync: stopped ticks resume", () => {
           remove: (keys) => gate(s.remove(keys))
         }
       }
-      const baseline = yield* harness(undefined, counting)
+      const baseline = yield* harness(timed, counting)
       expect(yield* crashScript(baseline)).toEqual(crashExpected)
       const total = writes.n
       const calls = (yield* baseline.control.state).calls
@@ -73,11 +80,13 @@ describe("Sync: stopped ticks resume", () => {
       for (let k = 1; k <= total; k++) {
         writes.n = 0
         writes.crashAt = k
-        const crashed = yield* harness(undefined, counting)
+        const crashed = yield* harness(timed, counting)
         expect(yield* crashScript(crashed)).toEqual(crashExpected)
         // A step done in Marketo but not yet journaled is done again: at most two calls more (a list
-        // created again answers 709 and is looked up; an import started again needs its own poll),
-        // or the tick's three shared lead calls when the write of their answers is the one killed.
+        // created again answers 709 and is looked up), or the tick's three shared lead calls when
+        // the write of their answers is the one killed. An import is never sent again blindly: a
+        // kill between its being journaled as sent and its batch id being journaled leaves it to be
+        // looked for (a lookup and a membership check, the import found on the list: no re-send).
         expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(calls + 3)
         expect(yield* crashed.inner.list(StateKeys.inboxPrefix)).toEqual([])
         expect((yield* crashed.inner.list("aud/vip/journal/"))).toEqual([])

@@ -1,6 +1,6 @@
 // The tick end to end over the in-memory Marketo: members on, members off, lists adopted or refused.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, TestClock } from "effect"
 import { getAudience, listAudiences, setDisplayName } from "../../../core/5-tick/AudienceStatus.js"
 import type { AudienceKey, FolderId } from "../../../core/1-events/Ids.js"
 import { defaultFolder } from "../../../core/ports/MarketoApiMemory.js"
@@ -139,6 +139,7 @@ describe("Sync", () => {
       const h = yield* harness({ failImports: true })
       yield* h.send(Array.from({ length: 400 }, (_, i) => event("big", `u${i}`, [`user${i}@example.com`], true)))
       yield* h.tick()
+      yield* TestClock.adjust("1 minute")
       yield* h.tick() // the poll finds it Failed
       const after = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
       expect(after).toMatchObject({ pendingImports: [], pending: { add: 400 } })

@@ -38,7 +38,7 @@ export class Answers {
   }
 
   /** What a fault rule answers in place of the call. */
-  fault(kind: Exclude<FaultKind, "revoke" | "latency">): SandboxResponse {
+  fault(kind: Exclude<FaultKind, "revoke" | "latency" | "lost">): SandboxResponse {
     if (kind === "drop") return { status: 0, headers: {}, body: "", drop: true }
     if (kind === "502") return { status: 502, headers: { "content-type": "text/html" }, body: "<html><body>502 Bad Gateway</body></html>" }
     const messages: Record<string, string> = {

@@ -2,7 +2,8 @@
 // first out over a few slots (1016 when the queue is full, 1019 while the list has one running).
 // An import takes effect when it ends, setting the lead fields of its other columns
 // (model/LeadFields.ts); its status, and its failures and warnings as CSV, follow.
-import { csvDocument, parseCsv } from "../SandboxCsv.js"
+import { readCsv, writeCsv } from "../SandboxCsv.js"
+import { nextRandom } from "../SandboxFaults.js"
 import type { Answers } from "./Answers.js"
 import { applyFields, fieldRefusal, partitionRefusal } from "./LeadFields.js"
 import { upsertLead } from "./Leads.js"
@@ -26,24 +27,23 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   const queued = jobs.filter((j) => now < j.startsAt).length
   if (queued >= s.config.importMaxQueued) return answers.fail("1016", "Too many imports")
   if (listId !== undefined && jobs.some((j) => j.listId === listId && now < j.endsAt)) return answers.fail("1019", "Import to this list is in progress")
-  const [header = [], ...rows] = parseCsv(file)
+  const parsed = readCsv(file)
+  if (parsed.error !== undefined) return answers.fail("1003", `Invalid CSV: ${parsed.error}`)
+  const [header = [], ...rows] = parsed.rows
   const lookupField = (params.get("lookupField") ?? "email").toLowerCase()
   const emailAt = header.findIndex((h) => h.trim().toLowerCase() === lookupField)
   if (emailAt < 0) return answers.fail("1003", "lookupField not found in the CSV header")
   const refusal = fieldRefusal(s.config, header.filter((_, i) => i !== emailAt).map((h) => h.trim()))
   if (refusal !== undefined) return answers.fail(refusal.code, refusal.message)
   const filled = rows.filter((r) => r.some((f) => f !== ""))
-  // First in, first out over `importMaxRunning` slots: a job starts when it has waited
-  // `importQueuedMillis` and the job `importMaxRunning` places ahead of it has ended.
-  const ahead = jobs.sort((a, b) => a.batchId - b.batchId)[jobs.length - s.config.importMaxRunning]
-  const startsAt = Math.max(now + s.config.importQueuedMillis, ahead?.endsAt ?? 0)
+  const startsAt = queueStart(s, jobs, now)
   const batchId = s.nextId++
   s.imports.set(batchId, {
     batchId,
     listId,
     createdAt: now,
     startsAt,
-    endsAt: startsAt + s.config.importRunningMillis,
+    endsAt: startsAt + s.config.importRunningMillis + filled.length * s.config.importRunningMillisPerRow,
     header,
     emailAt,
     ...(params.has("partitionName") ? { partition: params.get("partitionName")! } : {}),
@@ -59,10 +59,36 @@ export const startImport = (s: SandboxState, answers: Answers, params: URLSearch
   return answers.ok([{ batchId, importId: String(batchId), status: "Queued", numOfLeadsProcessed: 0, numOfRowsFailed: 0, numOfRowsWithWarning: 0 }])
 }
 
+/**
+ * When a job arriving now starts: first in, first out over `importMaxRunning` slots. It waits at
+ * least `importQueuedMillis`, never starts before the job ahead of it, and takes the first slot
+ * the jobs ahead leave free (their times were fixed when they arrived).
+ */
+const queueStart = (s: SandboxState, jobs: ReadonlyArray<ImportJob>, now: number): number => {
+  const slots: Array<number> = Array.from({ length: s.config.importMaxRunning }, () => 0)
+  let lastStart = 0
+  for (const job of [...jobs].sort((a, b) => a.batchId - b.batchId)) {
+    const free = slots.indexOf(Math.min(...slots))
+    slots[free] = job.endsAt
+    lastStart = Math.max(lastStart, job.startsAt)
+  }
+  return Math.max(now + s.config.importQueuedMillis, Math.min(...slots), lastStart)
+}
+
 const takeImportFailure = (s: SandboxState): boolean => {
   if (s.failNextImports <= 0) return false
   s.failNextImports--
   return true
+}
+
+/** Whether the failure knob puts this row into failures.csv (a listed email, or a seeded draw). */
+const rowFails = (s: SandboxState, email: string): boolean =>
+  s.importRowFailures.emails.includes(email.toLowerCase()) ||
+  (s.importRowFailures.rate > 0 && nextRandom(s.faults) < s.importRowFailures.rate)
+
+/** Rows of these emails, and others at `rate`, fail in the imports that complete from now on. */
+export const failImportRows = (s: SandboxState, rate: number, emails: ReadonlyArray<string> = []) => {
+  s.importRowFailures = { emails: emails.map((e) => e.trim().toLowerCase()), rate: Math.min(1, Math.max(0, rate)) }
 }
 
 /** The next `count` imports end Failed (as Marketo's do when a file cannot be processed). */
@@ -99,6 +125,10 @@ export const advanceImports = (s: SandboxState, now: number) => {
       }
       if ((s.byEmail.get(email.toLowerCase()) ?? []).length > 1) {
         job.warnings.push([...row, "Multiple lead match lookup criteria"])
+        continue
+      }
+      if (rowFails(s, email)) {
+        job.failures.push([...row, "Failed to import the row: a system error occurred"])
         continue
       }
       const lead = upsertLead(s, email, job.endsAt)
@@ -150,7 +180,7 @@ export const importReport = (s: SandboxState, answers: Answers, batchId: number,
   // The rows as sent, with the reason as an extra last column; only once the import has run.
   const done = job.applied
   const rows = !done ? [] : kind === "warnings" ? job.warnings : job.failures
-  const csv = csvDocument([...job.header, kind === "warnings" ? "Import Warning Reason" : "Import Failure Reason"], rows)
+  const csv = writeCsv([[...job.header, kind === "warnings" ? "Import Warning Reason" : "Import Failure Reason"], ...rows])
   return { status: 200, headers: { "content-type": "text/csv;charset=UTF-8" }, body: csv }
 }
 

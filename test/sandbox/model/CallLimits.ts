@@ -29,17 +29,30 @@ export const busyRefusal = (s: SandboxState, answers: Answers, path: string): Sa
   return answers.fail("615", "Concurrent access limit reached")
 }
 
+/** With `countRefusals`, a call refused for rate or concurrency uses the day's quota (never the window); whether it did. */
+export const countRefusal = (s: SandboxState, now: number): boolean => {
+  if (!s.config.countRefusals) return false
+  rollDay(s, now)
+  if (s.usedToday >= s.config.dailyQuota) return false
+  s.usedToday++
+  return true
+}
+
+const rollDay = (s: SandboxState, now: number) => {
+  const today = centralDay(now)
+  if (today !== s.day) {
+    s.day = today
+    s.usedToday = 0
+  }
+}
+
 /** Counts the call in the window and the day, or answers 606 / 607 when either is full. */
 export const admitCall = (s: SandboxState, answers: Answers, now: number): SandboxResponse | undefined => {
   s.window = s.window.filter((t) => t > now - s.config.windowMillis)
   if (s.window.length >= s.config.callsPerWindow) {
     return answers.fail("606", `Max rate limit '${s.config.callsPerWindow}' exceeded with in '${s.config.windowMillis / 1000}' secs`)
   }
-  const today = centralDay(now)
-  if (today !== s.day) {
-    s.day = today
-    s.usedToday = 0
-  }
+  rollDay(s, now)
   if (s.usedToday >= s.config.dailyQuota) return answers.fail("607", "Daily quota reached")
   s.window.push(now)
   s.usedToday++

@@ -12,6 +12,8 @@ export interface CallRecord {
   readonly counted: boolean
   /** The answer came from a fault rule (the soak tells injected 606/615 from real refusals). */
   readonly injected?: boolean
+  /** For an answer lost after the call ran (`lost`, `lost 502`): how the call itself went. */
+  readonly ran?: string
   /** The ordinal of the access token the call carried (the n-th token issued), never the token itself. */
   readonly token?: number
 }

@@ -5,7 +5,7 @@
 import { Faults } from "../SandboxFaults.js"
 import { Answers } from "./Answers.js"
 import { advanceImports } from "./BulkImport.js"
-import { admitCall, settleCount, sizeRefusal } from "./CallLimits.js"
+import { admitCall, countRefusal, settleCount, sizeRefusal } from "./CallLimits.js"
 import { type CallRecord, endpointOf } from "./CallRecord.js"
 import { checkBearer, issueToken, revokeTokens } from "./Identity.js"
 import { route } from "./Router.js"
@@ -14,6 +14,17 @@ import type { SandboxState } from "./SandboxState.js"
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
+
+/** How a call was answered, for the log: "ok", Marketo's code, the HTTP status, or "dropped". */
+const outcomeOf = (response: SandboxResponse): string => {
+  if (response.drop === true) return "dropped"
+  if (response.status !== 200) return `HTTP ${response.status}`
+  if (response.headers["content-type"]?.includes("json")) {
+    const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
+    if (body.success === false) return body.errors?.[0]?.code ?? "error"
+  }
+  return "ok"
+}
 
 /** The state moves on (in place) and the answer comes back; `now` is the model's time. */
 export const handleRequest = (s: SandboxState, input: SandboxInput, now: number, logCall: (call: CallRecord) => void): SandboxResponse => {
@@ -27,11 +38,7 @@ export const handleRequest = (s: SandboxState, input: SandboxInput, now: number,
   const faults = new Faults(s.faults)
   let tokenOrdinal: number | undefined
   const record = (response: SandboxResponse, counted: boolean, injected = false): SandboxResponse => {
-    let outcome = response.drop === true ? "dropped" : response.status === 200 ? "ok" : `HTTP ${response.status}`
-    if (response.status === 200 && response.headers["content-type"]?.includes("json")) {
-      const body = JSON.parse(response.body) as { success?: boolean; errors?: Array<{ code: string }> }
-      if (body.success === false) outcome = body.errors?.[0]?.code ?? "error"
-    }
+    const outcome = outcomeOf(response)
     logCall({
       at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: response.status, outcome, counted,
       ...(injected ? { injected } : {}),
@@ -44,7 +51,11 @@ export const handleRequest = (s: SandboxState, input: SandboxInput, now: number,
     // Identity answers no envelope codes of its own; only a rule aimed at it (502, drop, …) hits it.
     const fault = faults.pick(path, true)
     if (fault === "revoke") revokeTokens(s)
-    else if (fault !== undefined) return record(answers.fault(fault), false, true)
+    else if (fault === "lost") {
+      // The token is issued (or the current one answered) and the answer lost.
+      issueToken(s, request, url, now)
+      return record(answers.fault("drop"), false, true)
+    } else if (fault !== undefined) return record(answers.fault(fault), false, true)
     return record(issueToken(s, request, url, now), false)
   }
   const tooLarge = sizeRefusal(s, request, path)
@@ -54,16 +65,18 @@ export const handleRequest = (s: SandboxState, input: SandboxInput, now: number,
   tokenOrdinal = bearer.ordinal
   if (bearer.refusal !== undefined) return record(bearer.refusal, false)
 
-  const fault = faults.pick(path)
+  const rule = faults.pickRule(path)
+  const fault = rule?.kind
   if (fault === "revoke") {
     revokeTokens(s)
     return record(answers.fail("601", "Access token invalid"), false, true)
   }
-  // An injected fault stands for a call Marketo refused or lost: it uses no window or quota.
-  if (fault !== undefined) return record(answers.fault(fault), false, true)
+  // An injected fault stands for a call Marketo refused or lost before it ran: it uses no window
+  // or quota. A `lost` one runs the call first, as Marketo did, and only its answer is lost.
+  if (fault !== undefined && fault !== "lost" && fault !== "latency") return record(answers.fault(fault), false, true)
 
   const refused = admitCall(s, answers, now)
-  if (refused !== undefined) return record(refused, false)
+  if (refused !== undefined) return record(refused, outcomeOf(refused) === "606" && countRefusal(s, now))
 
   let method = request.method.toUpperCase()
   const params = new URLSearchParams(url.search)
@@ -73,5 +86,16 @@ export const handleRequest = (s: SandboxState, input: SandboxInput, now: number,
     for (const [k, v] of new URLSearchParams(decoder.decode(request.body))) params.append(k, v)
   }
   const response = route(s, answers, method, path, params, request, contentType, now)
-  return record(response, settleCount(s, response))
+  const counted = settleCount(s, response)
+  if (fault === "lost") {
+    // The call ran and counted; its answer never reaches the caller.
+    const lost = rule?.as === "502" ? answers.fault("502") : answers.fault("drop")
+    logCall({
+      at: now, method: request.method, path, endpoint: endpointOf(request.method, path), status: lost.status,
+      outcome: lost.drop === true ? "lost" : "lost 502", counted, injected: true, ran: outcomeOf(response),
+      ...(tokenOrdinal === undefined ? {} : { token: tokenOrdinal })
+    })
+    return lost
+  }
+  return record(response, counted)
 }

@@ -73,6 +73,8 @@ export interface SandboxState {
   log: Array<CallRecord>
   /** Imports started from now on that end Failed (`failImports`), whatever their rows. */
   failNextImports: number
+  /** Rows imports put into failures.csv: of these emails, and others at this rate (`failImportRows`). */
+  importRowFailures: { emails: Array<string>; rate: number }
 }
 
 export const initialState = (config: SandboxConfig, seed: number): SandboxState => ({
@@ -93,5 +95,6 @@ export const initialState = (config: SandboxConfig, seed: number): SandboxState 
   tokenCounter: 0,
   inFlight: 0,
   log: [],
-  failNextImports: 0
+  failNextImports: 0,
+  importRowFailures: { emails: [...config.failImportRowsOf], rate: config.importRowFailureRate }
 })
