@@ -8,6 +8,8 @@
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { chromium } from "playwright-core"
@@ -30,7 +32,17 @@ const check = (name: string, ok: boolean) => {
 
 // Everything the run prints or serves, searched for secrets at the end.
 const outputs: Array<string> = []
-const product = spawn(process.execPath, [vite, "scripts/start.ts"], { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+// `-- --runtime deno`: the same checks against the Deno server (npm run start:deno).
+const runtime = process.argv.includes("--runtime") ? process.argv[process.argv.indexOf("--runtime") + 1] : "cloudflare"
+if (runtime !== "cloudflare" && runtime !== "deno") {
+  console.error(`browser check: --runtime takes cloudflare or deno, got ${runtime}`)
+  process.exit(2)
+}
+console.log(`browser check against the ${runtime === "deno" ? "Deno server" : "Cloudflare worker (wrangler dev)"}`)
+// The screenshots in docs/ are the Cloudflare worker's; the Deno run keeps its own in a temporary folder.
+const shot = (name: string) => (runtime === "deno" ? join(tmpdir(), `deno-${name}`) : `${root}docs/${name}`)
+const startScript = runtime === "deno" ? "scripts/start-deno.ts" : "scripts/start.ts"
+const product = spawn(process.execPath, [vite, startScript], { cwd: root, detached: true, stdio: ["ignore", "pipe", "pipe"] })
 product.stdout.on("data", (chunk: Buffer) => outputs.push(chunk.toString()))
 product.stderr.on("data", (chunk: Buffer) => outputs.push(chunk.toString()))
 const stop = () => {
@@ -69,7 +81,7 @@ try {
   check("it shows members without email", /members without email\s*1/.test(text))
   check("it shows the day's calls against the quota", /Marketo calls today: \d+ of 45000/.test(text))
   check("the lists are up to date", (text.match(/up to date/g) ?? []).length === 2)
-  await page.screenshot({ path: `${root}docs/status-page.png`, fullPage: true })
+  await page.screenshot({ path: shot("status-page.png"), fullPage: true })
   check("the page's own style applies under its Content-Security-Policy", (await page.locator("section").first().evaluate((e) => getComputedStyle(e).borderTopStyle)) === "solid")
   await Promise.all([page.waitForNavigation({ timeout: 20_000 }), page.getByRole("button").first().click()])
   check("the check button returns to the page", (await page.locator("h1").innerText()) === "Marketo static lists")
@@ -119,14 +131,14 @@ try {
   const waitingText = await health.locator("body").innerText()
   outputs.push(await health.content())
   check("the page shows the events waiting for the next tick, and their audience", waitingText.includes("Waiting for the next tick") && waitingText.includes("late_signups"))
-  await health.screenshot({ path: `${root}docs/status-page-waiting.png`, fullPage: true })
+  await health.screenshot({ path: shot("status-page-waiting.png"), fullPage: true })
   await fetch("http://127.0.0.1:8788/__sandbox/faults", { method: "POST", body: JSON.stringify({ rules: [{ kind: "502", count: 100_000 }] }) })
   for (let i = 0; i < 2; i++) outputs.push(await (await admin("/admin/sync", { method: "POST" })).text())
   await health.goto(`${worker}/`)
   const failingText = await health.locator("body").innerText()
   outputs.push(await health.content())
   check("a red banner says the last ticks failed, with what to do", /The last \d+ ticks failed/.test(failingText) && (await health.locator(".banner").count()) === 1)
-  await health.screenshot({ path: `${root}docs/status-page-failing.png`, fullPage: true })
+  await health.screenshot({ path: shot("status-page-failing.png"), fullPage: true })
   await fetch("http://127.0.0.1:8788/__sandbox/faults", { method: "POST", body: JSON.stringify({ rules: [] }) })
   outputs.push(await (await admin("/admin/sync", { method: "POST" })).text())
   await health.goto(`${worker}/`)

@@ -3,7 +3,8 @@
 // compactly: each audience once, each event once with its emails (the fan-out to one change per
 // email happens when folded), so an entry is never larger than the body that produced it by much.
 // Lead field values travel as an optional last column of an event's row, by index into the
-// entry's table of field names. Beside each entry a small summary (changes, audiences) lets the
+// entry's table of field names (each name once per entry: at most the 20 mapped fields, the one
+// part of an entry the body did not pay for byte by byte). Beside each entry a small summary (changes, audiences) lets the
 // status page say what waits without reading the entries themselves.
 import { Clock, Effect, Option, Random, Schema } from "effect"
 import type { DecodedEvents } from "../1-events/EventDecoder.js"

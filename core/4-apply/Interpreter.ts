@@ -118,7 +118,11 @@ const requireList = (context: StepContext) =>
  * person deleted it), so its email is not on the list any more: it is added again next tick.
  */
 const updateLeads = Effect.fn("Interpreter.updateLeads")(function*(step: UpdateLeads, context: StepContext) {
-  const { created, effects } = yield* upsertWithOutcomes({ emails: step.emails, ...(context.fieldsOf === undefined ? {} : { fieldsOf: context.fieldsOf }) })
+  const upserted = yield* upsertWithOutcomes({ emails: step.emails, ...(context.fieldsOf === undefined ? {} : { fieldsOf: context.fieldsOf }) })
+  // A record Marketo skips keeps its place on the list: its values count as sent (no retry until
+  // they change), but the email is not refused.
+  const effects = upserted.effects.filter((e) => e._tag !== "EmailsRefused")
+  const { created } = upserted
   return created.length === 0 ? effects : [...effects, { _tag: "MembershipConfirmed", emails: created, synced: false } as StepEffect]
 })
 

@@ -17,7 +17,7 @@ import type { Email } from "../../../core/1-events/Email.js"
 import type { LeadId, ListId } from "../../../core/1-events/Ids.js"
 import type { AudienceDelta, PlannedEmail } from "../../../core/3-plan/PlannedEmail.js"
 import { effectsFor, planSharedLeads, withLearned } from "../../../core/5-tick/SharedLeads.js"
-import { harness, settings } from "./TickHarness.js"
+import { type Api, harness, settings } from "./TickHarness.js"
 
 const mapping = Either.getOrThrow(parseLeadFieldMapping("firstName=firstName|first_name,lastName=lastName"))
 const onAdd: LeadFieldSettings = { send: ["firstName", "lastName"], update: "on-add" }
@@ -33,9 +33,9 @@ const person = (audience: string, user: string, emails: ReadonlyArray<string>, m
   context: { personas: { computation_key: audience, computation_class: "audience" } }
 })
 
-const setup = (leadFields: LeadFieldSettings, options?: MarketoMemoryOptions, extra: Partial<SyncSettings> = {}) =>
+const setup = (leadFields: LeadFieldSettings, options?: MarketoMemoryOptions, extra: Partial<SyncSettings> = {}, wrapApi?: (api: Api) => Api) =>
   Effect.gen(function*() {
-    const h = yield* harness(options)
+    const h = yield* harness(options, undefined, wrapApi)
     const s: SyncSettings = { ...settings, ...extra, leadFields }
     const send = (events: ReadonlyArray<unknown>) => h.provide(appendInbox(Either.getOrThrow(decodeEvents(events, Date.UTC(2027, 0, 1), mapping))))
     const quiet = Effect.gen(function*() {
@@ -138,6 +138,30 @@ describe("Sync: lead fields", () => {
       yield* h.quiet
       expect(yield* h.control.members("vip")).toEqual(["ada@example.com"])
       expect(yield* h.control.fieldsOf("ada@example.com")).toEqual({ firstName: "Augusta" })
+    }))
+
+  it.effect("always: an update Marketo skips leaves the member on the list, not refused, and is not sent again until the values change", () =>
+    Effect.gen(function*() {
+      let skip = false
+      let skipped = 0
+      const skipping = (api: Api): Api => ({
+        ...api,
+        upsertLeads: (emails, fields) =>
+          skip
+            ? Effect.sync(() => (skipped++, emails.map((email) => ({ email, status: "skipped" as const, reasons: [{ code: "1003", message: "Invalid value" }] }))))
+            : api.upsertLeads(emails, fields)
+      })
+      const h = yield* setup(always, undefined, { sharedLeadsMaxEmails: 0 }, skipping)
+      yield* h.send([person("vip", "ada", ["ada@example.com"], true, { firstName: "Ada" })])
+      yield* h.quiet
+      skip = true
+      yield* h.send([person("vip", "ada", ["ada@example.com"], true, { firstName: "x".repeat(300) })])
+      const before = yield* h.calls
+      const ticks = yield* h.quiet
+      expect([(yield* h.calls) - before, skipped]).toEqual([0, 1])
+      expect(ticks[0]!.audiences[0]!.error).toBeUndefined()
+      const view = yield* h.provide(getAudience("vip" as AudienceKey))
+      expect(view._tag === "Some" ? [view.value.synced, view.value.refused] : []).toEqual([1, 0])
     }))
 
   it.effect("a lead partition Marketo refuses is the audience's error, named with its setting; its emails are not refused", () =>
