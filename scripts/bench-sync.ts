@@ -196,6 +196,7 @@ const runPlanScenario = (name: string, s: PlanScenario, limitMillis: number, pro
       const runs: Array<Row> = []
       for (const phase of phaseList) {
         const result = yield* runScenario({
+          label: `${name} ${strategy}${phaseList.length > 1 ? ` phase ${phase}` : ""}`,
           world: { start, budget, latencyMillis, imports: profile },
           strategy: (w) => make(w, phase),
           setup: s.setup,

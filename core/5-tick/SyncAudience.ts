@@ -52,6 +52,18 @@ const syncError = (error: MarketoError | StepDefect, at: number): SyncError =>
 const stopFor = (error: MarketoError | StepDefect): StopReason | undefined =>
   error._tag === "BudgetExhausted" || error._tag === "MarketoQuotaExhausted" ? "quota" : undefined
 
+/**
+ * While an import into the list is in flight no other can be sent (1019): adds too many for upsert
+ * + add within the budget could only wait, so they are not even read this tick (a million-member
+ * load would otherwise read 100,000 of them on every tick until its import ends).
+ */
+const withAddsWaiting = (record: AudienceRecord, settings: SyncSettings, timing: TimingContext): SyncSettings => {
+  if (!importInFlight(record)) return settings
+  const adds = Object.values(record.shards).reduce((n, c) => n + c.pendingAdd, 0)
+  if (2 * Math.ceil(adds / 300) <= plannerTiming(record, timing).affordableCalls) return settings
+  return { ...settings, deltaLimits: { ...(settings.deltaLimits ?? defaultDeltaLimits), maxAdds: 0 } }
+}
+
 /** A call on the audience's list answered 1013: the list is gone (a person deleted it in Marketo). */
 const isListGone = (step: Step, error: { readonly _tag: string }) =>
   (step._tag === "AddToList" || step._tag === "RemoveFromList" || step._tag === "ImportLeads" || step._tag === "FindImport") &&
@@ -108,7 +120,7 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
 ) {
   const counter: CallLog = callTimes === undefined ? { calls: 0 } : { calls: 0, times: callTimes }
   const api = countingCalls(yield* MarketoApi, counter)
-  const prepared = "delta" in initial ? initial : yield* prepare(initial, settings)
+  const prepared = "delta" in initial ? initial : yield* prepare(initial, timing === undefined ? settings : withAddsWaiting(initial, settings, timing))
   const { slices } = prepared
   // Every effect of this tick, the replayed journal's first: applied to the whole shards at the end.
   const tickEffects: Array<StepEffect> = [...prepared.replayed]

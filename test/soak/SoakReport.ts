@@ -51,7 +51,14 @@ export interface SoakReport {
     readonly busy: number
   }
   readonly clockJumps: { readonly count: number; readonly millis: number }
-  readonly sandboxCalls: { readonly total: number; readonly byOutcome: Record<string, number> }
+  readonly sandboxCalls: {
+    readonly total: number
+    readonly byOutcome: Record<string, number>
+    /** Answers lost after the call ran, by endpoint; and imports and lists' creations that ran (each should run once). */
+    readonly lostByEndpoint: Record<string, number>
+    readonly importsRun: number
+    readonly listsCreated: number
+  }
   readonly listsChecked: number
   readonly emailsDesired: number
   readonly mismatches: ReadonlyArray<ListMismatch>
@@ -85,6 +92,9 @@ export const checkInvariants = (sandbox: SandboxModel, desired: ReadonlyMap<stri
   }
 }
 
+/** Calls of an endpoint that ran and took effect: answered ok, or whose answer was lost after an ok run. */
+const ranOf = (outcomes: Record<string, number> | undefined) => (outcomes?.["ok"] ?? 0) + (outcomes?.["lost"] ?? 0) + (outcomes?.["lost 502"] ?? 0)
+
 export const soakReport = (run: {
   readonly options: SoakOptions
   readonly started: number
@@ -117,7 +127,16 @@ export const soakReport = (run: {
     faults: run.faults,
     ticks: rig.ticks,
     clockJumps: rig.jumps,
-    sandboxCalls: { total: counters.calls, byOutcome: counters.byOutcome },
+    sandboxCalls: {
+      total: counters.calls,
+      byOutcome: counters.byOutcome,
+      lostByEndpoint: Object.fromEntries(Object.entries(counters.byEndpointAndOutcome).flatMap(([endpoint, outcomes]) => {
+        const lost = Object.entries(outcomes).filter(([o]) => o.startsWith("lost")).reduce((n, [, c]) => n + c, 0)
+        return lost > 0 ? [[endpoint, lost]] : []
+      })),
+      importsRun: ranOf(counters.byEndpointAndOutcome["POST /bulk/v1/leads.json"]),
+      listsCreated: ranOf(counters.byEndpointAndOutcome["POST /rest/asset/v1/staticLists.json"])
+    },
     listsChecked: desired.size,
     emailsDesired: [...desired.values()].reduce((n, s) => n + s.size, 0),
     mismatches: mismatches.map((m) => ({ list: m.list, missing: m.missing.slice(0, 20), extra: m.extra.slice(0, 20) })),
