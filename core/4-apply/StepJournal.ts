@@ -70,11 +70,15 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
   }
 }
 
-/** Apply effects to the slices in memory (no read: an email outside them is not the plan's) and the record. */
+/**
+ * Apply effects to the slices in memory (no read: an email outside them is not the plan's) and the
+ * record. The slices are the sync's own (made for it by collectDelta), so they change in place: a
+ * copy of every touched slice per step made an initial load of 170,000 emails by upsert quadratic.
+ */
 export const absorb = (record: AudienceRecord, slices: ShardSet, effects: ReadonlyArray<StepEffect>): AudienceRecord => {
   let next = record
   for (const effect of effects) {
-    applyEffect(slices, layoutOf(next), effect)
+    applyEffect(slices, layoutOf(next), effect, { inPlace: true })
     next = recordEffect(next, effect)
   }
   return next

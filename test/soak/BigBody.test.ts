@@ -25,7 +25,7 @@ describe("a 4 MiB body", () => {
       const run = spawnSync(process.execPath, ["--max-old-space-size=128", bundle], { encoding: "utf8", timeout: 240_000 })
       expect(run.stderr).not.toMatch(/heap out of memory/i)
       expect(run.status).toBe(0)
-      const figures = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { bodyBytes: number; events: number; folded: number; onList: number; heapSampledPeakMb: number; cpuSeconds: number }
+      const figures = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { bodyBytes: number; events: number; folded: number; ticks: number; onList: number; heapSampledPeakMb: number; cpuSeconds: number }
       console.log(`4 MiB body: ${JSON.stringify(figures)}`)
       expect(figures.bodyBytes).toBeGreaterThan(4 * 1024 * 1024 - 3_000)
       expect(figures.folded).toBe(figures.events * 100)
