@@ -3,23 +3,19 @@
 // same settings (scripts/WorkerVars.ts: local tokens, folder, and every setting of the README's
 // table set in the environment). Its state is a Deno KV file in a fresh temporary folder. With
 // MARKETO_ENDPOINT set, no sandbox starts and the server talks to that Marketo. Deno.cron runs
-// the tick every minute; Ctrl-C stops both.
+// the tick every minute; Ctrl-C stops both. The sandbox's imports take as long as Marketo's
+// (scripts/LocalSandbox.ts: `-- --imports fast` or SANDBOX_IMPORTS=fast for seconds).
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startDenoServer } from "./DenoServer.js"
+import { startLocalSandbox } from "./LocalSandbox.js"
 import { workerVars } from "./WorkerVars.js"
 
 const port = Number(process.env["PORT"] ?? 8787)
-const sandboxPort = Number(process.env["SANDBOX_PORT"] ?? 8788)
 
 const main = async () => {
-  let sandbox: { url: string; close: () => Promise<void> } | undefined
-  const external = process.env["MARKETO_ENDPOINT"]
-  if (external === undefined || external === "") {
-    const { startSandboxServer } = await import("../test/sandbox/server.js")
-    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1" })
-  }
+  const sandbox = await startLocalSandbox(process.env)
   const settings = workerVars(process.env, sandbox?.url)
   const kvPath = join(mkdtempSync(join(tmpdir(), "marketo-static-lists-deno-")), "state.sqlite3")
   const server = await startDenoServer({

@@ -4,31 +4,20 @@
 // the worker too. With MARKETO_ENDPOINT set, no sandbox starts and the worker talks to that Marketo
 // with MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and MARKETO_FOLDER.
 // `wrangler dev` runs no cron on its own, so this script fires the scheduled handler every minute.
-// The sandbox's imports take as long as Marketo's (SANDBOX_IMPORTS=fast or `-- --imports fast`
-// makes them take seconds).
+// The sandbox's imports take as long as Marketo's (scripts/LocalSandbox.ts).
 import { spawn } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { parseArgs } from "node:util"
+import { startLocalSandbox } from "./LocalSandbox.js"
 import { workerVars } from "./WorkerVars.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const workerPort = Number(process.env["PORT"] ?? 8787)
-const sandboxPort = Number(process.env["SANDBOX_PORT"] ?? 8788)
 
 const main = async () => {
-  let sandbox: { url: string; close: () => Promise<void> } | undefined
-  const external = process.env["MARKETO_ENDPOINT"]
-  if (external === undefined || external === "") {
-    const { startSandboxServer } = await import("../test/sandbox/server.js")
-    const { importProfileOf, importTimings } = await import("../test/sandbox/SandboxConfig.js")
-    const { values } = parseArgs({ options: { imports: { type: "string" } } })
-    const imports = importProfileOf(values.imports ?? process.env["SANDBOX_IMPORTS"])
-    sandbox = await startSandboxServer({ port: sandboxPort, host: "127.0.0.1", config: importTimings(imports) })
-    console.log(`marketo sandbox: ${imports} imports`)
-  }
+  const sandbox = await startLocalSandbox(process.env)
   // Every setting of the README's table that is set here reaches the worker (scripts/WorkerVars.ts).
   const settings = workerVars(process.env, sandbox?.url)
   const vars = Object.entries(settings).flatMap(([k, v]) => ["--var", `${k}:${v}`])
