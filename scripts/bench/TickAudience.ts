@@ -24,6 +24,8 @@ export interface TickAnswer {
   readonly changesFolded: number
   readonly calls: number
   readonly stoppedBy?: string | undefined
+  /** What the tick asked of the state store, as the tick counted it (core/5-tick/CountingStore.ts). */
+  readonly storage: { readonly reads: number; readonly writes: number; readonly deletes: number; readonly lists: number }
 }
 
 export const makeAudience = (members: number, churn: number, rounds: number) => {
