@@ -17,7 +17,9 @@
 // in bench:tick: 1,000,000 identify events into the inbox (batches of 10,000), ticks until the list
 // is exact; then BENCH_ROUNDS (default 3) rounds of 10,000 exits and 10,000 new members and one
 // measured tick: CPU time (process.cpuUsage), wall time, and the heap sampled every 10 ms (used,
-// committed, external), with the cap V8 reports. Ends with one JSON line (medians over the rounds).
+// committed, external), with the cap V8 reports, and the storage operations the tick counted (its
+// kv_* figures: against files here, counted as Workers KV would bill them). Ends with one JSON line
+// (medians over the rounds).
 import { buildSync } from "esbuild"
 import { type ChildProcess, fork } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -154,6 +156,10 @@ const main = async () => {
         heap_samples: m.samples,
         calls: m.result.calls,
         changes_folded: m.result.changesFolded,
+        kv_reads: m.result.storage.reads,
+        kv_writes: m.result.storage.writes,
+        kv_deletes: m.result.storage.deletes,
+        kv_lists: m.result.storage.lists,
         stopped_by: m.result.stoppedBy ?? "done",
         exact_after_tick: diff.lists === 1 && diff.missing === 0 && diff.extra === 0,
         more_ticks_to_exact: 0
@@ -178,6 +184,10 @@ const main = async () => {
       tick_external_peak_mb: med("external_peak_mb"),
       heap_limit_mb: med("heap_limit_mb"),
       tick_calls: med("calls"),
+      kv_reads: med("kv_reads"),
+      kv_writes: med("kv_writes"),
+      kv_deletes: med("kv_deletes"),
+      kv_lists: med("kv_lists"),
       exact_after_tick: rows.every((r) => r["exact_after_tick"] === true),
       more_ticks_to_exact: med("more_ticks_to_exact"),
       out_of_memory: false,

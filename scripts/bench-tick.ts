@@ -18,6 +18,8 @@
 //     pages V8 keeps after earlier work, so it is a coarse figure).
 //   - wall time, Marketo calls (the tick's summary and the sandbox's log), and whether the list is
 //     exact afterwards (more ticks run until it is, counted).
+//   - storage operations: the KV reads, writes, deletes and lists the tick counted itself, from
+//     its answer (core/5-tick/CountingStore.ts).
 // Ends with one JSON line (medians over the rounds).
 import { writeFileSync } from "node:fs"
 import type { Readable } from "node:stream"
@@ -178,6 +180,10 @@ const main = async () => {
         calls: summary.calls,
         sandbox_calls: sandboxCalls() - callsBefore,
         changes_folded: summary.changesFolded,
+        kv_reads: summary.storage.reads,
+        kv_writes: summary.storage.writes,
+        kv_deletes: summary.storage.deletes,
+        kv_lists: summary.storage.lists,
         stopped_by: summary.stoppedBy ?? "done",
         exact_after_tick: exactAfterTick,
         missing_after_tick: diff.missing,
@@ -209,6 +215,10 @@ const main = async () => {
       workerd_rss_before_mb: med("rss_before_mb"),
       tick_calls: med("calls"),
       tick_sandbox_calls: med("sandbox_calls"),
+      kv_reads: med("kv_reads"),
+      kv_writes: med("kv_writes"),
+      kv_deletes: med("kv_deletes"),
+      kv_lists: med("kv_lists"),
       exact_after_tick: rows.every((r) => r["exact_after_tick"] === true),
       more_ticks_to_exact: med("more_ticks_to_exact"),
       cpu_limit_ms: cpuLimitMs,

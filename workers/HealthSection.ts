@@ -31,7 +31,9 @@ export const renderHealth = (health: TickHealth, now: number, callsPerHourBudget
   }
   const lastLine = last === null
     ? "No tick has run yet."
-    : `Last tick ${age(Math.max(0, Math.round((now - last.at) / 1000)))} ago: ${esc(last.outcome)}, ${plural(last.calls, "call")}, ${plural(last.changesFolded, "change")} folded, ${plural(last.audiences, "audience")} synced.`
+    : `Last tick ${age(Math.max(0, Math.round((now - last.at) / 1000)))} ago: ${esc(last.outcome)}, ${plural(last.calls, "call")}, ${plural(last.changesFolded, "change")} folded, ${plural(last.audiences, "audience")} synced${
+      last.storage === undefined ? "" : `; storage: ${plural(last.storage.reads, "read")}, ${plural(last.storage.writes, "write")}, ${plural(last.storage.deletes, "delete")}, ${plural(last.storage.lists, "list")}`
+    }.`
   parts.push(`<p class="small">${lastLine}</p>${renderTickChart(hoursOf(health.history, now), callsPerHourBudget)}`)
   return parts.join("\n")
 }

@@ -1,14 +1,17 @@
 // One sync tick for one Marketo instance (the caller holds the instance's sync lease): fold the
 // inbox (FoldInbox.ts), weigh the audiences with work (AudienceScan.ts, Scheduler.ts), resolve
 // their unknown leads once for all (SharedLeads.ts), then sync each scheduled audience
-// (SyncAudience.ts) until the deadline, the budget or the quota stops it.
+// (SyncAudience.ts) until the deadline, the budget or the quota stops it. What it asks of the
+// state store is counted (CountingStore.ts) and reported with the rest.
 import { Cause, Clock, Effect, Exit, Option } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { SyncError } from "../2-ledger/AudienceRecord.js"
 import { MarketoApi } from "../ports/MarketoApi.js"
+import { StateStore } from "../ports/StateStore.js"
 import { scanAudiences, scheduleLoads } from "./AudienceScan.js"
 import { recordAudienceError } from "./AudienceErrors.js"
 import { countingCalls } from "./CountingCalls.js"
+import { countingStore, storageCounter, storageCounts, type StorageCounts } from "./CountingStore.js"
 import { reasonOf } from "./FailureReason.js"
 import { type FoldFailure, foldInbox } from "./FoldInbox.js"
 import { dueImportCalls, plannerTiming, readImportLatency, type TimingContext, writeImportLatency } from "./ImportTiming.js"
@@ -35,6 +38,8 @@ export interface TickSummary {
   /** The latency the budget lets the scheduler honour now. */
   readonly honouredLatencyMillis: number
   readonly stoppedBy?: "deadline" | "budget" | "quota"
+  /** What the tick asked of the state store, in Workers KV's terms (CountingStore.ts). */
+  readonly storage: StorageCounts
 }
 
 const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; readonly message: string }, code: string): AudienceTick => ({
@@ -51,6 +56,29 @@ const failedAudience = (audience: AudienceKey, reason: { readonly tag: string; r
 const defaultSharedLeadsMaxEmails = 3_000
 
 export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSettings) {
+  const counter = storageCounter()
+  const summary = yield* tickOnce(settings).pipe(
+    Effect.provideServiceEffect(StateStore, Effect.map(StateStore, (store) => countingStore(store, counter)))
+  )
+  const storage = storageCounts(counter)
+  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({
+    inbox: summary.inboxFolded,
+    changes: summary.changesFolded,
+    calls: summary.calls,
+    sharedCalls: summary.sharedCalls,
+    audiences: summary.audiences.length,
+    failed: summary.audiences.filter((a) => a.error !== undefined).length + summary.foldFailures.length,
+    deferred: summary.deferred.length,
+    kvReads: storage.reads,
+    kvWrites: storage.writes,
+    kvDeletes: storage.deletes,
+    kvLists: storage.lists,
+    stoppedBy: summary.stoppedBy ?? "done"
+  }))
+  return { ...summary, storage } satisfies TickSummary
+})
+
+const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
   const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline, settings.splitAtEmails)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
@@ -143,7 +171,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     audiences.push(failedAudience(bad.audience, bad, "record"))
     yield* recordAudienceError(bad.audience, { ...bad, code: "record" })
   }
-  const summary: TickSummary = {
+  const summary: Omit<TickSummary, "storage"> = {
     inboxFolded: folded.entries,
     changesFolded: folded.changes,
     foldFailures: folded.failures,
@@ -154,15 +182,5 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
     honouredLatencyMillis: schedule.honouredLatencyMillis,
     ...(stoppedBy === undefined ? {} : { stoppedBy })
   }
-  yield* Effect.logInfo("tick").pipe(Effect.annotateLogs({
-    inbox: summary.inboxFolded,
-    changes: summary.changesFolded,
-    calls: summary.calls,
-    sharedCalls: summary.sharedCalls,
-    audiences: audiences.length,
-    failed: audiences.filter((a) => a.error !== undefined).length + folded.failures.length,
-    deferred: schedule.deferred.length,
-    stoppedBy: stoppedBy ?? "done"
-  }))
   return summary
 })

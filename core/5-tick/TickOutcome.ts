@@ -1,5 +1,6 @@
 // What a tick did, as one small record kept for a day: the status page's banner, its history
 // chart and `GET /admin/status` read these, so the page never says "ok" for a tick that failed.
+import type { StorageCounts } from "./CountingStore.js"
 import type { TickSummary } from "./Tick.js"
 
 /**
@@ -16,6 +17,8 @@ export interface TickRecord {
   readonly changesFolded: number
   readonly audiences: number
   readonly failedAudiences: number
+  /** What the tick asked of the state store (absent from records kept before it was counted). */
+  readonly storage?: StorageCounts
   readonly error?: { readonly tag: string; readonly code?: string; readonly message: string }
 }
 
@@ -37,6 +40,7 @@ export const tickRecordOf = (summary: TickSummary, at: number): TickRecord => {
     changesFolded: summary.changesFolded,
     audiences: summary.audiences.length,
     failedAudiences: failures.length,
+    storage: summary.storage,
     ...(failures[0] === undefined ? {} : { error: failures[0] })
   }
 }

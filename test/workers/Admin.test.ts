@@ -121,6 +121,14 @@ describe("admin views", () => {
     const summary = (await sync.json()) as { inboxFolded: number; calls: number; audiences: Array<{ audience: string; added: number }> }
     expect(summary).toMatchObject({ inboxFolded: 1, audiences: [{ audience: "adm_vip", added: 2, remaining: { add: 0, remove: 0 } }] })
     expect(summary.calls).toBeGreaterThan(0)
+    // What the tick asked of the state store, in its answer and in the tick record the status shows.
+    const storage = (summary as unknown as { storage: { reads: number; writes: number; deletes: number; lists: number } }).storage
+    expect(storage.reads).toBeGreaterThan(0)
+    expect(storage.writes).toBeGreaterThan(0)
+    expect(storage.deletes).toBeGreaterThan(0) // the folded inbox entry
+    expect(storage.lists).toBeGreaterThan(0)
+    const status = (await (await admin("GET", "/admin/status")).json()) as { lastTick: { storage?: unknown } }
+    expect(status.lastTick.storage).toEqual(storage)
     expect((await listsByName()).get("VIP customers")?.members).toEqual(["ada@example.com", "bob@example.com"])
 
     const view = await admin("GET", "/admin/audiences/adm_vip")

@@ -31,6 +31,8 @@ describe("status page", () => {
     expect(html).toMatch(/on the list<\/dt><dd>1</)
     expect(html).toMatch(/members without email<\/dt><dd>1</)
     expect(html).toContain("up to date")
+    // The last tick's storage operations, as the tick counted them.
+    expect(html).toMatch(/Last tick [^<]*; storage: [1-9]\d* reads?, [1-9]\d* writes?, \d+ deletes?, [1-9]\d* lists?\./)
     expect(html).toContain("action=\"/admin/audiences/status_vip/reconcile\"")
     // The button's form post, with the token the page put in it, comes back to the page.
     const token = /<input type="hidden" name="form_token" value="([^"]+)">/.exec(html)?.[1]
