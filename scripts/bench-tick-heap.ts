@@ -27,12 +27,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { importProfileOf, importTimings } from "../test/sandbox/SandboxConfig.js"
 import { startSandboxServer } from "../test/sandbox/server.js"
 import { clockLog as log, makeAudience, mb, median, type TickAnswer } from "./bench/TickAudience.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const { values: args } = parseArgs({
-  options: { "heap-mb": { type: "string", default: "64" }, "setup-heap-mb": { type: "string", default: "128" } }
+  options: { "heap-mb": { type: "string", default: "64" }, "setup-heap-mb": { type: "string", default: "128" }, imports: { type: "string" } }
 })
 const megabytes = (name: "heap-mb" | "setup-heap-mb") => {
   const value = Number(args[name])
@@ -40,6 +41,8 @@ const megabytes = (name: "heap-mb" | "setup-heap-mb") => {
   return value
 }
 const heapMb = megabytes("heap-mb")
+/** `--imports realistic|fast` (or SANDBOX_IMPORTS): how long the sandbox's imports take (realistic by default). */
+const imports = importProfileOf(args.imports ?? process.env["SANDBOX_IMPORTS"])
 const setupHeapMb = megabytes("setup-heap-mb")
 const MEMBERS = Number(process.env["BENCH_MEMBERS"] ?? 1_000_000)
 const CHURN = Math.round(MEMBERS * 0.02)
@@ -120,7 +123,7 @@ const startChild = (file: string, heapMb: number, endpoint: string, stateDirecto
 }
 
 const main = async () => {
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", config: importTimings(imports) })
   const directory = mkdtempSync(join(tmpdir(), "bench-tick-heap-"))
   const file = bundleChild(directory)
   const stateDirectory = join(directory, "state")
@@ -171,6 +174,7 @@ const main = async () => {
     const med = (k: string) => median(rows.map((r) => Number(r[k])))
     console.log(JSON.stringify({
       members: MEMBERS,
+      imports,
       churn: CHURN,
       rounds,
       heap_cap_mb: heapMb,

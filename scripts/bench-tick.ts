@@ -26,6 +26,7 @@ import type { Readable } from "node:stream"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Miniflare } from "miniflare"
+import { importProfileOf, importTimings } from "../test/sandbox/SandboxConfig.js"
 import { startSandboxServer } from "../test/sandbox/server.js"
 import { bundleWorker } from "../test/soak/WorkerHost.js"
 import { inspectIsolate } from "./bench/IsolateHeap.js"
@@ -37,6 +38,12 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const membersArg = process.argv.indexOf("--members")
 const MEMBERS = Number(membersArg >= 0 ? process.argv[membersArg + 1] : process.env["BENCH_MEMBERS"] ?? 1_000_000)
 if (!Number.isInteger(MEMBERS) || MEMBERS < 1_000) throw new Error("--members takes a whole number of at least 1000")
+/**
+ * `--imports realistic|fast` (or SANDBOX_IMPORTS): how long the sandbox's imports take. Realistic
+ * (the default) makes the 1,000,000-member setup last about 40 minutes; fast, a few.
+ */
+const importsArg = process.argv.indexOf("--imports")
+const imports = importProfileOf(importsArg >= 0 ? process.argv[importsArg + 1] : process.env["SANDBOX_IMPORTS"])
 const CHURN = Math.round(MEMBERS * 0.02)
 const rounds = Math.max(1, Number(process.env["BENCH_ROUNDS"] ?? 3))
 const BATCH = 10_000
@@ -49,7 +56,7 @@ const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
 const log = clockLog
 
 const main = async () => {
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1" })
+  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", config: importTimings(imports) })
   let mf: Miniflare | undefined
   const cleanup = async () => {
     await mf?.dispose().catch(() => undefined)
@@ -200,6 +207,7 @@ const main = async () => {
     const med = (k: string) => median(rows.map((r) => Number(r[k])))
     const figures = {
       members: MEMBERS,
+      imports,
       churn: CHURN,
       rounds,
       setup_ingest_s: Math.round(ingestSeconds),
