@@ -12,7 +12,7 @@ import { refuseForgery } from "./CrossSite.js"
 import { json, problem, withFacts } from "./Http.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import { latencyView } from "./Latency.js"
-import { leadFieldsView } from "./LeadFieldCheck.js"
+import { leadFieldsView, plannedLeadFields } from "./LeadFieldCheck.js"
 import { reconcile } from "./Reconcile.js"
 import type { RouteContext } from "./Router.js"
 import { configurationProblems, ingestSettings, marketoSettings, type MarketoSettings, type SettingsEnv, sharedTokensProblems, tokensShared } from "./Settings.js"
@@ -137,8 +137,9 @@ export const audience = withKey(async ({ context, settings, state }, key) => {
   })
 })
 
-export const plan = withKey(async ({ budget, settings, state }, key) => {
-  const planned = await run(Effect.either(dryRun(key, { folderName: settings.folder, budget }).pipe(Effect.provide(state))))
+export const plan = withKey(async ({ budget, context, settings, state }, key) => {
+  const leadFields = await run(plannedLeadFields(context.platform, settings))
+  const planned = await run(Effect.either(dryRun(key, { folderName: settings.folder, budget, ...(leadFields === undefined ? {} : { leadFields }) }).pipe(Effect.provide(state))))
   if (Either.isLeft(planned)) return notReadable()
   return Option.match(planned.right, {
     onNone: () => problem(404, `no audience "${key}"`),

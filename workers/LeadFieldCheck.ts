@@ -42,6 +42,20 @@ export const checkedLeadFields = (platform: PlatformService, settings: MarketoSe
     return { send: acceptedFields(mapped, check), update: settings.leadFields.update } satisfies TickLeadFields
   })
 
+/**
+ * The fields a tick would send, for a dry run (the plan route, the status page's next plans): from
+ * the stored check only, never calling Marketo. Before the first check, every mapped field (the
+ * first tick checks them, and sends those Marketo knows).
+ */
+export const plannedLeadFields = (platform: PlatformService, settings: MarketoSettings) =>
+  Effect.gen(function*() {
+    const mapped = mappedFields(settings)
+    if (mapped.length === 0) return undefined
+    const stored = yield* Effect.option(rpcCall("getLeadFieldCheck", () => instanceFor(platform, settings.endpoint).getLeadFieldCheck()))
+    const check = Option.getOrUndefined(stored) ?? undefined
+    return { send: check === undefined ? mapped : acceptedFields(mapped, check), update: settings.leadFields.update } satisfies TickLeadFields
+  })
+
 export interface LeadFieldsView {
   readonly mapping: ReadonlyArray<{ readonly field: string; readonly traits: ReadonlyArray<string> }>
   readonly update: "on-add" | "always"

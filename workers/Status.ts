@@ -10,7 +10,7 @@ import { adminAuthorized } from "./Auth.js"
 import { formToken as makeFormToken } from "./CrossSite.js"
 import { problem } from "./Http.js"
 import { latencyView } from "./Latency.js"
-import { leadFieldsView } from "./LeadFieldCheck.js"
+import { leadFieldsView, plannedLeadFields } from "./LeadFieldCheck.js"
 import { instanceFor, run, stateLayer } from "./Layers.js"
 import type { PlatformService } from "./Platform.js"
 import { configurationProblems, instanceUrl, marketoSettings, tokensShared } from "./Settings.js"
@@ -37,12 +37,13 @@ export const statusPage = async (request: Request, platform: PlatformService): P
   if (Either.isLeft(settings)) return html(renderStatusPage({ audiences: [], configuration, now, formToken }))
   const { endpoint, folder, callsPer20s } = settings.right
   const budget = { callsPerWindow: callsPer20s, windowMillis: 20_000 }
+  const leadFields = await run(plannedLeadFields(platform, settings.right))
   const audiences = await run(Effect.either(Effect.gen(function*() {
     const views = (yield* listAudiences).map((view) => ({ ...view, reconcileCalls: reconcileCalls(view.synced) }))
     return yield* Effect.forEach(views, (view) =>
       view.pending.add + view.pending.remove + view.pendingImports.length === 0 && view.listId !== undefined
         ? Effect.succeed(view)
-        : Effect.map(planSummary(view.key, { folderName: folder, budget }), (plan) =>
+        : Effect.map(planSummary(view.key, { folderName: folder, budget, ...(leadFields === undefined ? {} : { leadFields }) }), (plan) =>
           Option.match(plan, {
             onNone: () => view,
             onSome: (p) => ({ ...view, nextPlan: { calls: p.calls, minDurationSeconds: p.minDurationSeconds, steps: p.steps } })

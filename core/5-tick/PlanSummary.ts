@@ -1,7 +1,7 @@
 // The status page shows each audience's next plan in brief. Planning reads the pending indexes of
 // the audience's shards with work, too much to do on every load of a large audience's page, so the
 // summary is kept under `aud/<key>/plansummary` with what it was computed from: the record, the
-// journal a stopped tick left, the folder and the budget. A load reads the record, lists the
+// journal a stopped tick left, the folder, the budget and the lead fields sent. A load reads the record, lists the
 // journal and reads the summary; the shards are read again only once one of those has changed.
 import { Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
@@ -36,12 +36,12 @@ export const summarizeSteps = (steps: ReadonlyArray<{ readonly _tag: string }>):
 }
 
 /** The next plan of an audience in brief, from the kept summary while its source is unchanged. */
-export const planSummary = Effect.fn("PlanSummary.get")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget">) {
+export const planSummary = Effect.fn("PlanSummary.get")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget" | "leadFields">) {
   const store = yield* StateStore
   const record = yield* readRecord(key)
   if (Option.isNone(record)) return Option.none<PlanSummary>()
   const journal = yield* store.list(StateKeys.journalPrefix(key))
-  const source = JSON.stringify([Schema.encodeSync(AudienceRecordJson)(record.value), journal, settings.folderName, settings.budget])
+  const source = JSON.stringify([Schema.encodeSync(AudienceRecordJson)(record.value), journal, settings.folderName, settings.budget, settings.leadFields ?? null])
   const kept = Option.flatMap(yield* store.get(planSummaryKey(key)), Schema.decodeUnknownOption(SummaryJson))
   if (Option.isSome(kept) && kept.value.source === source) {
     const { source: _s, ...summary } = kept.value

@@ -2,7 +2,7 @@
 // import), changed values of members on a list are sent when the deployment asks for it, once for
 // every list, and nothing is ever blanked; a stopped tick loses no change and partitions are named.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, TestClock } from "effect"
+import { Effect, Either, Exit, Option, TestClock } from "effect"
 import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { parseLeadFieldMapping } from "../../../core/1-events/LeadFields.js"
@@ -10,6 +10,7 @@ import { appendInbox } from "../../../core/2-ledger/Inbox.js"
 import { listRecords } from "../../../core/5-tick/AudienceScan.js"
 import { dryRun, getAudience } from "../../../core/5-tick/AudienceStatus.js"
 import type { LeadFieldSettings } from "../../../core/5-tick/LeadFieldSync.js"
+import { planSummary } from "../../../core/5-tick/PlanSummary.js"
 import type { SyncSettings } from "../../../core/5-tick/SyncSettings.js"
 import type { TickSummary } from "../../../core/5-tick/Tick.js"
 import type { MarketoMemoryOptions } from "../../../core/ports/MarketoApiMemory.js"
@@ -107,6 +108,27 @@ describe("Sync: lead fields", () => {
           expect(record._tag === "Some" ? record.value.synced : -1).toBe(1)
         }
       }
+    }))
+
+  it.effect("a dry run and the kept plan summary plan what a tick with the same lead fields would send", () =>
+    Effect.gen(function*() {
+      const h = yield* setup(always)
+      yield* h.send([person("vip", "ada", ["ada@example.com"], true, { firstName: "Ada", lastName: "Lovelace" })])
+      yield* h.quiet
+      yield* h.send([person("vip", "ada", ["ada@example.com"], true, { firstName: "Augusta" })])
+      yield* h.tick({ ...h.s, deadline: 0 }) // fold only
+      const vip = "vip" as AudienceKey
+      const withFields = yield* h.provide(planSummary(vip, h.s))
+      const withoutFields = yield* h.provide(planSummary(vip, settings))
+      // The changed name is an update only for a deployment that sends names, always.
+      expect(Option.getOrThrow(withFields).steps.join(",")).toMatch(/UpdateLeads|UpsertLeads/)
+      expect(Option.getOrThrow(withoutFields).steps).toEqual([])
+      // Each equals a fresh dry run with the same settings: the summary kept for one is not served for the other.
+      for (const [summary, s] of [[withFields, h.s], [withoutFields, settings]] as const) {
+        const fresh = Option.getOrThrow(yield* h.provide(dryRun(vip, s)))
+        expect(Option.getOrThrow(summary).calls).toBe(fresh.calls)
+      }
+      expect(Option.getOrThrow(yield* h.provide(planSummary(vip, h.s)))).toEqual(Option.getOrThrow(withFields))
     }))
 
   it.effect("always: one upsert sends a member's new name for every list it is on, and no list calls are made", () =>
