@@ -5,7 +5,7 @@
 // latency (kept under one key for every audience: the import queue is the instance's).
 import { Effect, Option, Schema } from "effect"
 import type { ImportBatchId } from "../1-events/Ids.js"
-import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
+import { type AudienceRecord, totals } from "../2-ledger/AudienceRecord.js"
 import { type ImportInFlight, isImportRef } from "../2-ledger/ImportsInFlight.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { type ImportLatency, ImportLatencyJson, importPollAfterMillis, importUpperMillis, noImportLatency, observeImport } from "../3-plan/ImportLatency.js"
@@ -40,12 +40,16 @@ export const giveUpMillis = (ctx: TimingContext, rows: number) => {
 
 const entryOf = (record: AudienceRecord, id: number): ImportInFlight | undefined => record.imports?.find((i) => i.id === id)
 
-const pollDue = (ctx: TimingContext, entry: ImportInFlight | undefined) =>
-  entry === undefined || ctx.now >= entry.sentAt + importPollAfterMillis(ctx.latency.current, entry.rows, ctx.tickMillis)
+const pollDue = (ctx: TimingContext, entry: ImportInFlight | undefined, waiting: boolean) =>
+  entry === undefined || ctx.now >= entry.sentAt + importPollAfterMillis(ctx.latency.current, entry.rows, ctx.tickMillis, waiting)
 
-/** The polls and checks due now. An import the record knows no sending time of is polled every tick. */
+/**
+ * The polls and checks due now. An import the record knows no sending time of is polled every
+ * tick; one with adds of its list waiting behind it, sooner than one without.
+ */
 export const importsDue = (record: AudienceRecord, ctx: TimingContext) => {
-  const polls: Array<ImportBatchId> = record.pendingImports.filter((id) => pollDue(ctx, entryOf(record, id)))
+  const waiting = totals(record).pendingAdd > 0
+  const polls: Array<ImportBatchId> = record.pendingImports.filter((id) => pollDue(ctx, entryOf(record, id), waiting))
   const checks: Array<ImportCheck> = []
   for (const entry of record.imports ?? []) {
     if (!isImportRef(entry.id) || entry.sample === undefined || entry.sample.length === 0) continue
