@@ -7,17 +7,17 @@
 // "multiple lead match"); a lead id comes from the cache, an upsert (which creates the lead when
 // there is none) or a lookup (which finds only leads that exist: a member who is new has none); a
 // removal needs the lead id and a remove call, and must not create a lead. A call carries at most
-// B = 300 ids or emails; an import carries one file of at most 10 MB, so at most `perFile` rows
-// (10 MB over the shortest row), and the sync learns that it ended, and which rows it refused, only
-// by polling it: at least once per file. A new list costs the folder lookup and the creation. A plan
+// B = 300 ids or emails; an import carries one file of at most 10 MB, so m files hold at most R(m)
+// rows (the most rows whose bytes, the shortest first, add up to m × 10 MB), and the sync learns
+// that it ended, and which rows it refused, only by polling it: at least once per file. A new list costs the folder lookup and the creation. A plan
 // whose changes are confirmed after the latency target, when a plan within the budget could
 // confirm them before it, is not correct: an import confirmed too late is then no option.
 //
 // With k the lead ids of adds already known, u the adds whose ids are unknown, I_u of them and I_k
 // of the known ones importable (a value a CSV carries safely, no refusal by an import before, one
 // lead at most), r_k and r_u the same for removals, an add plan using m import files costs at least
-//   a(m) = 2m + ⌈u'/B⌉ + ⌈(k' + u')/B⌉,   u' = u − min(I_u, m·perFile),
-//                                          k' = k − min(I_k, max(0, m·perFile − I_u))
+//   a(m) = 2m + ⌈u'/B⌉ + ⌈(k' + u')/B⌉,   u' = u − min(I_u, R(m)),
+//                                          k' = k − min(I_k, max(0, R(m) − I_u))
 // (the imported rows taken from the unknown first: each unknown left costs an upsert share and an
 // add share, each known left an add share), so
 //   adds      = min over m from 0 to the files all importable rows fill of a(m); only m = 0 when
@@ -40,17 +40,29 @@ export interface BoundLimits {
   readonly batch: number
   /** Files an import of these rows needs (one per 10 MB of CSV). */
   readonly files: (emails: ReadonlyArray<PlannedEmail["email"]>) => number
-  /** The most rows one file of these can hold (10 MB over the shortest row). */
-  readonly perFile: (emails: ReadonlyArray<PlannedEmail["email"]>) => number
+  /** The most of these rows `m` files can hold, whichever rows are chosen. */
+  readonly rowsIn: (emails: ReadonlyArray<PlannedEmail["email"]>) => (m: number) => number
 }
 
 export const marketoBoundLimits: BoundLimits = {
   batch: MarketoLimits.batchSize,
   files: (emails) => importFileCount(emails),
-  perFile: (emails) => {
-    let shortest = Number.POSITIVE_INFINITY
-    for (const e of emails) shortest = Math.min(shortest, emailRowBytes(e))
-    return Math.floor((MarketoLimits.maxImportFileBytes - emailHeaderBytes) / Math.max(1, shortest))
+  // m files hold at most m × 10 MB of rows: at most the shortest rows whose bytes add up to that.
+  rowsIn: (emails) => {
+    const sizes = emails.map(emailRowBytes).sort((a, b) => a - b)
+    const upTo: Array<number> = [0]
+    for (const size of sizes) upTo.push(upTo[upTo.length - 1]! + size)
+    const perFile = MarketoLimits.maxImportFileBytes - emailHeaderBytes
+    return (m) => {
+      let lo = 0
+      let hi = sizes.length
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (upTo[mid]! <= m * perFile) lo = mid
+        else hi = mid - 1
+      }
+      return lo
+    }
   }
 }
 
@@ -74,11 +86,12 @@ export const lowerBoundParts = (delta: AudienceDelta, timing?: ImportTiming, lim
   const newList = delta.listId === undefined ? 2 : 0
   const inFlight = delta.pendingImports.length + 2 * (delta.importChecks?.length ?? 0)
   const rows = delta.add.filter(importable).map((e) => e.email)
-  const cap = rows.length === 0 ? 0 : limits.perFile(rows)
+  const rowsIn = rows.length === 0 ? () => 0 : limits.rowsIn(rows)
   const files = rows.length === 0 ? 0 : limits.files(rows)
   const withFiles = (m: number) => {
-    const u2 = u - Math.min(iu, m * cap)
-    const k2 = k - Math.min(ik, Math.max(0, m * cap - iu))
+    const cap = rowsIn(m)
+    const u2 = u - Math.min(iu, cap)
+    const k2 = k - Math.min(ik, Math.max(0, cap - iu))
     return 2 * m + per(u2) + per(k2 + u2)
   }
   const withoutImport = withFiles(0)

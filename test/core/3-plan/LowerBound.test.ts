@@ -9,13 +9,13 @@
 import { describe, expect, it } from "vitest"
 import type { Email } from "../../../core/1-events/Email.js"
 import type { AudienceKey, LeadId, ListId } from "../../../core/1-events/Ids.js"
-import { type BoundLimits, lowerBound } from "../../../core/3-plan/LowerBound.js"
+import { type BoundLimits, lowerBound, marketoBoundLimits } from "../../../core/3-plan/LowerBound.js"
 import type { AudienceDelta } from "../../../core/3-plan/PlannedEmail.js"
 
 const B = 2
 const perFile = 3
 const tick = 60_000
-const limits: BoundLimits = { batch: B, files: (rows) => Math.ceil(rows.length / perFile), perFile: () => perFile }
+const limits: BoundLimits = { batch: B, files: (rows) => Math.ceil(rows.length / perFile), rowsIn: (rows) => (m) => Math.min(rows.length, m * perFile) }
 
 interface Case {
   readonly knownAdds: number
@@ -153,5 +153,21 @@ describe("the lower bound against every correct plan of small cases", () => {
     expect(lowerBound(deltaOf(slow), { confirmMillis: () => 3 * tick, leftMillis: 2 * tick, affordableCalls: 3 }, limits)).toBe(2)
     // With the import in time, it is the cheapest.
     expect(lowerBound(deltaOf(slow), { confirmMillis: () => 1 * tick, leftMillis: 2 * tick, affordableCalls: 150 }, limits)).toBe(2)
+  })
+})
+
+describe("the lower bound with Marketo's limits", () => {
+  it("counts the files a load needs by its bytes, not by its shortest row", () => {
+    // 1,000,000 new emails of 22 to 26 bytes a row: about 24 MB of CSV, so at least 3 files of 10 MB.
+    const add = Array.from({ length: 1_000_000 }, (_, i) => ({ email: `user${i}@example.com` as Email }))
+    const delta: AudienceDelta = { audience: "a" as AudienceKey, listName: "a", folderName: "f", add, remove: [], pendingImports: [] }
+    expect(marketoBoundLimits.files(add.map((e) => e.email))).toBe(3)
+    const rowsIn = marketoBoundLimits.rowsIn(add.map((e) => e.email))
+    expect(rowsIn(2)).toBeLessThan(add.length)
+    expect(rowsIn(3)).toBe(add.length)
+    // The folder lookup and the list's creation, then 3 files and their polls.
+    expect(lowerBound(delta)).toBe(2 + 2 * 3)
+    // A known list and 600 new emails: one file and its poll beat two upserts and two adds.
+    expect(lowerBound({ ...delta, listId: 1 as ListId, add: add.slice(0, 600) })).toBe(2)
   })
 })
