@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startDenoServer } from "./DenoServer.js"
 import { startLocalSandbox } from "./LocalSandbox.js"
+import { stopTogether } from "./StopTogether.js"
 import { workerVars } from "./WorkerVars.js"
 
 const port = Number(process.env["PORT"] ?? 8787)
@@ -26,23 +27,10 @@ const main = async () => {
     // Against the sandbox, only this machine; against a real Marketo, its host too.
     allowNet: sandbox === undefined ? [] : ["127.0.0.1"]
   })
-  let stopping = false
-  const stop = async (code: number) => {
-    if (stopping) return
-    stopping = true
+  stopTogether(server.process, async () => {
     await server.close()
     await sandbox?.close()
-    process.exit(code)
-  }
-  process.on("SIGINT", () => void stop(0))
-  process.on("SIGTERM", () => void stop(0))
-  // However this process ends, the Deno server's process group ends with it.
-  process.on("exit", () => {
-    try {
-      if (server.process.pid !== undefined) process.kill(-server.process.pid, "SIGTERM")
-    } catch { /* already gone */ }
   })
-  server.process.on("exit", (code) => void stop(code ?? 1))
   // Secrets are never printed: the local defaults are in the README.
   console.log(`\nserver:  ${server.url}   (Deno; local credentials: see "Quickstart" in the README)`)
   console.log(`marketo: ${settings["MARKETO_ENDPOINT"]}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)

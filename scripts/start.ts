@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { startLocalSandbox } from "./LocalSandbox.js"
+import { stopTogether } from "./StopTogether.js"
 import { workerVars } from "./WorkerVars.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -38,26 +39,11 @@ const main = async () => {
     }
   )
   const workerUrl = `http://127.0.0.1:${workerPort}`
-  let stopping = false
-  const stop = async (code: number) => {
-    if (stopping) return
-    stopping = true
+  let cron: ReturnType<typeof setInterval> | undefined
+  stopTogether(wrangler, async () => {
     clearInterval(cron)
-    try {
-      if (wrangler.pid !== undefined) process.kill(-wrangler.pid, "SIGTERM")
-    } catch { /* already gone */ }
     await sandbox?.close()
-    process.exit(code)
-  }
-  process.on("SIGINT", () => void stop(0))
-  process.on("SIGTERM", () => void stop(0))
-  // However this process ends, wrangler and its workerd children end with it.
-  process.on("exit", () => {
-    try {
-      if (wrangler.pid !== undefined) process.kill(-wrangler.pid, "SIGTERM")
-    } catch { /* already gone */ }
   })
-  wrangler.on("exit", (code) => void stop(code ?? 1))
 
   for (let i = 0; i < 120; i++) {
     const up = await fetch(`${workerUrl}/health`).then((r) => r.ok, () => false)
@@ -68,7 +54,7 @@ const main = async () => {
   console.log(`\nworker:  ${workerUrl}   (local credentials: see "Quickstart" in the README)`)
   console.log(`marketo: ${settings["MARKETO_ENDPOINT"]}${sandbox === undefined ? "" : "   (local sandbox: open it in a browser)"}`)
   console.log("a sync runs every minute; `npm run demo` sends sample events and syncs now. Ctrl-C stops both.\n")
-  const cron = setInterval(() => {
+  cron = setInterval(() => {
     void fetch(`${workerUrl}/cdn-cgi/handler/scheduled?cron=*/1+*+*+*+*`).catch(() => undefined)
   }, 60_000)
 }
