@@ -3,6 +3,7 @@
 import { Effect, Option, Schema } from "effect"
 import { AudienceRecord, AudienceRecordJson, type ShardCounts } from "./AudienceRecord.js"
 import type { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
+import { encodeBaseLines, isBaseLines, readBaseLines } from "./BaseLines.js"
 import { emptyShard, shardCounts } from "./Ledger.js"
 import type { LedgerShard, ShardSet } from "./LedgerShard.js"
 import type { MembershipChange } from "../1-events/MembershipChange.js"
@@ -35,13 +36,13 @@ export const encodeRecord = (record: AudienceRecord): readonly [string, string] 
   [StateKeys.audience(record.key), Schema.encodeSync(AudienceRecordJson)(record)]
 
 /**
- * A shard's encoded form is its value as plain JSON (no field of LedgerShard transforms), so it is
- * written with JSON.stringify: encoding through the schema re-validated every record of every
- * shard written and was the largest cost of a tick. Reading still decodes through the schema, and
- * a test pins that both encodings agree.
+ * A shard's base as stored: its records as sorted lines (core/2-ledger/BaseLines.ts), each the
+ * record's plain JSON (no field of LedgerShard transforms, so JSON.stringify writes what the
+ * schema would; encoding through the schema re-validated every record and was the largest cost
+ * of a tick). A test pins that reading it back gives the shard.
  */
 export const encodeShard = (key: AudienceKey, shard: LedgerShard): readonly [string, string] =>
-  [StateKeys.shard(key, shard.shard), JSON.stringify(shard)]
+  [StateKeys.shard(key, shard.shard), encodeBaseLines(shard)]
 
 /**
  * A stored shard, read back. Shards are only ever written by `encodeShard` from values the
@@ -52,7 +53,7 @@ export const encodeShard = (key: AudienceKey, shard: LedgerShard): readonly [str
 export const decodeStoredShard = (json: string, key: string): Effect.Effect<LedgerShard, StateStoreFailure> =>
   Effect.try({
     try: () => {
-      const value: unknown = JSON.parse(json)
+      const value: unknown = isBaseLines(json) ? readBaseLines(json).whole() : JSON.parse(json)
       const frame = value as Partial<LedgerShard> | null
       if (
         typeof frame !== "object" || frame === null || typeof frame.audience !== "string" || !Number.isInteger(frame.shard) ||

@@ -55,7 +55,9 @@ export const LedgerShard = Schema.Struct({
    * Only in a shard's pending index (core/2-ledger/PendingIndex.ts): the counts of the base's
    * records it does not hold, so the shard's counts are known from the index alone.
    */
-  outside: Schema.optional(ShardCounts)
+  outside: Schema.optional(ShardCounts),
+  /** Only in a pending index: the emails of the whole shard (its base's and its own, each once). */
+  size: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.nonNegative()))
 })
 export type LedgerShard = typeof LedgerShard.Type
 

@@ -1,21 +1,24 @@
 // Each ledger shard is kept in two parts, so that the work of a tick follows its changes rather
 // than the size of the shards they fall in:
-//   - its base (`aud/<k>/shard/<n>`), every record as of the last compaction, rewritten rarely;
+//   - its base (`aud/<k>/shard/<n>`), every record as of the last compaction, as sorted lines
+//     searched without parsing the rest (core/2-ledger/BaseLines.ts);
 //   - its pending index (`aud/<k>/shard/<n>/pending`): the records newer than the base, which
 //     always include every record with list work pending (to add, to remove, in a running import),
-//     and the counts of the base's other records (`outside`).
-// A record in the index overrides the base's. The fold reads the base (it needs the holders of
-// the emails it changes) but writes only the index; the delta and the checkpoint's flush read and
-// write only the index. Once the index holds many records without work (done since the base was
-// written), a fold or a flush merges it into the base: the compaction.
+//     the counts of the base's other records (`outside`) and the shard's size.
+// A record in the index overrides the base's. The fold looks up in the base the records of the
+// emails it changes (it needs their holders) but writes only the index; the delta and the
+// checkpoint's flush read and write only the index. Once the index holds enough records without
+// work (done since the base was written), a fold or a flush splices them into the base's text:
+// the compaction, which parses none of the base's other records.
 import { Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceClass, AudienceKey } from "../1-events/Ids.js"
 import type { ShardCounts } from "./AudienceRecord.js"
 import { decodeStoredShard, encodeShard } from "./AudienceShards.js"
+import { isBaseLines, readBaseLines, type StoredBase, wholeBase } from "./BaseLines.js"
 import { emptyShard, hasPendingWork, shardCounts } from "./Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "./LedgerShard.js"
-import { StateStore } from "../ports/StateStore.js"
+import { StateStore, StateStoreFailure } from "../ports/StateStore.js"
 import { StateKeys } from "./StateKeys.js"
 
 const zero: ShardCounts = { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0, pendingUpdate: 0 }
@@ -41,18 +44,36 @@ const indexOf = (base: LedgerShard, audienceClass: AudienceClass): LedgerShard =
     const record = base.emails[email]!
     if (hasPendingWork(record)) emails[email] = record
   }
-  return { audience: base.audience, shard: base.shard, emails, outside: shardCounts(base, audienceClass, emails) }
+  return { audience: base.audience, shard: base.shard, emails, outside: shardCounts(base, audienceClass, emails), size: Object.keys(base.emails).length }
 }
 
-/** A shard as a whole: the base (which the caller owns: it is changed) with the index's records over it. */
-export const merged = (base: LedgerShard, index: LedgerShard): LedgerShard => {
-  const emails = base.emails as Record<string, EmailRecord>
+/**
+ * A shard as a whole: the base with the index's records over it. A decoded base is changed (the
+ * caller owns it); a stored one is parsed whole here.
+ */
+export const merged = (base: LedgerShard | StoredBase, index: LedgerShard): LedgerShard => {
+  const whole = "whole" in base ? base.whole() : base
+  const emails = whole.emails as Record<string, EmailRecord>
   for (const email of Object.keys(index.emails)) emails[email] = index.emails[email]!
-  return { audience: base.audience, shard: base.shard, emails }
+  return { audience: whole.audience, shard: whole.shard, emails }
 }
 
 const decodeOr = (key: string, value: Option.Option<string> | undefined) =>
   value === undefined || Option.isNone(value) ? Effect.succeed(undefined) : decodeStoredShard(value.value, key)
+
+/** A stored base, read lazily when it is in lines; one written before them is decoded whole. */
+const baseOr = (audience: AudienceKey, n: number, key: string, value: Option.Option<string> | undefined) =>
+  value !== undefined && Option.isSome(value) && isBaseLines(value.value)
+    ? Effect.try({ try: () => readBaseLines(value.value), catch: (e) => new StateStoreFailure({ key, message: `stored value does not decode: ${String(e).slice(0, 200)}` }) })
+    : Effect.map(decodeOr(key, value), (shard) => wholeBase(shard ?? emptyShard(audience, n)))
+
+/** Emails in the shard: the index's count, or (an index written before it kept one) counted. */
+export const sizeOf = (base: StoredBase, index: LedgerShard): number => {
+  if (index.size !== undefined) return index.size
+  let n = base.size
+  for (const email of Object.keys(index.emails)) if (!base.has(email)) n++
+  return n
+}
 
 /** Both parts of these shards, read in one batch (an index missing is made from its base). */
 export const loadParts = Effect.fn("PendingIndex.loadParts")(function*(key: AudienceKey, numbers: ReadonlyArray<number>, audienceClass: AudienceClass) {
@@ -60,10 +81,13 @@ export const loadParts = Effect.fn("PendingIndex.loadParts")(function*(key: Audi
   const baseKeys = numbers.map((n) => StateKeys.shard(key, n))
   const indexKeys = numbers.map((n) => StateKeys.shardPending(key, n))
   const values = yield* store.getMany([...baseKeys, ...indexKeys])
-  const parts = new Map<number, { base: LedgerShard; index: LedgerShard }>()
+  const parts = new Map<number, { base: StoredBase; index: LedgerShard }>()
   for (const [i, n] of numbers.entries()) {
-    const base = (yield* decodeOr(baseKeys[i]!, values.get(baseKeys[i]!))) ?? emptyShard(key, n)
-    const index = (yield* decodeOr(indexKeys[i]!, values.get(indexKeys[i]!))) ?? indexOf(base, audienceClass)
+    const base = yield* baseOr(key, n, baseKeys[i]!, values.get(baseKeys[i]!))
+    const index = (yield* decodeOr(indexKeys[i]!, values.get(indexKeys[i]!))) ?? indexOf(base.whole(), audienceClass)
+    // An index written before it kept the counts of the base's other records: counted once.
+    const own = index as { outside?: ShardCounts }
+    if (own.outside === undefined) own.outside = shardCounts(base.whole(), audienceClass, index.emails)
     parts.set(n, { base, index })
   }
   return parts
@@ -103,22 +127,26 @@ export const promote = Effect.fn("PendingIndex.promote")(function*(
     return index !== undefined && emails.some((e) => index.emails[e] === undefined)
   }).map(([n]) => n)
   if (lacking.length === 0) return
+  for (const [n, base] of yield* loadBases(key, lacking)) promoteFrom(base, indexes.get(n)!, emailsByShard.get(n)!, audienceClass)
+})
+
+/** The stored bases of these shards (an absent one is empty), read lazily. */
+export const loadBases = Effect.fn("PendingIndex.loadBases")(function*(key: AudienceKey, numbers: ReadonlyArray<number>) {
   const store = yield* StateStore
-  const keys = lacking.map((n) => StateKeys.shard(key, n))
+  const keys = numbers.map((n) => StateKeys.shard(key, n))
   const values = yield* store.getMany(keys)
-  for (const [i, n] of lacking.entries()) {
-    const base = yield* decodeOr(keys[i]!, values.get(keys[i]!))
-    if (base !== undefined) promoteFrom(base, indexes.get(n)!, emailsByShard.get(n)!, audienceClass)
-  }
+  const bases = new Map<number, StoredBase>()
+  for (const [i, n] of numbers.entries()) bases.set(n, yield* baseOr(key, n, keys[i]!, values.get(keys[i]!)))
+  return bases
 })
 
 /** Move these emails' records from the base into the index (the index owns it), moving their counts too. */
-export const promoteFrom = (base: LedgerShard, index: LedgerShard, emails: ReadonlyArray<string>, audienceClass: AudienceClass): void => {
+export const promoteFrom = (base: StoredBase, index: LedgerShard, emails: ReadonlyArray<string>, audienceClass: AudienceClass): void => {
   const moved: Record<string, EmailRecord> = {}
   const target = index.emails as Record<string, EmailRecord>
   for (const email of emails) {
     if (target[email] !== undefined) continue
-    const record = base.emails[email]
+    const record = base.get(email)
     if (record === undefined) continue
     moved[email] = record
     target[email] = record
@@ -134,14 +162,38 @@ const settled = (index: LedgerShard): number => {
   return n
 }
 
-/** Whether a fold, which holds the base anyway, should merge the index into it. */
-export const foldShouldCompact = (base: LedgerShard, index: LedgerShard): boolean =>
-  settled(index) > Math.max(256, Object.keys(base.emails).length / 8)
+/**
+ * Whether a fold, which holds the base's text anyway, should splice the index into it. A splice
+ * parses no record of the base, so it is cheap; what it costs is writing the base again.
+ */
+export const foldShouldCompact = (index: LedgerShard, size: number): boolean =>
+  settled(index) > Math.max(128, size / 32)
 
 /** Whether a flush, which must then read the base, should merge the index into it. */
 export const flushShouldCompact = (index: LedgerShard): boolean => {
   const outside = index.outside ?? zero
   return settled(index) > Math.max(1_000, (outside.desired + outside.synced) / 4)
+}
+
+/**
+ * The writes of a compaction of a stored base: the index's records spliced into the base's text
+ * (no other record parsed), then the index's pending records as the new index. A stop in between
+ * leaves the old index over the new base, which says the same.
+ */
+export const splicedEntries = (key: AudienceKey, base: StoredBase, index: LedgerShard, audienceClass: AudienceClass): ReadonlyArray<readonly [string, string]> => {
+  const spliced = base.withRecords(index.emails)
+  const pending: Record<string, EmailRecord> = {}
+  const leaving: Record<string, EmailRecord> = {}
+  for (const email of Object.keys(index.emails)) {
+    const record = index.emails[email]!
+    if (hasPendingWork(record)) pending[email] = record
+    else leaving[email] = record
+  }
+  const outside = add(index.outside ?? zero, shardCounts({ audience: key, shard: index.shard, emails: leaving }, audienceClass))
+  return [
+    [StateKeys.shard(key, index.shard), spliced.text],
+    indexEntry(key, { audience: key, shard: index.shard, emails: pending, outside, size: spliced.size })
+  ]
 }
 
 /** The writes of the index alone. */

@@ -12,7 +12,7 @@ import { shardCounts } from "../2-ledger/Ledger.js"
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceRecord, ShardCounts } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, loadShards, shardsImporting } from "../2-ledger/AudienceShards.js"
-import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadIndexes, merged, promote } from "../2-ledger/PendingIndex.js"
+import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadBases, loadIndexes, merged, promote, splicedEntries } from "../2-ledger/PendingIndex.js"
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
@@ -138,8 +138,8 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
       counts[String(n)] = countsOfIndex(index, record.audienceClass)
       if (!flushShouldCompact(index)) writes.push(indexEntry(record.key, index))
       else {
-        const base = (yield* loadShards(record.key, [n])).get(n)!
-        writes.push(...compactedEntries(record.key, merged(base, index), record.audienceClass))
+        const base = (yield* loadBases(record.key, [n])).get(n)!
+        writes.push(...splicedEntries(record.key, base, index, record.audienceClass))
       }
     }
     yield* store.setMany(writes)

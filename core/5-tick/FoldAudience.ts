@@ -7,9 +7,9 @@ import type { AudienceKey } from "../1-events/Ids.js"
 import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, newRecord, readRecord } from "../2-ledger/AudienceShards.js"
-import { foldShard, shardCounts } from "../2-ledger/Ledger.js"
+import { foldShard } from "../2-ledger/Ledger.js"
 import type { LedgerShard } from "../2-ledger/LedgerShard.js"
-import { compactedEntries, countsOfIndex, foldShouldCompact, indexEntry, loadParts, merged, promoteFrom } from "../2-ledger/PendingIndex.js"
+import { countsOfIndex, foldShouldCompact, indexEntry, loadParts, merged, promoteFrom, sizeOf, splicedEntries } from "../2-ledger/PendingIndex.js"
 import { groupByShard } from "../2-ledger/Sharding.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import {
@@ -68,18 +68,20 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
     for (const [n, group] of part) {
       const { base, index } = parts.get(n)!
       // The records changed move to the pending index (core/2-ledger/PendingIndex.ts), which is
-      // all that is written unless it is time to merge it into the base. Both were decoded just
-      // now for this fold: folding in place saves copying every record.
+      // all that is written unless it is time to splice it into the base. The base is searched
+      // for the changed emails only; the index was decoded just now: folded in place.
+      const sizeBefore = sizeOf(base, index)
       promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
+      const fresh = new Set(group.filter((c) => index.emails[c.email] === undefined).map((c) => c.email)).size
       const folded = foldShard(index, group, { inPlace: true })
-      const exact: LedgerShard = { ...folded, outside: shardCounts(base, record.audienceClass, folded.emails) }
+      const exact: LedgerShard = { ...folded, outside: index.outside, size: sizeBefore + fresh }
       // Grown past the split size: written as its two children, after the other shards.
-      if (sizeOf(base, exact) > splitAt) {
+      if (exact.size! > splitAt) {
         toSplit.push(merged(base, exact))
         continue
       }
       counts[String(n)] = countsOfIndex(exact, record.audienceClass)
-      shardWrites.push(...(foldShouldCompact(base, exact) ? compactedEntries(audience, merged(base, exact), record.audienceClass) : [indexEntry(audience, exact)]))
+      shardWrites.push(...(foldShouldCompact(exact, exact.size!) ? splicedEntries(audience, base, exact, record.audienceClass) : [indexEntry(audience, exact)]))
     }
     record = { ...record, shards: counts }
     if (shardWrites.length > 0) yield* store.setMany(shardWrites)
@@ -156,10 +158,3 @@ const foldNoEmail = Effect.fn("FoldAudience.foldNoEmail")(function*(audience: Au
   }
   return { writes, countChange, legacyKey: Option.isSome(legacy) ? legacyKey : undefined }
 })
-
-/** Emails in a shard: its base's and its index's, each once. */
-const sizeOf = (base: LedgerShard, index: LedgerShard): number => {
-  let n = Object.keys(base.emails).length
-  for (const email of Object.keys(index.emails)) if (base.emails[email] === undefined) n++
-  return n
-}

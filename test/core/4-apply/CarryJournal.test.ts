@@ -8,6 +8,7 @@ import type { Email } from "../../../core/1-events/Email.js"
 import type { AudienceKey, ImportBatchId, LeadId } from "../../../core/1-events/Ids.js"
 import type { AudienceRecord } from "../../../core/2-ledger/AudienceRecord.js"
 import { newRecord } from "../../../core/2-ledger/AudienceShards.js"
+import { isBaseLines, readBaseLines } from "../../../core/2-ledger/BaseLines.js"
 import { compactedEntries } from "../../../core/2-ledger/PendingIndex.js"
 import type { EmailRecord } from "../../../core/2-ledger/LedgerShard.js"
 import { shardOf } from "../../../core/2-ledger/Sharding.js"
@@ -46,7 +47,8 @@ const shardsOf = (store: StateStoreService) =>
   Effect.gen(function*() {
     const keys = yield* store.list(StateKeys.shard(key, 0).slice(0, -4))
     const values = yield* store.getMany(keys)
-    return new Map([...values].map(([k, v]) => [k, JSON.parse(Option.getOrThrow(v))]))
+    const decoded = (v: string): unknown => isBaseLines(v) ? readBaseLines(v).whole() : JSON.parse(v)
+    return new Map([...values].map(([k, v]) => [k, decoded(Option.getOrThrow(v))]))
   })
 
 const effectsArb = fc.array(

@@ -1,0 +1,129 @@
+// A shard's base as it is stored: a header line, then one line per email, sorted by the email as
+// JSON (`"<email>"<TAB><record as JSON>`), every line ending in a newline. JSON never writes a
+// raw tab or newline, so the lines can be searched as text: a fold finds the few records its
+// changes name by binary search, and a compaction splices changed records in, without parsing the
+// thousands of others. The work of a tick then follows its changes, not the size of its shards.
+//
+// Bases written before this layout are one JSON object; they are read whole, and the next
+// compaction writes them as lines.
+import type { AudienceKey } from "../1-events/Ids.js"
+import type { EmailRecord, LedgerShard } from "./LedgerShard.js"
+
+interface Header {
+  readonly audience: AudienceKey
+  readonly shard: number
+  readonly format: "lines"
+  /** Emails in the base. */
+  readonly size: number
+}
+
+/** A stored base, read: its records looked up one at a time, or parsed whole when a caller needs them all. */
+export interface StoredBase {
+  readonly audience: AudienceKey
+  readonly shard: number
+  /** Emails in the base. */
+  readonly size: number
+  /** The record of this email, decoded now (the caller owns it), if the base holds one. */
+  readonly get: (email: string) => EmailRecord | undefined
+  readonly has: (email: string) => boolean
+  /** Every record, decoded (the caller owns them). */
+  readonly whole: () => LedgerShard
+  /** This base with these records put in (in place of the base's, or added): its text and size. */
+  readonly withRecords: (records: Readonly<Record<string, EmailRecord>>) => { readonly text: string; readonly size: number }
+}
+
+const headerOf = (audience: AudienceKey, shard: number, size: number): string =>
+  JSON.stringify({ audience, shard, format: "lines", size } satisfies Header)
+
+/** A whole shard as base lines (its `outside` counts, which only an index has, are not kept). */
+export const encodeBaseLines = (shard: LedgerShard): string => {
+  const emails = Object.keys(shard.emails)
+  const keyed = emails.map((email) => [JSON.stringify(email), email] as const)
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const parts = [headerOf(shard.audience, shard.shard, keyed.length), "\n"]
+  for (const [key, email] of keyed) parts.push(key, "\t", JSON.stringify(shard.emails[email]), "\n")
+  return parts.join("")
+}
+
+/** Whether a stored value is a base in lines (and not a shard or index as one JSON object). */
+export const isBaseLines = (text: string): boolean => {
+  const end = text.indexOf("\n")
+  return end > 0 && text.lastIndexOf("\"format\":\"lines\"", end) > 0
+}
+
+/** Where the line of `key` (an email as JSON) is, or where it would be inserted. */
+interface Position {
+  readonly start: number
+  /** Just past its newline; equal to `start` when the key is not there. */
+  readonly end: number
+  readonly found: boolean
+}
+
+const search = (text: string, key: string, from: number): Position => {
+  let lo = from
+  let hi = text.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const start = Math.max(lo, text.lastIndexOf("\n", mid - 1) + 1)
+    const tab = text.indexOf("\t", start)
+    const end = text.indexOf("\n", tab) + 1
+    const here = text.slice(start, tab)
+    if (here === key) return { start, end, found: true }
+    if (here < key) lo = end
+    else hi = start
+  }
+  return { start: lo, end: lo, found: false }
+}
+
+/** A base in lines, read lazily. The caller checked `isBaseLines`. */
+export const readBaseLines = (text: string): StoredBase => {
+  const bodyStart = text.indexOf("\n") + 1
+  const header = JSON.parse(text.slice(0, bodyStart - 1)) as Header
+  const lineOf = (email: string) => search(text, JSON.stringify(email), bodyStart)
+  const recordAt = (p: Position): EmailRecord => JSON.parse(text.slice(text.indexOf("\t", p.start) + 1, p.end - 1)) as EmailRecord
+  return {
+    audience: header.audience,
+    shard: header.shard,
+    size: header.size,
+    get: (email) => {
+      const p = lineOf(email)
+      return p.found ? recordAt(p) : undefined
+    },
+    has: (email) => lineOf(email).found,
+    whole: () => {
+      // Lines become one JSON object by two replacements (no raw tab or newline is inside a value).
+      const body = text.slice(bodyStart, Math.max(bodyStart, text.length - 1))
+      const emails = body.length === 0 ? {} : JSON.parse(`{${body.replaceAll("\t", ":").replaceAll("\n", ",")}}`) as Record<string, EmailRecord>
+      return { audience: header.audience, shard: header.shard, emails }
+    },
+    withRecords: (records) => {
+      const keyed = Object.keys(records).map((email) => [JSON.stringify(email), email] as const)
+      keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      const parts: Array<string> = []
+      let at = bodyStart
+      let size = header.size
+      for (const [key, email] of keyed) {
+        const p = search(text, key, at)
+        parts.push(text.slice(at, p.start), key, "\t", JSON.stringify(records[email]), "\n")
+        if (!p.found) size++
+        at = p.end
+      }
+      parts.push(text.slice(at))
+      return { text: headerOf(header.audience, header.shard, size) + "\n" + parts.join(""), size }
+    }
+  }
+}
+
+/** A base written before lines (one JSON object, decoded already), behind the same interface. */
+export const wholeBase = (shard: LedgerShard): StoredBase => ({
+  audience: shard.audience,
+  shard: shard.shard,
+  size: Object.keys(shard.emails).length,
+  get: (email) => shard.emails[email],
+  has: (email) => shard.emails[email] !== undefined,
+  whole: () => ({ audience: shard.audience, shard: shard.shard, emails: { ...shard.emails } }),
+  withRecords: (records) => {
+    const emails = { ...shard.emails, ...records }
+    return { text: encodeBaseLines({ audience: shard.audience, shard: shard.shard, emails }), size: Object.keys(emails).length }
+  }
+})

@@ -1,0 +1,93 @@
+// A base stored as sorted lines says exactly what the shard says: every record found by search,
+// nothing found that is not there, a splice equal to writing the whole shard again; and a fold of
+// a few changes into a large base parses those records only, not the base.
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import fc from "fast-check"
+import { afterEach, vi } from "vitest"
+import type { Email } from "../../../core/1-events/Email.js"
+import type { AudienceKey } from "../../../core/1-events/Ids.js"
+import type { MembershipEvent } from "../../../core/1-events/MembershipChange.js"
+import { encodeBaseLines, isBaseLines, readBaseLines, wholeBase } from "../../../core/2-ledger/BaseLines.js"
+import type { EmailRecord, LedgerShard } from "../../../core/2-ledger/LedgerShard.js"
+import { compactedEntries } from "../../../core/2-ledger/PendingIndex.js"
+import { shardOf } from "../../../core/2-ledger/Sharding.js"
+import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
+import { foldAudience } from "../../../core/5-tick/FoldAudience.js"
+import { StateStore } from "../../../core/ports/StateStore.js"
+import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
+
+const key = "vip" as AudienceKey
+
+// Emails with what JSON must escape or sorts oddly: quotes, backslashes, tabs, non-ASCII, astral.
+const local = fc.stringMatching(/^[a-z0-9"\\\t\u00e9\u4e2d\u{1F600}.+-]{1,6}$/u)
+const emailArb = local.map((l) => `${l}@example.com`)
+const recordArb: fc.Arbitrary<EmailRecord> = fc.record({
+  holders: fc.array(fc.record({ user: fc.string({ maxLength: 4 }), member: fc.boolean(), timestamp: fc.integer({ min: 0, max: 99 }), messageId: fc.string({ maxLength: 4 }) }), { maxLength: 2 }),
+  synced: fc.boolean()
+})
+const emailsArb = fc.dictionary(emailArb, recordArb, { maxKeys: 30 })
+const shardOfEmails = (emails: Record<string, EmailRecord>): LedgerShard => ({ audience: key, shard: 3, emails })
+
+describe("BaseLines: a base as sorted lines", () => {
+  it.prop("reads back whole, finds every record it holds and none it does not", [emailsArb, fc.array(emailArb, { maxLength: 10 })], ([emails, others]) => {
+    const text = encodeBaseLines(shardOfEmails(emails))
+    expect(isBaseLines(text)).toBe(true)
+    const base = readBaseLines(text)
+    expect(base.size).toBe(Object.keys(emails).length)
+    expect(base.whole()).toEqual(shardOfEmails(emails))
+    for (const email of [...Object.keys(emails), ...others]) {
+      expect(base.get(email)).toEqual(emails[email])
+      expect(base.has(email)).toBe(emails[email] !== undefined)
+    }
+  })
+
+  it.prop("a splice of records writes what encoding the whole shard again writes, for a base in lines or one written before them", [emailsArb, emailsArb], ([emails, changed]) => {
+    const expected = encodeBaseLines(shardOfEmails({ ...emails, ...changed }))
+    for (const base of [readBaseLines(encodeBaseLines(shardOfEmails(emails))), wholeBase(shardOfEmails(emails))]) {
+      const spliced = base.withRecords(changed)
+      expect(spliced.text).toBe(expected)
+      expect(spliced.size).toBe(Object.keys({ ...emails, ...changed }).length)
+    }
+  })
+
+  it("a shard as one JSON object, or a pending index, is not taken for lines", () => {
+    const shard = shardOfEmails({ "a@example.com": { holders: [], synced: true } })
+    expect(isBaseLines(JSON.stringify(shard))).toBe(false)
+    expect(isBaseLines(JSON.stringify({ ...shard, emails: { "\"format\":\"lines\"@x": { holders: [], synced: true } } }))).toBe(false)
+    expect(isBaseLines(encodeBaseLines({ ...shard, emails: {} }))).toBe(true)
+    expect(readBaseLines(encodeBaseLines({ ...shard, emails: {} })).whole().emails).toEqual({})
+  })
+})
+
+describe("BaseLines: work proportional to change", () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it.effect("a fold of 3 changes into a shard of 5,000 emails parses a few records, not the base", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const inShard = Array.from({ length: 400_000 }, (_, i) => `m${i}@example.com` as Email).filter((e) => shardOf(e, 64) === 7).slice(0, 5_000)
+      const emails: Record<string, EmailRecord> = {}
+      for (const [i, e] of inShard.entries()) emails[e] = { holders: [{ user: `u${i}`, member: true, timestamp: 1, messageId: `m${i}` }], synced: true }
+      yield* store.setMany(compactedEntries(key, { audience: key, shard: 7, emails }, "audience"))
+      const baseBytes = Option.getOrThrow(yield* store.get(StateKeys.shard(key, 7))).length
+      const event = (i: number, member: boolean): MembershipEvent => ({
+        audience: key, audienceClass: "audience", user: `u${i}`, member, timestamp: 2, messageId: `n${i}`, emails: [inShard[i]!]
+      })
+      // Counted: the characters every JSON.parse of the fold is given.
+      let parsed = 0
+      const parse = JSON.parse
+      vi.spyOn(JSON, "parse").mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+        parsed += text.length
+        return parse(text, reviver)
+      })
+      yield* foldAudience(key, [event(10, false), event(2_000, false), event(4_999, false)], 0)
+      vi.restoreAllMocks()
+      expect(parsed).toBeGreaterThan(0)
+      expect(parsed).toBeLessThan(baseBytes / 50)
+      const index = JSON.parse(Option.getOrThrow(yield* store.get(StateKeys.shardPending(key, 7)))) as LedgerShard
+      expect(Object.keys(index.emails).sort()).toEqual([inShard[10], inShard[2_000], inShard[4_999]].sort())
+      expect(index.size).toBe(5_000)
+      expect(index.outside).toMatchObject({ desired: 4_997, synced: 4_997 })
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+})
