@@ -57,3 +57,49 @@ export const latencyChart = (rows: Partial<Record<string, { latency_p50_s?: numb
   })
   return frame(w, Math.max(h, top + entries.length * (barH * 2 + 24) + 20), body)
 }
+
+/** One bench:tick JSON line, the figures the cost-by-size chart draws. */
+export interface TickCostRow {
+  readonly members: number
+  readonly tick_cpu_ms: number
+  readonly tick_heap_peak_used_mb: number
+  readonly kv_reads?: number
+  readonly kv_writes?: number
+  readonly tick_calls: number
+}
+
+/** Cost of one 2% churn tick against the audience's size: four panels, members on a log scale. */
+export const costBySizeChart = (rows: ReadonlyArray<TickCostRow>): string => {
+  const sorted = [...rows].sort((a, b) => a.members - b.members)
+  const panels: ReadonlyArray<{ title: string; unit: string; value: (r: TickCostRow) => number | undefined; limit?: number }> = [
+    { title: "CPU per tick", unit: "s", value: (r) => r.tick_cpu_ms / 1000, limit: 30 },
+    { title: "peak heap used", unit: "MB", value: (r) => r.tick_heap_peak_used_mb, limit: 128 },
+    { title: "KV reads + writes", unit: "", value: (r) => r.kv_reads === undefined || r.kv_writes === undefined ? undefined : r.kv_reads + r.kv_writes },
+    { title: "Marketo calls", unit: "", value: (r) => r.tick_calls }
+  ]
+  const pw = 230, ph = 220, left = 50, top = 50, gap = 20
+  const w = panels.length * (pw + gap) + left, h = top + ph + 60
+  const logs = sorted.map((r) => Math.log10(r.members))
+  const [lo, hi] = [Math.min(...logs) - 0.3, Math.max(...logs) + 0.3]
+  let body = `<text x="10" y="20" font-size="14" font-weight="bold">One 2% churn tick against the audience's size (npm run bench:tick -- --members N; medians)</text>\n`
+  panels.forEach((panel, i) => {
+    const x0 = left + i * (pw + gap)
+    const points = sorted.map((r) => ({ r, v: panel.value(r) })).filter((p): p is { r: TickCostRow; v: number } => p.v !== undefined)
+    const max = Math.max(panel.limit ?? 0, ...points.map((p) => p.v)) * 1.1 || 1
+    const x = (members: number) => x0 + ((Math.log10(members) - lo) / (hi - lo)) * pw
+    const y = (v: number) => top + ph - (v / max) * ph
+    body += `<text x="${x0}" y="${top - 14}" font-weight="bold">${esc(panel.title)}${panel.unit === "" ? "" : ` (${panel.unit})`}</text>\n`
+    body += `<rect x="${x0}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#ccc"/>\n`
+    if (panel.limit !== undefined) {
+      body += `<line x1="${x0}" x2="${x0 + pw}" y1="${y(panel.limit)}" y2="${y(panel.limit)}" stroke="#d62728" stroke-dasharray="6 4"/><text x="${x0 + pw - 4}" y="${y(panel.limit) - 4}" text-anchor="end" fill="#d62728">limit ${panel.limit}</text>\n`
+    }
+    for (const r of sorted) body += `<text x="${x(r.members)}" y="${top + ph + 16}" text-anchor="middle">${r.members >= 1e6 ? `${r.members / 1e6}M` : `${r.members / 1e3}k`}</text>\n`
+    body += `<polyline fill="none" stroke="${colors["ours"]}" stroke-width="2" points="${points.map((p) => `${x(p.r.members).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ")}"/>\n`
+    for (const p of points) {
+      const label = p.v >= 100 ? Math.round(p.v).toLocaleString("en-US") : p.v.toFixed(1)
+      body += `<circle cx="${x(p.r.members).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3.5" fill="${colors["ours"]}"/><text x="${x(p.r.members).toFixed(1)}" y="${(y(p.v) - 8).toFixed(1)}" text-anchor="middle">${label}</text>\n`
+    }
+  })
+  body += `<text x="${left}" y="${h - 12}" fill="#666">members (log scale); a size missing from a panel was not measured</text>\n`
+  return frame(w, h, body)
+}
