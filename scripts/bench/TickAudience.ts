@@ -7,7 +7,7 @@ import type { SandboxServer } from "../../test/sandbox/server.js"
 export const audienceKey = "bench_vip"
 export const T0 = Date.now() - 2 * 86_400_000
 
-const email = (user: number) => `member${user}@example.com`
+export const email = (user: number) => `member${user}@example.com`
 
 export const event = (user: number, member: boolean, timestamp: number) => ({
   type: "identify",
