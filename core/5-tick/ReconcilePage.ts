@@ -1,0 +1,67 @@
+// One page of a reconcile's reading: one `listMembers` call (300 members), the members without a
+// usable email removed from the list by lead id (as a person's stray), the others filed by bucket
+// under the run, and the run's next token and counts written in the same write. Nothing of the
+// ledger is read or written here, so a page holds only itself; a stop before the write reads the
+// same page again (its keys are the same, its removals harmless to repeat).
+import { Effect, Either, Schema } from "effect"
+import { normalizeEmail } from "../1-events/EmailNormalizer.js"
+import type { AudienceKey, LeadId } from "../1-events/Ids.js"
+import { emailHash } from "../2-ledger/Sharding.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
+import { MarketoLimits } from "../marketo/MarketoLimits.js"
+import { MarketoApi } from "../ports/MarketoApi.js"
+import { StateStore } from "../ports/StateStore.js"
+import { type ReconcileRun, runEntry, SeenEntry } from "./ReconcileRun.js"
+
+/** The bucket an email is filed in: its first shard, which no split of the ledger crosses. */
+export const bucketOf = (email: string, buckets: number): number => emailHash(email) % buckets
+
+/** The bucket of a shard of the current layout (a split's children keep their parent's residue). */
+export const bucketOfShard = (shard: number, buckets: number): number =>
+  shard < buckets ? shard : (shard - 2 ** Math.floor(Math.log2(shard))) % buckets
+
+export interface PageRead {
+  readonly run: ReconcileRun
+  /** Members this step held: the page. */
+  readonly held: number
+  readonly calls: number
+}
+
+export const readPage = Effect.fn("Reconcile.readPage")(function*(key: AudienceKey, run: ReconcileRun) {
+  const api = yield* MarketoApi
+  const store = yield* StateStore
+  const page = yield* api.listMembers(run.listId, run.token)
+  let calls = 1
+  const filed = new Map<number, Array<readonly [string, number]>>()
+  const strays: Array<LeadId> = []
+  for (const member of page.members) {
+    const email = member.email === null ? Either.left("no email") : normalizeEmail(member.email)
+    if (Either.isLeft(email)) {
+      strays.push(member.leadId)
+      continue
+    }
+    const bucket = bucketOf(email.right, run.buckets)
+    const entries = filed.get(bucket)
+    if (entries === undefined) filed.set(bucket, [[email.right, member.leadId]])
+    else entries.push([email.right, member.leadId])
+  }
+  for (let i = 0; i < strays.length; i += MarketoLimits.batchSize) {
+    yield* api.removeFromList(run.listId, strays.slice(i, i + MarketoLimits.batchSize))
+    calls++
+  }
+  const token = page.members.length === 0 ? undefined : page.nextPageToken
+  const { token: _, ...rest } = run
+  const next: ReconcileRun = {
+    ...rest,
+    ...(token === undefined ? { phase: "sweep" } : { token }),
+    page: run.page + 1,
+    membersRead: run.membersRead + page.members.length,
+    calls: run.calls + calls,
+    strays: run.strays + strays.length
+  }
+  const writes: Array<readonly [string, string]> = [...filed].map(([bucket, entries]) =>
+    [StateKeys.reconcileSeen(key, run.run, bucket, run.page), Schema.encodeSync(SeenEntry)(entries)]
+  )
+  yield* store.setMany([...writes, runEntry(key, next)])
+  return { run: next, held: page.members.length, calls } satisfies PageRead
+})
