@@ -4,7 +4,7 @@
 // filed under `recon/<key>/<run>/<bucket>/<page>` (StateKeys), one small value per bucket per page.
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
-import { ListId } from "../1-events/Ids.js"
+import { LeadId, ListId } from "../1-events/Ids.js"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore, StateStoreFailure } from "../ports/StateStore.js"
@@ -25,6 +25,13 @@ export const ReconcileRun = Schema.Struct({
   /** The next page's number, and Marketo's token for it (none for the first page). */
   page: Schema.Number,
   token: Schema.optional(Schema.String),
+  /**
+   * Lead ids of the last page's members without a usable email, counted with the page and removed
+   * from the list by the next step (so a stop between the two neither loses nor repeats a count).
+   */
+  removing: Schema.optional(Schema.Array(LeadId)),
+  /** Buckets the pages filed members in, sorted: the sweep skips the others that hold no shard. */
+  filed: Schema.Array(Schema.Number),
   /** The sweep: the bucket it is in, and the shards of that bucket already written. */
   bucket: Schema.Number,
   shardsDone: Schema.Array(Schema.Number),
@@ -64,6 +71,7 @@ export const newRun = Effect.fn("ReconcileRun.new")(function*(record: AudienceRe
     buckets: record.shardCount,
     phase: "read",
     page: 0,
+    filed: [],
     bucket: 0,
     shardsDone: [],
     membersRead: 0,

@@ -8,15 +8,15 @@ import { type AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, readRecord } from "../2-ledger/AudienceShards.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
-import { readPage } from "./ReconcilePage.js"
+import { readPage, removeStrays } from "./ReconcilePage.js"
 import { newRun, readRun, type ReconcileRun, removeRun, runEntry } from "./ReconcileRun.js"
-import { type Bucket, closeBucket, loadBucket, shardsLeft, sweepShard } from "./ReconcileSweep.js"
+import { type Bucket, closeBucket, loadBucket, nextBucket, shardsLeft, sweepShard } from "./ReconcileSweep.js"
 
 export type ReconcileReportOf = NonNullable<AudienceRecord["lastReconcile"]>
 
 export type StepOutcome =
   /** `held`: the members and records the step held; `calls`: the Marketo calls it made. */
-  | { readonly _tag: "Page" | "Shard" | "Bucket"; readonly run: ReconcileRun; readonly held: number; readonly calls: number }
+  | { readonly _tag: "Page" | "Strays" | "Shard" | "Bucket"; readonly run: ReconcileRun; readonly held: number; readonly calls: number }
   /** A stopped tick's journal is waiting to be written to the shards: the sweep waits for the sync. */
   | { readonly _tag: "Waiting"; readonly run: ReconcileRun }
   | { readonly _tag: "Done"; readonly report: ReconcileReportOf }
@@ -44,17 +44,23 @@ export interface StepCache {
 export const reconcileStep = Effect.fn("Reconcile.step")(function*(key: AudienceKey, cache: StepCache = {}) {
   const found = yield* readRun(key)
   if (Option.isNone(found)) return { _tag: "None" } satisfies StepOutcome as StepOutcome
-  const run = found.value
   const record = yield* readRecord(key)
-  if (Option.isNone(record) || record.value.listId !== run.listId || record.value.removal !== undefined) {
+  if (Option.isNone(record) || record.value.listId !== found.value.listId || record.value.removal !== undefined) {
     yield* removeRun(key)
-    yield* Effect.logInfo("reconcile given up: the audience or its list changed").pipe(Effect.annotateLogs({ audience: key, run: run.run }))
+    yield* Effect.logInfo("reconcile given up: the audience or its list changed").pipe(Effect.annotateLogs({ audience: key, run: found.value.run }))
     return { _tag: "None" } satisfies StepOutcome as StepOutcome
   }
-  if (run.phase === "read") {
-    const page = yield* readPage(key, run)
+  if ((found.value.removing?.length ?? 0) > 0) {
+    const removed = yield* removeStrays(key, found.value)
+    return { _tag: "Strays", ...removed } satisfies StepOutcome as StepOutcome
+  }
+  if (found.value.phase === "read") {
+    const page = yield* readPage(key, found.value)
     return { _tag: "Page", ...page } satisfies StepOutcome as StepOutcome
   }
+  const bucketNow = nextBucket(record.value, found.value)
+  // The buckets skipped are written with the next step's write.
+  const run: ReconcileRun = bucketNow === found.value.bucket ? found.value : { ...found.value, bucket: bucketNow, shardsDone: [] }
   if (run.bucket >= run.buckets) return yield* finish(key, record.value, run)
   const store = yield* StateStore
   if ((yield* store.list(StateKeys.journalPrefix(key))).length > 0) return { _tag: "Waiting", run } satisfies StepOutcome as StepOutcome
@@ -105,7 +111,7 @@ export const runSteps = Effect.fn("Reconcile.runSteps")(function*(
   while (yield* mayGo(calls)) {
     last = yield* reconcileStep(key, cache)
     onStep(last)
-    if (last._tag === "Page" || last._tag === "Shard" || last._tag === "Bucket") calls += last.calls
+    if (last._tag !== "Done" && last._tag !== "None" && last._tag !== "Waiting") calls += last.calls
     if (last._tag === "Done" || last._tag === "None" || last._tag === "Waiting") break
   }
   return { last, calls }

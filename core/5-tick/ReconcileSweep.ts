@@ -60,6 +60,18 @@ export const shardsLeft = (record: AudienceRecord, run: ReconcileRun, bucket: Bu
   return [...shards].sort((a, b) => a - b)
 }
 
+/**
+ * The first bucket from the run's on that holds a shard of the record or members the pages filed
+ * (`buckets` when none is left): empty buckets cost no step.
+ */
+export const nextBucket = (record: AudienceRecord, run: ReconcileRun): number => {
+  const used = new Set(run.filed)
+  for (const n of Object.keys(record.shards)) used.add(bucketOfShard(Number(n), run.buckets))
+  let bucket = run.bucket
+  while (bucket < run.buckets && !used.has(bucket)) bucket++
+  return bucket
+}
+
 /** Which of these leads are on the list now: `listHasLeads`, 300 a call. */
 const onListNow = Effect.fn("Reconcile.onListNow")(function*(listId: ReconcileRun["listId"], leadIds: ReadonlyArray<LeadId>) {
   const api = yield* MarketoApi

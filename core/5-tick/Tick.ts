@@ -171,7 +171,7 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
   // Reconciles in progress go on with what the tick has left of its time and calls.
   const syncCalls = sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0)
   const reconciled = stoppedBy === undefined && scan.reconciling.length > 0
-    ? yield* reconcileInTick(scan.reconciling, settings, callTimes, perTickCalls - syncCalls)
+    ? yield* reconcileInTick(scan.reconciling, settings, callTimes, Math.min(settings.reconcileMaxCalls ?? Infinity, perTickCalls - syncCalls))
     : undefined
   if (reconciled?.stop !== undefined) stoppedBy = reconciled.stop
   // What this tick's polls taught about the instance's import latency, for every audience's next plans.
