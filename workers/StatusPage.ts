@@ -43,6 +43,14 @@ button{font:inherit;padding:.3rem .7rem;margin:.3rem 0}.banner{background:#c0392
 
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
+/** The last check of the list in Marketo (reconcile), and one in progress. */
+const reconciled = (a: AudienceView, now: number): string => {
+  const r = a.lastReconcile
+  const running = a.reconciling === true ? " <b>checking now</b> (the ticks carry it on)" : ""
+  if (r === undefined) return running === "" ? "" : `<dt>list check</dt><dd>${running}</dd>`
+  return `<dt>list check</dt><dd>${ago(now, r.at)}: ${r.membersRead} members read in ${r.calls} call${r.calls === 1 ? "" : "s"}; ${r.missing} missing, ${r.unexpected} unexpected, ${r.strays} without email${running}</dd>`
+}
+
 const ago = (now: number, at: number) => {
   const s = Math.max(0, Math.round((now - at) / 1000))
   return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`
@@ -87,7 +95,7 @@ export const renderStatusPage = (data: StatusPageData): string => {
 <dl><dt>list</dt><dd>${list}</dd><dt>emails wanted</dt><dd>${a.desired}</dd><dt>on the list</dt><dd>${a.synced}</dd>
 <dt>members without email</dt><dd>${a.withoutEmail}</dd><dt>refused by Marketo</dt><dd>${a.refused}${importRows(a)}</dd>
 <dt>pending</dt><dd>+${a.pending.add} / −${a.pending.remove}${a.pendingImports.length > 0 ? ` (${a.pendingImports.length} import running)` : ""}</dd>
-<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${
+<dt>next plan</dt><dd>${next}${progress}</dd><dt>last sync</dt><dd>${last}</dd>${reconciled(a, data.now)}${
       tombstones.has(a.key) ? `<dt>removed</dt><dd>${removal(tombstones.get(a.key)!)}</dd>` : ""
     }</dl>${error}${listNotice(a, data.now)}${
       a.listId === undefined ? "" : `<form method="post" action="/admin/audiences/${esc(encodeURIComponent(a.key))}/reconcile">${tokenField}<button>Check the list in Marketo${a.reconcileCalls === undefined ? "" : ` (${a.reconcileCalls} call${a.reconcileCalls === 1 ? "" : "s"})`}</button> <span class="small">reads the members back and repairs what people changed by hand</span></form>`

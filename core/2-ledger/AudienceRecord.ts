@@ -69,6 +69,20 @@ export const AudienceRecord = Schema.Struct({
    * in the same atomic write, so entries a crash left behind after that write are never replayed.
    */
   journalEpoch: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.nonNegative())),
+  /**
+   * The last reconcile that ended (core/5-tick/Reconcile.ts): when it began and ended, the
+   * members it read, its calls, and the drift it found (missing, unexpected, strays).
+   */
+  lastReconcile: Schema.optional(Schema.Struct({
+    run: Schema.String,
+    startedAt: Schema.Number,
+    at: Schema.Number,
+    membersRead: Schema.Number,
+    calls: Schema.Number,
+    missing: Schema.Number,
+    unexpected: Schema.Number,
+    strays: Schema.Number
+  })),
   /** The audience was removed with "empty": every member leaves the list, then the state goes. */
   removal: Schema.optional(Schema.Literal("empty"))
 })

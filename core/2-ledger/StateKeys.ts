@@ -31,6 +31,17 @@ export const StateKeys = {
   withoutEmail: (key: AudienceKey, shard: number) => `aud/${enc(key)}/noemail/${pad(shard, 4)}`,
   /** The single unsharded value an earlier layout kept; read once and folded into the shards. */
   withoutEmailUnsharded: (key: AudienceKey) => `aud/${enc(key)}/noemail`,
+  /** A reconcile in progress (core/5-tick/ReconcileRun.ts): its paging token, counts and sweep position. */
+  reconcile: (key: AudienceKey) => `aud/${enc(key)}/reconcile`,
+  /**
+   * The members a reconcile has read, filed by bucket (the email's hash modulo the first shard
+   * count) and page; outside `aud/`, so a tick's listing of the audiences never meets them. The
+   * run is its start in base 36 (8 characters until the year 5188), which keeps these keys no
+   * longer than a journal entry's.
+   */
+  reconcileSeenPrefix: (key: AudienceKey) => `recon/${enc(key)}/`,
+  reconcileBucketPrefix: (key: AudienceKey, run: string, bucket: number) => `recon/${enc(key)}/${run}/${pad(bucket, 4)}/`,
+  reconcileSeen: (key: AudienceKey, run: string, bucket: number, page: number) => `recon/${enc(key)}/${run}/${pad(bucket, 4)}/${pad(page, 8)}`,
   /** The configured folder's id, cached by name. */
   folder: "instance/folder",
   /** How long the instance's bulk imports take, as its polls have shown (core/3-plan/ImportLatency.ts). */
@@ -46,7 +57,9 @@ export const StateKeys = {
       `aud/${enc(key)}/shard/${"9".repeat(8)}/pending`,
       `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
-      `aud/${enc(key)}/noemail`
+      `aud/${enc(key)}/noemail`,
+      `aud/${enc(key)}/reconcile`,
+      `recon/${enc(key)}/${"z".repeat(9)}/${"9".repeat(4)}/${"9".repeat(8)}`
     ]
     return kinds.reduce((a, b) => (b.length > a.length ? b : a))
   },

@@ -22,6 +22,8 @@ export const scanAudiences = Effect.fn("AudienceScan.scanAudiences")(function*()
   const records: Array<AudienceRecord> = []
   const unreadable: Array<{ readonly audience: AudienceKey; readonly tag: string; readonly message: string }> = []
   const withJournal = new Set<string>()
+  /** Audiences with a reconcile in progress (core/5-tick/ReconcileRun.ts). */
+  const reconciling: Array<AudienceKey> = []
   for (const key of all) {
     if (StateKeys.isAudienceRecord(key)) {
       const audience = decodeURIComponent(key.slice(StateKeys.audiencePrefix.length)) as AudienceKey
@@ -33,8 +35,9 @@ export const scanAudiences = Effect.fn("AudienceScan.scanAudiences")(function*()
         unreadable.push({ audience, tag: record.left._tag, message: record.left.message })
       }
     } else if (key.includes("/journal/")) withJournal.add(key.slice(0, key.indexOf("/journal/")))
+    else if (/^aud\/[^/]+\/reconcile$/.test(key)) reconciling.push(decodeURIComponent(key.slice(StateKeys.audiencePrefix.length, -"/reconcile".length)) as AudienceKey)
   }
-  return { records, withJournal, unreadable }
+  return { records, withJournal, unreadable, reconciling }
 })
 
 export const listRecords = Effect.fn("AudienceScan.listRecords")(function*() {

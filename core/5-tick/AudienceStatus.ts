@@ -9,7 +9,8 @@ import { planAudience } from "../3-plan/Planner.js"
 import { StateStore } from "../ports/StateStore.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { pendingJournal } from "../4-apply/StepJournal.js"
-import { listRecords } from "./AudienceScan.js"
+import { scanAudiences } from "./AudienceScan.js"
+import { StateKeys } from "../2-ledger/StateKeys.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
 import { forgetAudience } from "./ForgetAudience.js"
 import type { SyncSettings } from "./SyncSettings.js"
@@ -40,6 +41,10 @@ export interface AudienceView {
   readonly progress?: AudienceRecord["progress"]
   /** Removed with "empty": the list is being emptied. */
   readonly removal?: "empty"
+  /** The last reconcile that ended: its counts of drift (core/5-tick/Reconcile.ts). */
+  readonly lastReconcile?: AudienceRecord["lastReconcile"]
+  /** A reconcile is in progress: the ticks carry it on (core/5-tick/ReconcileTick.ts). */
+  readonly reconciling?: true
 }
 
 export class InvalidName extends Data.TaggedError("InvalidName")<{ readonly reason: string }> {}
@@ -63,16 +68,25 @@ export const toView = (record: AudienceRecord): AudienceView => {
     ...(record.lastSync === undefined ? {} : { lastSync: record.lastSync }),
     ...(record.lastError === undefined ? {} : { lastError: record.lastError }),
     ...(record.progress === undefined ? {} : { progress: record.progress }),
-    ...(record.removal === undefined ? {} : { removal: record.removal })
+    ...(record.removal === undefined ? {} : { removal: record.removal }),
+    ...(record.lastReconcile === undefined ? {} : { lastReconcile: record.lastReconcile })
   }
 }
 
-export const listAudiences = Effect.map(Effect.suspend(() => listRecords()), (records) => records.map(toView)).pipe(
+const withRun = (view: AudienceView, reconciling: boolean): AudienceView => (reconciling ? { ...view, reconciling: true } : view)
+
+export const listAudiences = Effect.map(
+  Effect.suspend(() => scanAudiences()),
+  (scan) => scan.records.map((r) => withRun(toView(r), scan.reconciling.includes(r.key)))
+).pipe(
   Effect.withSpan("AudienceStatus.listAudiences")
 )
 
 export const getAudience = Effect.fn("AudienceStatus.getAudience")(function*(key: AudienceKey) {
-  return Option.map(yield* readRecord(key), toView)
+  const record = yield* readRecord(key)
+  if (Option.isNone(record)) return Option.none<AudienceView>()
+  const store = yield* StateStore
+  return Option.some(withRun(toView(record.value), Option.isSome(yield* store.get(StateKeys.reconcile(key)))))
 })
 
 export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget" | "leadFields">) {

@@ -12,11 +12,14 @@ export const forgetIfEmptied = Effect.fn("ForgetAudience.forgetIfEmptied")(funct
   yield* forgetAudience(key)
 })
 
-/** Delete every key of an audience: its record, shards, journal and members without email. */
+/** Delete every key of an audience: its record, shards, journal, members without email and reconcile. */
 export const forgetAudience = Effect.fn("ForgetAudience.forgetAudience")(function*(key: AudienceKey) {
   const store = yield* StateStore
   const own = StateKeys.audience(key)
   const keys = (yield* store.list(`${own}/`)).concat([own])
+  // What a reconcile in progress filed, outside the audience's prefix.
+  const filed = yield* store.list(StateKeys.reconcileSeenPrefix(key))
+  if (filed.length > 0) yield* store.remove(filed)
   yield* store.remove(keys)
   yield* Effect.logInfo("audience forgotten").pipe(Effect.annotateLogs({ audience: key }))
 })

@@ -27,6 +27,11 @@ export interface SyncSettings {
   readonly scheduler?: Partial<SchedulerSettings>
   /** Emails resolved per tick by upserts and lookups shared between audiences (default 3,000). */
   readonly sharedLeadsMaxEmails?: number
+  /**
+   * Calls a tick may spend on reconciles in progress (core/5-tick/ReconcileTick.ts), within what
+   * its share of the budget leaves after the syncs (the default); 0 leaves them for later ticks.
+   */
+  readonly reconcileMaxCalls?: number
   /** Which lead fields are sent, and when (core/5-tick/LeadFieldSync.ts); none without it. */
   readonly leadFields?: LeadFieldSettings
 }

@@ -16,6 +16,7 @@ import { reasonOf } from "./FailureReason.js"
 import { type FoldFailure, foldInbox } from "./FoldInbox.js"
 import { dueImportCalls, plannerTiming, readImportLatency, type TimingContext, writeImportLatency } from "./ImportTiming.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
+import { reconcileInTick } from "./ReconcileTick.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
 import { planSharedLeads, resolveSharedLeads, sharedCalls, type SharedLeads } from "./SharedLeads.js"
 import { sendsUpdates } from "./LeadFieldSync.js"
@@ -38,6 +39,8 @@ export interface TickSummary {
   /** The latency the budget lets the scheduler honour now. */
   readonly honouredLatencyMillis: number
   readonly stoppedBy?: "deadline" | "budget" | "quota"
+  /** Calls of reconciles in progress (ReconcileTick.ts), in `calls` too; absent when none ran. */
+  readonly reconcileCalls?: number
   /** What the tick asked of the state store, in Workers KV's terms (CountingStore.ts). */
   readonly storage: StorageCounts
 }
@@ -165,6 +168,12 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
       if (stop !== "deadline") break
     }
   }
+  // Reconciles in progress go on with what the tick has left of its time and calls.
+  const syncCalls = sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0)
+  const reconciled = stoppedBy === undefined && scan.reconciling.length > 0
+    ? yield* reconcileInTick(scan.reconciling, settings, callTimes, Math.min(settings.reconcileMaxCalls ?? Infinity, perTickCalls - syncCalls))
+    : undefined
+  if (reconciled?.stop !== undefined) stoppedBy = reconciled.stop
   // What this tick's polls taught about the instance's import latency, for every audience's next plans.
   if (latency.current !== learnedBefore) yield* Effect.ignoreLogged(writeImportLatency(latency.current))
   for (const bad of scan.unreadable) {
@@ -176,7 +185,8 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
     changesFolded: folded.changes,
     foldFailures: folded.failures,
     audiences,
-    calls: sharedCounter.calls + audiences.reduce((n, a) => n + a.calls, 0),
+    calls: syncCalls + (reconciled?.calls ?? 0),
+    ...(reconciled === undefined ? {} : { reconcileCalls: reconciled.calls }),
     sharedCalls: sharedCounter.calls,
     deferred: schedule.deferred,
     honouredLatencyMillis: schedule.honouredLatencyMillis,

@@ -205,11 +205,15 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
         return [leadIds.filter((id) => list.members.has(id)), s]
       }),
     describeLeadFields: () => call((s) => [options.leadFields ?? defaultMemoryLeadFields, s]),
-    listMembers: (listId) =>
+    listMembers: (listId, token) =>
       call((s) => {
         const list = s.lists.get(listId)
         if (list === undefined) return unknownList(listId)
-        return [{ members: [...list.members].map((leadId) => ({ leadId, email: s.leads.get(leadId) ?? null })) }, s]
+        const after = token === undefined ? -1 : Number(token)
+        const ids = [...list.members].filter((id) => id > after).sort((a, b) => a - b)
+        const page = ids.slice(0, options.listPageSize ?? 300)
+        const members = page.map((leadId) => ({ leadId, email: s.leads.get(leadId) ?? null }))
+        return [{ members, ...(page.length < ids.length ? { nextPageToken: String(page.at(-1)) } : {}) }, s]
       })
   }
 

@@ -44,6 +44,11 @@ export interface MarketoMemoryOptions {
    * first call of any kind after that, polled or not (as Marketo's do).
    */
   readonly importMillis?: number
+  /**
+   * Members per page of `listMembers` (default 300, Marketo's batch size). Pages run in lead id
+   * order and the token is the last id given, so members added or removed meanwhile shift no page.
+   */
+  readonly listPageSize?: number
 }
 
 export const defaultMemoryLeadFields: ReadonlyArray<LeadFieldInfo> = [

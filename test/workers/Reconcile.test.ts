@@ -36,6 +36,11 @@ describe("reconcile", () => {
     expect(await cost.json()).toMatchObject({ audience: "drift_vip", listId, calls: 1 })
     const run = await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { method: "POST", headers: admin })
     expect(await run.json()).toMatchObject({ membersRead: 1, calls: 1, missing: 1, unexpected: 0 })
+    // The report stays with the audience, for the admin API and the status page.
+    const after = await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { headers: admin })
+    expect(await after.json()).toMatchObject({ calls: 1, lastReconcile: { membersRead: 1, missing: 1, unexpected: 0, strays: 0 } })
+    expect(await (await SELF.fetch("https://worker.test/admin/audiences/drift_vip", { headers: admin })).json()).toMatchObject({ lastReconcile: { missing: 1 } })
+    expect(await (await SELF.fetch("https://worker.test/", { headers: { authorization: `Basic ${btoa(`admin:${env.ADMIN_TOKEN}`)}` } })).text()).toContain("1 missing, 0 unexpected")
     await tick()
     expect(await members(listId)).toEqual(["r1@example.com", "r2@example.com"])
     expect((await SELF.fetch("https://worker.test/admin/audiences/drift_vip/reconcile", { method: "POST" })).status).toBe(401)
