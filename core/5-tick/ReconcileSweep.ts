@@ -15,7 +15,8 @@ import type { AudienceKey, LeadId } from "../1-events/Ids.js"
 import { type AudienceRecord, withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord } from "../2-ledger/AudienceShards.js"
 import type { EmailRecord } from "../2-ledger/LedgerShard.js"
-import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadParts, merged, promoteFrom } from "../2-ledger/PendingIndex.js"
+import { wholeBase } from "../2-ledger/BaseLines.js"
+import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadParts, merged, promoteFrom, sizeOf } from "../2-ledger/PendingIndex.js"
 import { shardOf } from "../2-ledger/Sharding.js"
 import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
@@ -86,7 +87,9 @@ const onListNow = Effect.fn("Reconcile.onListNow")(function*(listId: ReconcileRu
 
 export const sweepShard = Effect.fn("Reconcile.sweepShard")(function*(key: AudienceKey, record: AudienceRecord, run: ReconcileRun, bucket: Bucket, shard: number) {
   const store = yield* StateStore
-  const { base, index } = (yield* loadParts(key, [shard], record.audienceClass)).get(shard)!
+  const { base: stored, index } = (yield* loadParts(key, [shard], record.audienceClass)).get(shard)!
+  // The sweep visits every record of the shard: its base is parsed whole.
+  const base = stored.whole()
   const layout = layoutOf(record)
   const stale = (record.journalEpoch ?? 0) !== run.epoch
   const recordOf = (email: string): EmailRecord | undefined => index.emails[email] ?? base.emails[email]
@@ -132,9 +135,14 @@ export const sweepShard = Effect.fn("Reconcile.sweepShard")(function*(key: Audie
 
   const writes: Array<readonly [string, string]> = []
   if (changed.size > 0) {
-    promoteFrom(base, index, [...changed.keys()], record.audienceClass)
+    const known = wholeBase(base)
+    const fresh = [...changed.keys()].filter((email) => recordOf(email) === undefined).length
+    const size = sizeOf(known, index) + fresh
+    promoteFrom(known, index, [...changed.keys()], record.audienceClass)
     const emails = index.emails as Record<string, EmailRecord>
     for (const [email, rec] of changed) emails[email] = rec
+    const own = index as { size?: number }
+    own.size = size
     const counts = countsOfIndex(index, record.audienceClass)
     writes.push(...(flushShouldCompact(index) ? compactedEntries(key, merged(base, index), record.audienceClass) : [indexEntry(key, index)]))
     const next = withPendingSince({ ...record, shards: { ...record.shards, [String(shard)]: counts } }, yield* Clock.currentTimeMillis)
