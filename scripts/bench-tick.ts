@@ -23,7 +23,7 @@
 // Ends with one JSON line (medians over the rounds), which also gives the initial load's Marketo
 // calls (`setup_calls`, as the ticks counted them) against the lower bound of that load
 // (`setup_bound`, core/3-plan/LowerBound.ts).
-import { writeFileSync } from "node:fs"
+import { createWriteStream, writeFileSync } from "node:fs"
 import type { Readable } from "node:stream"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -81,12 +81,18 @@ const main = async () => {
     const bundle = bundleWorker()
     const modulePath = join(root, "bench-tick-worker.mjs")
     let workerLines = 0
+    // BENCH_WORKER_LOG=<file>: the worker's whole output kept there (its log lines, one per event).
+    const workerLog = process.env["BENCH_WORKER_LOG"] === undefined ? undefined : createWriteStream(process.env["BENCH_WORKER_LOG"])
     mf = new Miniflare({
       inspectorPort,
       handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
-        stdout.on("data", () => workerLines++)
+        stdout.on("data", (chunk: Buffer) => {
+          workerLines++
+          workerLog?.write(chunk)
+        })
         stderr.on("data", (chunk: Buffer) => {
           const text = chunk.toString()
+          workerLog?.write(chunk)
           if (/error/i.test(text)) process.stderr.write(text.slice(0, 2000))
         })
       },
