@@ -32,12 +32,16 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
       return { ...record, listId: effect.listId }
     case "ImportSending":
     case "ImportStarted":
+    case "ImportStaged":
+    case "StagedSending":
+    case "StagedStarted":
     case "ImportNotSent":
     case "ImportChecked":
     case "ImportEnded":
       return withImportEffect(record, effect)
     case "ListLost": {
-      const { externalListId: _e, listId: _l, imports: _i, ...rest } = record
+      // A staged file goes with the list: its rows are off the list and free again.
+      const { externalListId: _e, listId: _l, imports: _i, staged: _s, ...rest } = record
       return { ...rest, pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
     }
     default:
@@ -57,6 +61,7 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "MembershipConfirmed":
     case "ImportSending":
     case "ImportStarted":
+    case "ImportStaged":
       return of(effect.emails)
     case "FieldsSent":
       return of(effect.sent.map((s) => s.email))
@@ -64,6 +69,8 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "ImportEnded":
       return shardsImporting(record)
     case "ImportChecked":
+    case "StagedSending":
+    case "StagedStarted":
       return []
     case "ListLost":
       return Object.keys(record.shards).map(Number)

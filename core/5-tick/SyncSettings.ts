@@ -27,6 +27,11 @@ export interface SyncSettings {
   readonly scheduler?: Partial<SchedulerSettings>
   /** Emails resolved per tick by upserts and lookups shared between audiences (default 3,000). */
   readonly sharedLeadsMaxEmails?: number
+  /**
+   * Imported rows go into one file carried across ticks, sent when full or when it should go
+   * (core/2-ledger/StagedImport.ts); default true. False: each tick imports its rows at once.
+   */
+  readonly stagedImports?: boolean
   /** Which lead fields are sent, and when (core/5-tick/LeadFieldSync.ts); none without it. */
   readonly leadFields?: LeadFieldSettings
 }
