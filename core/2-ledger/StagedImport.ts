@@ -25,6 +25,14 @@ export const StagedFile = Schema.Struct({
 })
 export type StagedFile = typeof StagedFile.Type
 
+/**
+ * A staged file sent, whose parts may still be in the store (deleted after the send; a stop before
+ * leaves them to the next tick). Up to `parts` inclusive: a part written by a stopped tick before
+ * it was journaled is the next number.
+ */
+export const StagedLeft = Schema.Struct({ ref: ImportRef, parts: Schema.Number })
+export type StagedLeft = typeof StagedLeft.Type
+
 /** At most `n` of `items`, spread evenly over them. */
 const thin = <A>(items: ReadonlyArray<A>, n: number): ReadonlyArray<A> =>
   items.length <= n ? items : Array.from({ length: Math.max(0, n) }, (_, i) => items[Math.floor((i * items.length) / n)]!)

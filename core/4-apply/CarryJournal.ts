@@ -36,6 +36,7 @@ export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlyS
       case "ImportChecked":
       case "StagedSending":
       case "StagedStarted":
+      case "StagedPartsDeleted":
         break
       // These change whichever records carry the import (or every record, a list lost): repeated whole.
       case "ImportNotSent":
@@ -63,6 +64,7 @@ export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
     case "ListLost":
     case "StagedSending":
     case "StagedStarted":
+    case "StagedPartsDeleted":
       return []
     case "LeadIdsLearned":
       return effect.ids.map((i) => i.email)

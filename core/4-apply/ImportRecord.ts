@@ -4,7 +4,7 @@
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { type ImportInFlight, sampleOf } from "../2-ledger/ImportsInFlight.js"
 import { withPart } from "../2-ledger/StagedImport.js"
-import type { ImportChecked, ImportEnded, ImportNotSent, ImportSending, ImportStaged, ImportStarted, StagedSending, StagedStarted } from "./StepEffect.js"
+import type { ImportChecked, ImportEnded, ImportNotSent, ImportSending, ImportStaged, ImportStarted, StagedPartsDeleted, StagedSending, StagedStarted } from "./StepEffect.js"
 
 type ImportEffect =
   | typeof ImportSending.Type
@@ -15,6 +15,7 @@ type ImportEffect =
   | typeof ImportStaged.Type
   | typeof StagedSending.Type
   | typeof StagedStarted.Type
+  | typeof StagedPartsDeleted.Type
 
 const without = (imports: ReadonlyArray<ImportInFlight> | undefined, id: number) => (imports ?? []).filter((i) => i.id !== id && i.batchId !== id)
 
@@ -53,7 +54,16 @@ export const withImportEffect = (record: AudienceRecord, effect: ImportEffect): 
       const staged = record.staged
       if (staged === undefined || staged.ref !== effect.ref) return record
       const { staged: _s, ...rest } = record
-      return { ...rest, imports: [...without(record.imports, effect.ref), { id: effect.ref, sentAt: effect.at, rows: staged.rows, sample: staged.sample }] }
+      return {
+        ...rest,
+        imports: [...without(record.imports, effect.ref), { id: effect.ref, sentAt: effect.at, rows: staged.rows, sample: staged.sample }],
+        stagedLeft: [...(record.stagedLeft ?? []).filter((l) => l.ref !== effect.ref), { ref: effect.ref, parts: staged.parts }]
+      }
+    }
+    case "StagedPartsDeleted": {
+      const left = (record.stagedLeft ?? []).filter((l) => l.ref !== effect.ref)
+      const { stagedLeft: _l, ...rest } = record
+      return left.length === 0 ? rest : { ...rest, stagedLeft: left }
     }
     case "StagedStarted": {
       const entry = record.imports?.find((i) => i.id === effect.ref)

@@ -108,6 +108,7 @@ export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: S
     case "ImportChecked":
     case "StagedSending":
     case "StagedStarted":
+    case "StagedPartsDeleted":
       return
     case "ImportEnded": {
       // A row the import refused is sent by upsert + add instead: its own answer says whether

@@ -7,7 +7,7 @@ import { Effect, Option, Stream } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey, ListId } from "../1-events/Ids.js"
 import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
-import type { StagedFile } from "../2-ledger/StagedImport.js"
+import type { StagedFile, StagedLeft } from "../2-ledger/StagedImport.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { csvRow } from "../3-plan/Csv.js"
 import { headerBytes } from "../3-plan/ImportFiles.js"
@@ -77,18 +77,23 @@ export const stagedCsv = (audience: AudienceKey, staged: StagedFile) =>
       ))
   )
 
+/** Delete a sent file's parts (the one a stopped tick may have written after them too). */
+export const deleteParts = Effect.fn("StagedImport.deleteParts")(function*(audience: AudienceKey, left: StagedLeft) {
+  const store = yield* StateStore
+  yield* store.remove(Array.from({ length: left.parts + 1 }, (_, n) => StateKeys.stagedPart(audience, left.ref, n)))
+  return [{ _tag: "StagedPartsDeleted", ref: left.ref }] as Array<StepEffect>
+})
+
 /** Send the staged file (one call, its body streamed part by part); its parts are deleted once sent. */
 export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: AudienceKey, listId: ListId, staged: StagedFile) {
   const api = yield* MarketoApi
   const store = yield* StateStore
   const body = stagedCsv(audience, staged).pipe(Stream.provideService(StateStore, store))
   const outcome = yield* Effect.either(api.importCsv(listId, { bytes: staged.bytes, body }))
-  const parts = Array.from({ length: staged.parts }, (_, n) => StateKeys.stagedPart(audience, staged.ref, n))
-  // Sent, lost or refused, the parts are done with (rows not imported are staged again); a stop
-  // before this, or a store that failed while they were read, leaves them to the next new file.
-  const unread = outcome._tag === "Left" && (outcome.left._tag === "StateNotVisible" || outcome.left._tag === "StateStoreFailure")
-  if (!unread) yield* store.remove(parts)
-  if (outcome._tag === "Left" && outcome.left._tag === "MarketoAnswerLost") return [] as Array<StepEffect>
-  if (outcome._tag === "Left") return yield* Effect.fail(outcome.left)
-  return [{ _tag: "StagedStarted", ref: staged.ref, batchId: outcome.right.batchId }] as Array<StepEffect>
+  // Sent or lost, the parts are done with; a refusal or a stop leaves them to the next tick
+  // (the record names them: `stagedLeft`, deleteLeftParts).
+  if (outcome._tag === "Left" && outcome.left._tag !== "MarketoAnswerLost") return yield* Effect.fail(outcome.left)
+  const deleted = yield* deleteParts(audience, { ref: staged.ref, parts: staged.parts })
+  if (outcome._tag === "Left") return deleted
+  return [{ _tag: "StagedStarted", ref: staged.ref, batchId: outcome.right.batchId }, ...deleted] as Array<StepEffect>
 })

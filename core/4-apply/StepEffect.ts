@@ -43,6 +43,8 @@ export const ImportStaged = Schema.TaggedStruct("ImportStaged", {
 export const StagedSending = Schema.TaggedStruct("StagedSending", { ref: ImportRef, at: Schema.Number })
 /** Marketo took the staged file `ref`: its batch id, polled from now on (the rows stay marked with `ref`). */
 export const StagedStarted = Schema.TaggedStruct("StagedStarted", { ref: ImportRef, batchId: ImportBatchId })
+/** The parts of the staged file `ref` were deleted from the store. */
+export const StagedPartsDeleted = Schema.TaggedStruct("StagedPartsDeleted", { ref: ImportRef })
 /** Marketo refused the import in its envelope: nothing ran, the rows are free to plan again. */
 export const ImportNotSent = Schema.TaggedStruct("ImportNotSent", { ref: ImportRef })
 /** An unconfirmed import's sample was checked and none of it is on the list yet. */
@@ -77,6 +79,7 @@ export const StepEffect = Schema.Union(
   ImportStaged,
   StagedSending,
   StagedStarted,
+  StagedPartsDeleted,
   ImportNotSent,
   ImportChecked,
   ImportEnded,

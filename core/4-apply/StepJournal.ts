@@ -35,14 +35,18 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
     case "ImportStaged":
     case "StagedSending":
     case "StagedStarted":
+    case "StagedPartsDeleted":
     case "ImportNotSent":
     case "ImportChecked":
     case "ImportEnded":
       return withImportEffect(record, effect)
     case "ListLost": {
       // A staged file goes with the list: its rows are off the list and free again.
-      const { externalListId: _e, listId: _l, imports: _i, staged: _s, ...rest } = record
-      return { ...rest, pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
+      const { externalListId: _e, listId: _l, imports: _i, staged, ...rest } = record
+      const left = staged === undefined || (record.stagedLeft ?? []).some((l) => l.ref === staged.ref)
+        ? record.stagedLeft
+        : [...(record.stagedLeft ?? []), { ref: staged.ref, parts: staged.parts }]
+      return { ...rest, ...(left === undefined ? {} : { stagedLeft: left }), pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
     }
     default:
       return record
@@ -71,6 +75,7 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "ImportChecked":
     case "StagedSending":
     case "StagedStarted":
+    case "StagedPartsDeleted":
       return []
     case "ListLost":
       return Object.keys(record.shards).map(Number)

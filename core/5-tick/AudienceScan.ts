@@ -15,6 +15,7 @@ const hasWork = (record: AudienceRecord, updates: boolean) =>
   record.pendingImports.length > 0 ||
   (record.imports?.length ?? 0) > 0 ||
   record.staged !== undefined ||
+  (record.stagedLeft?.length ?? 0) > 0 ||
   Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0 || (updates && (c.pendingUpdate ?? 0) > 0))
 
 /** Every audience record, and which audiences have journal entries left (from one listing). */
@@ -53,7 +54,7 @@ const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean, 
     ...(pendingUpdate === 0 ? {} : { pendingUpdate }),
     pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
-    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
+    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined || (record.stagedLeft?.length ?? 0) > 0,
     // A list the sender named is not the audience's until it is checked to be in the folder.
     hasList: record.listId !== undefined,
     // A staged file with no import in flight before it is sent this tick: one import.

@@ -11,7 +11,7 @@ import type { StagedFile } from "../2-ledger/StagedImport.js"
 import type { Step } from "../3-plan/Plan.js"
 import { isFull } from "../3-plan/StagedFiles.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
-import type { StagingContext } from "../4-apply/StagedImport.js"
+import { deleteParts, type StagingContext } from "../4-apply/StagedImport.js"
 import type { StepEffect } from "../4-apply/StepEffect.js"
 import { absorb } from "../4-apply/StepJournal.js"
 import type { StateStore, StateStoreError } from "../ports/StateStore.js"
@@ -24,6 +24,21 @@ export const stagedRoomRows = (staged: StagedFile | undefined): number => {
   const perRow = staged.bytes / Math.max(1, staged.rows)
   return Math.ceil((MarketoLimits.maxImportFileBytes - staged.bytes) / perRow)
 }
+
+/** Parts of files sent that a stopped tick left in the store: deleted, and journaled as deleted. */
+export const deleteLeftParts = Effect.fn("StagedSteps.deleteLeftParts")(function*(
+  record: AudienceRecord,
+  checkpoint: (at: AudienceRecord, effects: ReadonlyArray<StepEffect>) => Effect.Effect<void, StateStoreError, StateStore>,
+  slices: ShardSet
+) {
+  let next = record
+  for (const left of record.stagedLeft ?? []) {
+    const deleted = yield* deleteParts(record.key, left)
+    yield* checkpoint(next, deleted)
+    next = absorb(next, slices, deleted)
+  }
+  return next
+})
 
 export interface StagedStepRun {
   /** Nothing to do now (another import in flight, or no staged file): the step is skipped. */

@@ -18,7 +18,7 @@ import type { Step } from "../3-plan/Plan.js"
 import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
 import { importInFlight, observePoll, plannerTiming, stagingOf, type TimingContext, withDueImports } from "./ImportTiming.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
-import { runStagedStep, stagedRoomRows } from "./StagedSteps.js"
+import { deleteLeftParts, runStagedStep, stagedRoomRows } from "./StagedSteps.js"
 import { countingCalls } from "./CountingCalls.js"
 import { type CallLog, nextCallAt } from "./RateWindow.js"
 import { effectsFor, type SharedLeads, withLearned } from "./SharedLeads.js"
@@ -156,6 +156,7 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   let removed = 0
   let stop: StopReason | undefined
   let failure: SyncError | undefined
+  record = yield* deleteLeftParts(record, checkpoint, slices)
   record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
   const lastStepStart = stepsDeadline(prepared, settings.deadline)
   for (const step of plan.steps) {
