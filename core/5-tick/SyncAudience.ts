@@ -146,7 +146,8 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   const delta = timing === undefined ? collected : withDueImports(collected, record, timing)
   const plan = planAudience(delta, {
     ...(timing === undefined ? {} : { timing: plannerTiming(record, timing) }),
-    ...(settings.stagedImports === false ? {} : { staging: stagingOf(record, delta, timing) })
+    // An audience being emptied sends no staged file: its rows would join the list it empties.
+    ...(settings.stagedImports === false || record.removal !== undefined ? {} : { staging: stagingOf(record, delta, timing) })
   })
   // The lead field values each email's lead is sent with, as the delta collected them.
   const fields = new Map<Email, PlannedFields>()
