@@ -52,7 +52,7 @@ export const StateKeys = {
       `aud/${enc(key)}/shard/${"9".repeat(8)}/pending`,
       `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
-      `aud/${enc(key)}/staged/${"9".repeat(10)}/${"9".repeat(8)}`,
+      `aud/${enc(key)}/staged/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail`
     ]
     return kinds.reduce((a, b) => (b.length > a.length ? b : a))

@@ -10,6 +10,7 @@ import type { Email } from "../1-events/Email.js"
 import type { ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import { MarketoAnswerLost, MarketoRejected, MarketoTransient } from "../marketo/MarketoErrors.js"
 import { type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome } from "./MarketoApi.js"
+import { csvReader } from "./CsvMemory.js"
 import { personEdits } from "./PersonEditsMemory.js"
 import { defaultFolder, defaultMemoryLeadFields, type ImportJobState, type MarketoMemoryControl, type MarketoMemoryOptions, type MarketoMemoryState } from "./MarketoMemoryState.js"
 
@@ -181,14 +182,14 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
           return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, job) }]
         }, false)),
     // The file's rows as the import reads them: its header names the columns after `email`.
-    importCsv: (listId, csv) =>
-      Effect.flatMap(Stream.mkString(csv.body), (text) => {
-        const [header = [], ...rows] = parseCsvRows(text)
-        const columns = header.slice(1)
-        const emails = rows.map((r) => r[0]! as Email)
-        const fields = columns.length === 0 ? undefined : new Map(rows.map((r) => [r[0]! as Email, Object.fromEntries(columns.map((c, i) => [c, r[i + 1] ?? ""]))]))
+    // Read as it streams, a part at a time (rows split across chunks are joined), never as one string.
+    importCsv: (listId, csv) => {
+      const reader = csvReader()
+      return Effect.flatMap(Stream.runForEach(csv.body, (text) => Effect.sync(() => reader.chunk(text))), () => {
+        const { emails, fields } = reader.end()
         return Effect.map(api.importLeads(listId, emails, fields), (jobs) => jobs[0]!)
-      }),
+      })
+    },
     importStatus: (batchId) =>
       call<ImportStatus>((s) => {
         const job = s.imports.get(batchId)
@@ -262,31 +263,6 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
   }
   return { api, control }
 })
-
-/** RFC 4180 rows (quoted fields, doubled quotes, CRLF), as the core's Csv.ts writes them. */
-const parseCsvRows = (text: string): Array<Array<string>> => {
-  const rows: Array<Array<string>> = []
-  let row: Array<string> = []
-  let field = ""
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === "\"" && text[i + 1] === "\"") (field += "\"", i++)
-      else if (c === "\"") quoted = false
-      else field += c
-    } else if (c === "\"" && field === "") quoted = true
-    else if (c === ",") (row.push(field), field = "")
-    else if (c === "\r" || c === "\n") {
-      if (c === "\r" && text[i + 1] === "\n") i++
-      rows.push([...row, field])
-      row = []
-      field = ""
-    } else field += c
-  }
-  if (field !== "" || row.length > 0) rows.push([...row, field])
-  return rows
-}
 
 export const layerMarketoMemory = (options?: MarketoMemoryOptions) =>
   Layer.effect(MarketoApi, Effect.map(makeMarketoMemory(options), ({ api }) => api))
