@@ -14,7 +14,10 @@ import { Effect, Logger, LogLevel } from "effect"
 import { compactedEntries, loadParts, merged } from "../core/2-ledger/PendingIndex.js"
 import type { Email } from "../core/1-events/Email.js"
 import type { AudienceKey, LeadId, ListId } from "../core/1-events/Ids.js"
-import { lowerBound } from "../core/3-plan/LowerBound.js"
+import { type BoundLimits, lowerBound, marketoBoundLimits } from "../core/3-plan/LowerBound.js"
+import { headerBytes, importFiles, rowBytes } from "../core/3-plan/ImportFiles.js"
+import { fieldsOfPlanned } from "../core/3-plan/PlannedEmail.js"
+import { MarketoLimits } from "../core/marketo/MarketoLimits.js"
 import { observeImport } from "../core/3-plan/ImportLatency.js"
 import type { ImportTiming } from "../core/3-plan/Planner.js"
 import { readImportLatency, writeImportLatency } from "../core/5-tick/ImportTiming.js"
@@ -149,7 +152,35 @@ const boundOf = (s: PlanScenario, profile: ImportProfile): number => {
     remove: [...withIds(fakeEmails(s.delta.removeKnown, "old")), ...fakeEmails(s.delta.removeUnknown, "old")],
     pendingImports: []
   }
-  return lowerBound(delta, boundTiming(profile))
+  return lowerBound(delta, boundTiming(profile), fields ? namedRowLimits(delta.add) : marketoBoundLimits)
+}
+
+/**
+ * With names sent, an import row carries them (`email,firstName,lastName`): m files hold fewer
+ * rows than email-only rows, and the bound sizes each row as the sync writes it.
+ */
+const namedRowLimits = (adds: ReadonlyArray<PlannedEmail>): BoundLimits => {
+  const fieldsOf = fieldsOfPlanned(adds)
+  const columns = ["firstName", "lastName"]
+  const perFile = MarketoLimits.maxImportFileBytes - headerBytes(columns)
+  return {
+    ...marketoBoundLimits,
+    files: (emails) => importFiles(emails, fieldsOf).length,
+    rowsIn: (emails) => {
+      const upTo = [0]
+      for (const size of emails.map((e) => rowBytes(e, columns, fieldsOf)).sort((a, b) => a - b)) upTo.push(upTo[upTo.length - 1]! + size)
+      return (m) => {
+        let lo = 0
+        let hi = upTo.length - 1
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1
+          if (upTo[mid]! <= m * perFile) lo = mid
+          else hi = mid - 1
+        }
+        return lo
+      }
+    }
+  }
 }
 
 interface Row {

@@ -7,7 +7,7 @@
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
 import { parseCsv } from "../../core/3-plan/Csv.js"
 import type { Email } from "../../core/1-events/Email.js"
 import type { FolderId, ImportBatchId, LeadId, ListId } from "../../core/1-events/Ids.js"
@@ -248,6 +248,23 @@ export const make = Effect.gen(function*() {
         return job === undefined ? yield* shapeError("the import job")() : { batchId: job.batchId as ImportBatchId }
       }))
 
+  // One file whose body is streamed as the core reads it (a staged file's parts, one at a time): the
+  // multipart framing around it is written here, and the request carries the whole body's length.
+  const importCsv = <E>(listId: ListId, csv: { readonly bytes: number; readonly body: Stream.Stream<string, E> }) =>
+    Effect.gen(function*() {
+      const boundary = `----marketo-static-lists-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="leads.csv"\r\nContent-Type: text/csv\r\n\r\n`
+      const tail = `\r\n--${boundary}--\r\n`
+      const encoder = new TextEncoder()
+      const body = Stream.concat(Stream.concat(Stream.make(head), csv.body), Stream.make(tail)).pipe(Stream.map((text) => encoder.encode(text)))
+      const envelope = yield* envelopeOf(() =>
+        HttpClientRequest.post(url("/bulk/v1/leads.json"), {
+          urlParams: { format: "csv", lookupField: "email", listId: String(listId), ...partition }
+        }).pipe(HttpClientRequest.bodyStream(body, { contentType: `multipart/form-data; boundary=${boundary}`, contentLength: head.length + csv.bytes + tail.length })), false)
+      const [job] = yield* results(ImportRecord, "the import job")(envelope)
+      return job === undefined ? yield* shapeError("the import job")() : { batchId: job.batchId as ImportBatchId }
+    })
+
   const importStatus = (batchId: ImportBatchId) =>
     envelopeOf(() => HttpClientRequest.get(url(`/bulk/v1/leads/batch/${batchId}.json`))).pipe(
       Effect.flatMap(results(ImportStatusRecord, "the import status")),
@@ -316,6 +333,7 @@ export const make = Effect.gen(function*() {
     addToList: traced("addToList", (listId: ListId, ids: ReadonlyArray<LeadId>) => membership(listId, ids, "add")),
     removeFromList: traced("removeFromList", (listId: ListId, ids: ReadonlyArray<LeadId>) => membership(listId, ids, "remove")),
     importLeads: traced("importLeads", importLeads),
+    importCsv: (listId, csv) => Effect.withSpan(importCsv(listId, csv), "MarketoClient.importCsv"),
     importStatus: traced("importStatus", importStatus),
     importFailures: traced("importFailures", (batchId: ImportBatchId) => importReport(batchId, "failures")),
     importWarnings: traced("importWarnings", (batchId: ImportBatchId) => importReport(batchId, "warnings")),

@@ -3,6 +3,7 @@
 import { Schema } from "effect"
 import { AudienceClass, AudienceKey, ImportBatchId, ListId } from "../1-events/Ids.js"
 import { ImportInFlight } from "./ImportsInFlight.js"
+import { StagedFile, StagedLeft } from "./StagedImport.js"
 
 export const ShardCounts = Schema.Struct({
   desired: Schema.Number,
@@ -43,6 +44,10 @@ export const AudienceRecord = Schema.Struct({
    * `pendingImports`) and those whose answer was lost (a negative reference).
    */
   imports: Schema.optional(Schema.Array(ImportInFlight)),
+  /** A bulk import file being filled across ticks, not sent yet (core/2-ledger/StagedImport.ts). */
+  staged: Schema.optional(StagedFile),
+  /** Staged files sent whose parts are still to delete from the store. */
+  stagedLeft: Schema.optional(Schema.Array(StagedLeft)),
   /** The next local reference for an import sent (its answer may be lost): -1, -2, … */
   nextImportRef: Schema.optional(Schema.Number),
   /**

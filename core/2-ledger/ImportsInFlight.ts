@@ -25,7 +25,12 @@ export const ImportInFlight = Schema.Struct({
   /** For an import not confirmed: the rows checked on the list to find out whether it ran. */
   sample: Schema.optional(Schema.Array(Email)),
   /** For an import not confirmed: when the last check found none of the sample on the list. */
-  checkedAt: Schema.optional(Schema.Number)
+  checkedAt: Schema.optional(Schema.Number),
+  /**
+   * A staged file sent (core/2-ledger/StagedImport.ts): its rows stay marked with `id`, its local
+   * reference, and Marketo's batch id, once known, is what its poll asks about.
+   */
+  batchId: Schema.optional(ImportBatchId)
 })
 export type ImportInFlight = typeof ImportInFlight.Type
 

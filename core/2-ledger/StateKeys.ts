@@ -27,6 +27,12 @@ export const StateKeys = {
   journalPrefix: (key: AudienceKey) => `aud/${enc(key)}/journal/`,
   journalEpochPrefix: (key: AudienceKey, epoch: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/`,
   journal: (key: AudienceKey, epoch: number, step: number) => `aud/${enc(key)}/journal/${pad(epoch, 10)}/${pad(step, 6)}`,
+  /**
+   * The parts of a bulk import file staged across ticks (core/2-ledger/StagedImport.ts): CSV rows,
+   * one part per tick that added to it, under the local reference its rows are marked with.
+   */
+  stagedPrefix: (key: AudienceKey) => `aud/${enc(key)}/staged/`,
+  stagedPart: (key: AudienceKey, ref: number, part: number) => `aud/${enc(key)}/staged/${pad(-ref, 10)}/${pad(part, 4)}`,
   /** Members without email, sharded by a hash of the user id. */
   withoutEmail: (key: AudienceKey, shard: number) => `aud/${enc(key)}/noemail/${pad(shard, 4)}`,
   /** The single unsharded value an earlier layout kept; read once and folded into the shards. */
@@ -57,6 +63,7 @@ export const StateKeys = {
       `aud/${enc(key)}/shard/${"9".repeat(8)}/pending`,
       `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
+      `aud/${enc(key)}/staged/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail`,
       `aud/${enc(key)}/reconcile`,
       `recon/${enc(key)}/${"z".repeat(9)}/${"9".repeat(4)}/${"9".repeat(8)}`

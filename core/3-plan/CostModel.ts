@@ -26,7 +26,10 @@ export const stepCalls: (step: Step) => number = Match.type<Step>().pipe(
     ImportLeads: () => 2,
     PollImport: () => 1,
     UpdateLeads: () => 1,
-    FindImport: () => 2
+    FindImport: () => 2,
+    // Staging rows calls nothing; sending the staged file is one import and its poll.
+    StageRows: () => 0,
+    SendStaged: () => 2
   })
 )
 

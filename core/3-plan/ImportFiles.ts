@@ -55,10 +55,12 @@ export const importGroups = (emails: ReadonlyArray<Email>, fieldsOf: FieldsOf = 
   return [...groups.values()]
 }
 
-const headerBytes = (columns: ReadonlyArray<string>) =>
+/** UTF-8 bytes of a file's header row: `email` and its columns. */
+export const headerBytes = (columns: ReadonlyArray<string>) =>
   columns.reduce((n, c) => n + 1 + csvFieldBytes(c), emailHeaderBytes)
 
-const rowBytes = (email: Email, columns: ReadonlyArray<string>, fieldsOf: FieldsOf) => {
+/** UTF-8 bytes of one email's row with these columns. */
+export const rowBytes = (email: Email, columns: ReadonlyArray<string>, fieldsOf: FieldsOf) => {
   let bytes = emailRowBytes(email)
   if (columns.length === 0) return bytes
   const fields = fieldsOf(email)!

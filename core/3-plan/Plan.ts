@@ -71,6 +71,26 @@ export class ImportLeads extends Schema.TaggedClass<ImportLeads>()("ImportLeads"
   csvBytes: Schema.Number.pipe(Schema.int(), Schema.positive(), Schema.lessThanOrEqualTo(MarketoLimits.maxImportFileBytes))
 }) {}
 
+/**
+ * Add these rows (one set of lead fields, `columns` after `email`) to the audience's staged import
+ * file as one more part (no call): `csvBytes` is the UTF-8 size of the rows alone. Skipped when
+ * the file staged then carries other columns or has no room for them: the rows wait.
+ */
+export class StageRows extends Schema.TaggedClass<StageRows>()("StageRows", {
+  audience: AudienceKey,
+  emails: Schema.Array(Email).pipe(Schema.minItems(1)),
+  columns: Schema.Array(Schema.String),
+  csvBytes: Schema.Number.pipe(Schema.int(), Schema.positive(), Schema.lessThanOrEqualTo(MarketoLimits.maxImportFileBytes))
+}) {}
+
+/**
+ * Send the audience's staged file as one bulk import into the list (one call, its parts streamed),
+ * then poll it like any import. Skipped while another import into the list is in flight (1019).
+ */
+export class SendStaged extends Schema.TaggedClass<SendStaged>()("SendStaged", {
+  audience: AudienceKey
+}) {}
+
 /** Ask how a running import is doing (one call); on Complete its emails count as synced. */
 export class PollImport extends Schema.TaggedClass<PollImport>()("PollImport", {
   audience: AudienceKey,
@@ -99,7 +119,9 @@ export const Step = Schema.Union(
   ImportLeads,
   PollImport,
   UpdateLeads,
-  FindImport
+  FindImport,
+  StageRows,
+  SendStaged
 )
 export type Step = typeof Step.Type
 

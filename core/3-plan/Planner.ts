@@ -12,6 +12,7 @@ import { isCsvSafe } from "./Csv.js"
 import type { Email } from "../1-events/Email.js"
 import { chooseImports, chunkGroup, type ImportFile, importFileCount, importGroups } from "./ImportFiles.js"
 import { lookupMethodFor } from "./LookupMethod.js"
+import { isFull, type Staging, stagedSteps } from "./StagedFiles.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import {
   AddToList,
@@ -46,6 +47,11 @@ export interface PlannerOptions {
   readonly addPath?: "cheapest" | "fastest"
   /** Without it, only calls are weighed (an import is as quick as the calls it saves). */
   readonly timing?: ImportTiming
+  /**
+   * With it, imported rows are staged into the audience's file carried across ticks and the file
+   * is sent when it should go (StagedFiles.ts); without it, each file is imported at once.
+   */
+  readonly staging?: Staging
 }
 
 const byEmail = (a: PlannedEmail, b: PlannedEmail) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0)
@@ -173,6 +179,9 @@ export const chooseAddPaths = (adds: ReadonlyArray<PlannedEmail>, options: Plann
     const all = unknownIn.length === 0 ? knownIn : [...unknownIn, ...knownIn].sort(byEmail)
     candidates.push([{ imported: all, upserted: unknownOut, byId: knownOut }, 2 * files(all) + perBatch(unknownOut.length) + perBatch(knownOutIds + unknownOut.length)])
   }
+  // A staged file with room is sent anyway: rows added to it cost no import of their own.
+  const open = options.staging?.staged !== undefined && !isFull(options.staging.staged.bytes) ? 2 : 0
+  if (open > 0) for (let i = 1; i < candidates.length; i++) candidates[i] = [candidates[i]![0], Math.max(0, candidates[i]![1] - open)]
   const timing = options.timing
   const inTime = (paths: AddPaths) =>
     timing === undefined || timing.confirmMillis(paths.imported.length) <= timing.leftMillis || otherCalls + noneCost > timing.affordableCalls
@@ -214,7 +223,10 @@ export const planAudience = (delta: AudienceDelta, options: PlannerOptions = {})
   const { byId, imported, upserted } = chooseAddPaths([...delta.add].sort(byEmail), options, callsBesidesAdds(delta))
   for (const batch of batches(upserted.map((e) => e.email))) steps.push(new UpsertLeads({ audience, emails: asBatch(batch) }, trusted))
   for (const chunk of chunkByLeadIds([...byId, ...upserted].sort(byEmail))) steps.push(new AddToList({ audience, emails: asBatch(chunk) }, trusted))
-  if (imported.length > 0) {
+  if (options.staging !== undefined) {
+    const fieldsOf = fieldsOfPlanned(imported)
+    steps.push(...stagedSteps(audience, imported.map((e) => e.email), fieldsOf, options.staging))
+  } else if (imported.length > 0) {
     for (const file of importFilesOf(imported)) {
       steps.push(new ImportLeads({ audience, emails: asBatch(file.emails), csvBytes: file.csvBytes }, trusted))
     }

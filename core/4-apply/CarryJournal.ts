@@ -26,13 +26,17 @@ export const carryEffects = (effects: ReadonlyArray<StepEffect>, left: ReadonlyS
       }
       case "MembershipConfirmed":
       case "ImportSending":
-      case "ImportStarted": {
+      case "ImportStarted":
+      case "ImportStaged": {
         const emails = effect.emails.filter(keeps)
         if (emails.length > 0) carried.push({ ...effect, emails })
         break
       }
       // Record-level alone: the record written beside the carried journal holds it.
       case "ImportChecked":
+      case "StagedSending":
+      case "StagedStarted":
+      case "StagedPartsDeleted":
         break
       // These change whichever records carry the import (or every record, a list lost): repeated whole.
       case "ImportNotSent":
@@ -58,6 +62,9 @@ export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
     case "ImportChecked":
     case "ImportEnded":
     case "ListLost":
+    case "StagedSending":
+    case "StagedStarted":
+    case "StagedPartsDeleted":
       return []
     case "LeadIdsLearned":
       return effect.ids.map((i) => i.email)
@@ -66,6 +73,7 @@ export const emailsNamedBy = (effect: StepEffect): ReadonlyArray<Email> => {
     case "MembershipConfirmed":
     case "ImportSending":
     case "ImportStarted":
+    case "ImportStaged":
       return effect.emails
     case "FieldsSent":
       return effect.sent.map((s) => s.email)

@@ -3,7 +3,7 @@
 // tagged Marketo errors, for the sync to handle by kind. Lookups and upserts live in LeadCalls.ts.
 import { Effect, Match, Option, Schema } from "effect"
 import type { Email } from "../1-events/Email.js"
-import type { FolderId, LeadId, ListId } from "../1-events/Ids.js"
+import type { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import { importFiles } from "../3-plan/ImportFiles.js"
 import type { PlannedFields } from "../3-plan/PlannedEmail.js"
 import { fieldsByEmail, fieldsSent, lookupLeads, upsertLeads, upsertWithOutcomes } from "./LeadCalls.js"
@@ -17,6 +17,7 @@ import { type Folder, MarketoApi, type StaticList } from "../ports/MarketoApi.js
 import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { findImport } from "./FindImport.js"
+import { sendStaged, stageRows, type StagingContext } from "./StagedImport.js"
 import type { StepEffect } from "./StepEffect.js"
 
 /** What the interpreter needs to know about the audience while it works. */
@@ -31,6 +32,10 @@ export interface StepContext {
    * journaled by the sync), and when. Its batch id replaces the reference once Marketo answers.
    */
   readonly sending?: { readonly ref: ImportRef; readonly at: number }
+  /** The audience's staged file and the reference a new one takes (StageRows, SendStaged). */
+  readonly staging?: StagingContext
+  /** The reference a staged file's rows are marked with, by the batch id its import got. */
+  readonly markOf?: (batchId: ImportBatchId) => ImportRef | undefined
 }
 
 const CachedFolder = Schema.parseJson(Schema.Struct({ name: Schema.String, id: Schema.Number }))
@@ -213,7 +218,7 @@ const importLeads = Effect.fn("Interpreter.importLeads")(function*(step: ImportL
   return [{ _tag: "ImportStarted", batchIds: jobs.map((j) => j.batchId), emails: step.emails, ...ref }, ...sent] as Array<StepEffect>
 })
 
-const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport) {
+const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImport, context: StepContext) {
   const api = yield* MarketoApi
   const status = yield* api.importStatus(step.batchId)
   if (status.status === "Queued" || status.status === "Importing") return [] as Array<StepEffect>
@@ -223,7 +228,8 @@ const pollImport = Effect.fn("Interpreter.pollImport")(function*(step: PollImpor
     ...(status.status === "Complete" && status.rowsWithWarning > 0 ? yield* api.importWarnings(step.batchId) : [])
   ]
   const failed = problems.map((p) => ({ email: p.email.trim().toLowerCase() as Email, code: p.reason }))
-  return [{ _tag: "ImportEnded", batchId: step.batchId, status: status.status, failed }] as Array<StepEffect>
+  const ref = context.markOf?.(step.batchId)
+  return [{ _tag: "ImportEnded", batchId: step.batchId, ...(ref === undefined ? {} : { ref }), status: status.status, failed }] as Array<StepEffect>
 })
 
 const addToList = changeMembership("add")
@@ -239,6 +245,11 @@ export const applyStep = (step: Step, context: StepContext) =>
     AddToList: (s) => addToList(s, context),
     RemoveFromList: (s) => removeFromList(s, context),
     ImportLeads: (s) => importLeads(s, context),
-    PollImport: (s) => pollImport(s),
-    FindImport: (s) => findImport(s, context.listId)
+    PollImport: (s) => pollImport(s, context),
+    FindImport: (s) => findImport(s, context.listId),
+    StageRows: (s) =>
+      context.staging === undefined ? Effect.dieMessage("StageRows without the audience's staging") : stageRows(s, context.staging, context.fieldsOf),
+    SendStaged: (s) =>
+      Effect.flatMap(requireList(context), (listId) =>
+        context.staging?.staged === undefined ? Effect.succeed([] as Array<StepEffect>) : sendStaged(s.audience, listId, context.staging.staged))
   })

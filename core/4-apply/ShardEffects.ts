@@ -94,6 +94,7 @@ export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: S
       return
     case "MembershipConfirmed":
       return updateEach(shards, shardCount, effect.emails, (shard, emails) => markSynced(shard, emails, effect.synced, options))
+    case "ImportStaged":
     case "ImportSending":
       return updateEach(shards, shardCount, effect.emails, (shard, emails) => withRecords(emails, (r) => ({ ...r, importing: effect.ref }), options)(shard))
     case "ImportStarted": {
@@ -105,13 +106,17 @@ export const applyEffect = (shards: ShardSet, shardCount: ShardLayout, effect: S
       for (const [n, shard] of shards) shards.set(n, mapRecords(shard, marked(new Set([effect.ref])), options))
       return
     case "ImportChecked":
+    case "StagedSending":
+    case "StagedStarted":
+    case "StagedPartsDeleted":
       return
     case "ImportEnded": {
       // A row the import refused is sent by upsert + add instead: its own answer says whether
       // Marketo takes the address (and a refusal there is recorded as one).
       const failed = new Map(effect.failed.map((f) => [f.email as string, f.code]))
+      const mark = effect.ref ?? effect.batchId
       const ended = (record: EmailRecord, email: string): EmailRecord => {
-        if (record.importing !== effect.batchId) return record
+        if (record.importing !== mark) return record
         if (effect.status === "Failed") return clearImport(record)
         const code = failed.get(email)
         return code === undefined ? { ...clearImport(record), synced: true } : { ...clearImport(record), importFailed: code }

@@ -26,6 +26,25 @@ export const ImportStarted = Schema.TaggedStruct("ImportStarted", {
   ref: Schema.optional(ImportRef),
   at: Schema.optional(Schema.Number)
 })
+/**
+ * One tick's rows added to the audience's staged file as part `part` (its CSV rows written under
+ * StateKeys.stagedPart before this is journaled): the rows are marked with `ref`. `bytes` is what
+ * the part adds to the file (the header too for part 0).
+ */
+export const ImportStaged = Schema.TaggedStruct("ImportStaged", {
+  ref: ImportRef,
+  part: Schema.Number,
+  emails: Schema.Array(Email),
+  bytes: Schema.Number,
+  columns: Schema.Array(Schema.String),
+  at: Schema.Number
+})
+/** Journaled before the staged file `ref` is sent: it becomes an import in flight, its answer not known yet. */
+export const StagedSending = Schema.TaggedStruct("StagedSending", { ref: ImportRef, at: Schema.Number })
+/** Marketo took the staged file `ref`: its batch id, polled from now on (the rows stay marked with `ref`). */
+export const StagedStarted = Schema.TaggedStruct("StagedStarted", { ref: ImportRef, batchId: ImportBatchId })
+/** The parts of the staged file `ref` were deleted from the store. */
+export const StagedPartsDeleted = Schema.TaggedStruct("StagedPartsDeleted", { ref: ImportRef })
 /** Marketo refused the import in its envelope: nothing ran, the rows are free to plan again. */
 export const ImportNotSent = Schema.TaggedStruct("ImportNotSent", { ref: ImportRef })
 /** An unconfirmed import's sample was checked and none of it is on the list yet. */
@@ -37,6 +56,8 @@ export const ImportChecked = Schema.TaggedStruct("ImportChecked", { ref: ImportR
  */
 export const ImportEnded = Schema.TaggedStruct("ImportEnded", {
   batchId: ImportId,
+  /** A staged file's import: its rows are marked with this reference rather than the batch id. */
+  ref: Schema.optional(ImportRef),
   status: Schema.Literal("Complete", "Failed"),
   failed: Schema.Array(Schema.Struct({ email: Email, code: Schema.String }))
 })
@@ -55,6 +76,10 @@ export const StepEffect = Schema.Union(
   MembershipConfirmed,
   ImportSending,
   ImportStarted,
+  ImportStaged,
+  StagedSending,
+  StagedStarted,
+  StagedPartsDeleted,
   ImportNotSent,
   ImportChecked,
   ImportEnded,

@@ -32,13 +32,21 @@ const recordEffect = (record: AudienceRecord, effect: StepEffect): AudienceRecor
       return { ...record, listId: effect.listId }
     case "ImportSending":
     case "ImportStarted":
+    case "ImportStaged":
+    case "StagedSending":
+    case "StagedStarted":
+    case "StagedPartsDeleted":
     case "ImportNotSent":
     case "ImportChecked":
     case "ImportEnded":
       return withImportEffect(record, effect)
     case "ListLost": {
-      const { externalListId: _e, listId: _l, imports: _i, ...rest } = record
-      return { ...rest, pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
+      // A staged file goes with the list: its rows are off the list and free again.
+      const { externalListId: _e, listId: _l, imports: _i, staged, ...rest } = record
+      const left = staged === undefined || (record.stagedLeft ?? []).some((l) => l.ref === staged.ref)
+        ? record.stagedLeft
+        : [...(record.stagedLeft ?? []), { ref: staged.ref, parts: staged.parts }]
+      return { ...rest, ...(left === undefined ? {} : { stagedLeft: left }), pendingImports: [], listReplaced: { previousListId: effect.listId, at: effect.at } }
     }
     default:
       return record
@@ -57,6 +65,7 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "MembershipConfirmed":
     case "ImportSending":
     case "ImportStarted":
+    case "ImportStaged":
       return of(effect.emails)
     case "FieldsSent":
       return of(effect.sent.map((s) => s.email))
@@ -64,6 +73,9 @@ const shardsTouchedBy = (record: AudienceRecord, effect: StepEffect): ReadonlyAr
     case "ImportEnded":
       return shardsImporting(record)
     case "ImportChecked":
+    case "StagedSending":
+    case "StagedStarted":
+    case "StagedPartsDeleted":
       return []
     case "ListLost":
       return Object.keys(record.shards).map(Number)

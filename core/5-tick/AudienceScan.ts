@@ -6,6 +6,7 @@ import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { readRecord } from "../2-ledger/AudienceShards.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
+import { importInFlight } from "./ImportTiming.js"
 import { type AudienceLoad, defaultSchedulerSettings, type QuotaView, scheduleTick, type SchedulerSettings } from "./Scheduler.js"
 
 const hasWork = (record: AudienceRecord, updates: boolean) =>
@@ -13,6 +14,8 @@ const hasWork = (record: AudienceRecord, updates: boolean) =>
   record.progress !== undefined ||
   record.pendingImports.length > 0 ||
   (record.imports?.length ?? 0) > 0 ||
+  record.staged !== undefined ||
+  (record.stagedLeft?.length ?? 0) > 0 ||
   Object.values(record.shards).some((c) => c.pendingAdd > 0 || c.pendingRemove > 0 || (updates && (c.pendingUpdate ?? 0) > 0))
 
 /** Every audience record, and which audiences have journal entries left (from one listing). */
@@ -54,10 +57,11 @@ const loadOf = (record: AudienceRecord, withJournal: boolean, updates: boolean, 
     ...(pendingUpdate === 0 ? {} : { pendingUpdate }),
     pendingRemove: record.removal === "empty" ? counts.reduce((n, c) => n + c.synced, 0) : counts.reduce((n, c) => n + c.pendingRemove, 0),
     ...(record.pendingSince === undefined ? {} : { pendingSince: record.pendingSince }),
-    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined,
+    unfinished: withJournal || record.progress !== undefined || record.removal !== undefined || (record.stagedLeft?.length ?? 0) > 0,
     // A list the sender named is not the audience's until it is checked to be in the folder.
     hasList: record.listId !== undefined,
-    pendingImports: importCalls(record)
+    // A staged file with no import in flight before it is sent this tick: one import.
+    pendingImports: importCalls(record) + (record.staged !== undefined && !importInFlight(record) ? 1 : 0)
   }
 }
 

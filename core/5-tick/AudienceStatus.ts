@@ -6,6 +6,7 @@ import { encodeRecord, newRecord, readRecord } from "../2-ledger/AudienceShards.
 import { minDurationSeconds, planCalls } from "../3-plan/CostModel.js"
 import type { AudienceKey } from "../1-events/Ids.js"
 import { planAudience } from "../3-plan/Planner.js"
+import { stagingOf } from "./ImportTiming.js"
 import { StateStore } from "../ports/StateStore.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { pendingJournal } from "../4-apply/StepJournal.js"
@@ -95,7 +96,9 @@ export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: Audience
   // What a stopped tick already did (its journal) is not planned again.
   const slices: ShardSet = new Map()
   const { effects, record: current } = yield* pendingJournal(record.value)
-  const plan = planAudience(yield* collectDelta(current, settings.folderName, defaultDeltaLimits, slices, effects, settings.leadFields))
+  const delta = yield* collectDelta(current, settings.folderName, defaultDeltaLimits, slices, effects, settings.leadFields)
+  // Imported rows as the tick would stage them (core/3-plan/StagedFiles.ts).
+  const plan = planAudience(delta, { staging: stagingOf(current, delta, undefined) })
   const calls = planCalls(plan)
   return Option.some({ plan, calls, minDurationSeconds: minDurationSeconds(calls, settings.budget) })
 })

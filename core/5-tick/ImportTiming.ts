@@ -11,6 +11,7 @@ import { StateKeys } from "../2-ledger/StateKeys.js"
 import { type ImportLatency, ImportLatencyJson, importPollAfterMillis, importUpperMillis, noImportLatency, observeImport } from "../3-plan/ImportLatency.js"
 import type { AudienceDelta, ImportCheck } from "../3-plan/PlannedEmail.js"
 import type { ImportTiming } from "../3-plan/Planner.js"
+import type { Staging } from "../3-plan/StagedFiles.js"
 import { StateStore } from "../ports/StateStore.js"
 
 export interface TimingContext {
@@ -38,7 +39,7 @@ export const giveUpMillis = (ctx: TimingContext, rows: number) => {
   return Math.max(3 * upper, upper + 10 * 60_000)
 }
 
-const entryOf = (record: AudienceRecord, id: number): ImportInFlight | undefined => record.imports?.find((i) => i.id === id)
+const entryOf = (record: AudienceRecord, id: number): ImportInFlight | undefined => record.imports?.find((i) => i.id === id || i.batchId === id)
 
 const pollDue = (ctx: TimingContext, entry: ImportInFlight | undefined, waiting: boolean) =>
   entry === undefined || ctx.now >= entry.sentAt + importPollAfterMillis(ctx.latency.current, entry.rows, ctx.tickMillis, waiting)
@@ -48,11 +49,12 @@ const pollDue = (ctx: TimingContext, entry: ImportInFlight | undefined, waiting:
  * tick; one with adds of its list waiting behind it, sooner than one without.
  */
 export const importsDue = (record: AudienceRecord, ctx: TimingContext) => {
-  const waiting = totals(record).pendingAdd > 0
+  // Adds wait behind it, or a staged file does.
+  const waiting = totals(record).pendingAdd > 0 || record.staged !== undefined
   const polls: Array<ImportBatchId> = record.pendingImports.filter((id) => pollDue(ctx, entryOf(record, id), waiting))
   const checks: Array<ImportCheck> = []
   for (const entry of record.imports ?? []) {
-    if (!isImportRef(entry.id) || entry.sample === undefined || entry.sample.length === 0) continue
+    if (!isImportRef(entry.id) || entry.batchId !== undefined || entry.sample === undefined || entry.sample.length === 0) continue
     const dueAt = entry.checkedAt === undefined
       ? entry.sentAt + importPollAfterMillis(ctx.latency.current, entry.rows, ctx.tickMillis)
       : entry.checkedAt + recheckMillis(ctx, entry.rows)
@@ -84,6 +86,33 @@ export const plannerTiming = (record: AudienceRecord, ctx: TimingContext): Impor
     confirmMillis: (rows) => importUpperMillis(ctx.latency.current, rows) + ctx.tickMillis,
     leftMillis,
     affordableCalls: ticks * ctx.perTickCalls
+  }
+}
+
+/**
+ * What the planner is told of the audience's staged file (core/3-plan/StagedFiles.ts): an import
+ * stays in flight unless this plan polls or looks for it (then it may have ended: a send planned
+ * is skipped if not); more adds wait than this delta holds; and whether to send the file now for
+ * the latency target: it can still be confirmed within the target from when it was first staged,
+ * and not after one more tick, or it has waited twice the target already.
+ */
+export const stagingOf = (record: AudienceRecord, delta: AudienceDelta, ctx: TimingContext | undefined): Staging => {
+  const polled = new Set<number>(delta.pendingImports)
+  for (const check of delta.importChecks ?? []) polled.add(check.ref)
+  const blocked = record.pendingImports.some((id) => !polled.has(id)) ||
+    (record.imports ?? []).some((i) => isImportRef(i.id) && i.batchId === undefined && !polled.has(i.id))
+  const staged = record.staged
+  let sendNow = false
+  if (staged !== undefined && ctx !== undefined) {
+    const confirm = plannerTiming(record, ctx).confirmMillis(staged.rows)
+    const by = staged.since + ctx.latencyTargetMillis
+    sendNow = ctx.now - staged.since >= 2 * ctx.latencyTargetMillis || (ctx.now + confirm <= by && ctx.now + ctx.tickMillis + confirm > by)
+  }
+  return {
+    ...(staged === undefined ? {} : { staged: { columns: staged.columns, bytes: staged.bytes } }),
+    blocked,
+    more: totals(record).pendingAdd > delta.add.length,
+    sendNow
   }
 }
 

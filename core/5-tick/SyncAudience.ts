@@ -4,7 +4,7 @@
 import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Data, Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
-import type { AudienceKey } from "../1-events/Ids.js"
+import type { AudienceKey, ImportBatchId } from "../1-events/Ids.js"
 import { type AudienceRecord, type SyncError, withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { shardOf } from "../2-ledger/Sharding.js"
 import type { AudienceDelta, PlannedFields } from "../3-plan/PlannedEmail.js"
@@ -16,8 +16,9 @@ import { absorb, flush, journalStep, pendingJournal } from "../4-apply/StepJourn
 import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
 import type { Step } from "../3-plan/Plan.js"
 import { MarketoApi, type MarketoError } from "../ports/MarketoApi.js"
-import { importInFlight, observePoll, plannerTiming, type TimingContext, withDueImports } from "./ImportTiming.js"
+import { importInFlight, observePoll, plannerTiming, stagingOf, type TimingContext, withDueImports } from "./ImportTiming.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
+import { deleteLeftParts, runStagedStep, stagedRoomRows } from "./StagedSteps.js"
 import { countingCalls } from "./CountingCalls.js"
 import { type CallLog, nextCallAt } from "./RateWindow.js"
 import { effectsFor, type SharedLeads, withLearned } from "./SharedLeads.js"
@@ -61,12 +62,15 @@ const withAddsWaiting = (record: AudienceRecord, settings: SyncSettings, timing:
   if (!importInFlight(record)) return settings
   const adds = Object.values(record.shards).reduce((n, c) => n + c.pendingAdd, 0)
   if (2 * Math.ceil(adds / 300) <= plannerTiming(record, timing).affordableCalls) return settings
-  return { ...settings, deltaLimits: { ...(settings.deltaLimits ?? defaultDeltaLimits), maxAdds: 0 } }
+  const limits = settings.deltaLimits ?? defaultDeltaLimits
+  // Staged meanwhile: about as many as the staged file has room for.
+  const room = settings.stagedImports === false ? 0 : stagedRoomRows(record.staged)
+  return { ...settings, deltaLimits: { ...limits, maxAdds: Math.min(limits.maxAdds, room) } }
 }
 
 /** A call on the audience's list answered 1013: the list is gone (a person deleted it in Marketo). */
 const isListGone = (step: Step, error: { readonly _tag: string }) =>
-  (step._tag === "AddToList" || step._tag === "RemoveFromList" || step._tag === "ImportLeads" || step._tag === "FindImport") &&
+  (step._tag === "AddToList" || step._tag === "RemoveFromList" || step._tag === "ImportLeads" || step._tag === "FindImport" || step._tag === "SendStaged") &&
   error._tag === "MarketoRejected" && "code" in error && error.code === "1013"
 
 /** The configured folder is missing: Marketo said 710 when we looked for it or created in it. */
@@ -140,7 +144,11 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   const collected = learned.length === 0 ? prepared.delta : withLearned(prepared.delta, learned)
   // Only the polls and checks due now; and time weighed against calls when the tick knows it.
   const delta = timing === undefined ? collected : withDueImports(collected, record, timing)
-  const plan = planAudience(delta, timing === undefined ? {} : { timing: plannerTiming(record, timing) })
+  const plan = planAudience(delta, {
+    ...(timing === undefined ? {} : { timing: plannerTiming(record, timing) }),
+    // An audience being emptied sends no staged file: its rows would join the list it empties.
+    ...(settings.stagedImports === false || record.removal !== undefined ? {} : { staging: stagingOf(record, delta, timing) })
+  })
   // The lead field values each email's lead is sent with, as the delta collected them.
   const fields = new Map<Email, PlannedFields>()
   for (const e of [...delta.add, ...(delta.update ?? [])]) if (e.fields !== undefined) fields.set(e.email, e.fields)
@@ -149,6 +157,7 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   let removed = 0
   let stop: StopReason | undefined
   let failure: SyncError | undefined
+  record = yield* deleteLeftParts(record, checkpoint, slices)
   record = { ...record, progress: { stepsDone: 0, stepsTotal: plan.steps.length } }
   const lastStepStart = stepsDeadline(prepared, settings.deadline)
   for (const step of plan.steps) {
@@ -170,6 +179,13 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
     // An import is journaled before it is sent: if its answer is lost, or the tick stops before
     // its answer is journaled, its rows stay marked and are looked for, never sent again blindly.
     let sending: { ref: ImportRef; at: number } | undefined
+    const staged = yield* runStagedStep(step, record, checkpoint, slices)
+    if (staged.skip) {
+      stepsDone++
+      continue
+    }
+    record = staged.record
+    if (staged.sending !== undefined) sending = staged.sending
     if (step._tag === "ImportLeads") {
       sending = { ref: -(record.nextImportRef ?? 1) as ImportRef, at: yield* Clock.currentTimeMillis }
       const intent: Array<StepEffect> = [{ _tag: "ImportSending", ref: sending.ref, emails: step.emails, at: sending.at }]
@@ -181,7 +197,9 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
       listId: Option.fromNullable(record.listId),
       recordOf: (email: Email) => slices.get(shardOf(email, layout))?.emails[email],
       fieldsOf: (email: Email) => fields.get(email),
-      ...(sending === undefined ? {} : { sending })
+      ...(sending === undefined ? {} : { sending }),
+      ...(staged.context === undefined ? {} : { staging: staged.context }),
+      markOf: (batchId: ImportBatchId) => record.imports?.find((i) => i.batchId === batchId)?.id as ImportRef | undefined
     }
     const before = counter.calls
     const outcome = yield* Effect.either(

@@ -32,6 +32,11 @@ export interface SyncSettings {
    * its share of the budget leaves after the syncs (the default); 0 leaves them for later ticks.
    */
   readonly reconcileMaxCalls?: number
+  /**
+   * Imported rows go into one file carried across ticks, sent when full or when it should go
+   * (core/2-ledger/StagedImport.ts); default true. False: each tick imports its rows at once.
+   */
+  readonly stagedImports?: boolean
   /** Which lead fields are sent, and when (core/5-tick/LeadFieldSync.ts); none without it. */
   readonly leadFields?: LeadFieldSettings
 }

@@ -14,7 +14,7 @@ import { countingCalls } from "./CountingCalls.js"
 import { countingStore, storageCounter, storageCounts, type StorageCounts } from "./CountingStore.js"
 import { reasonOf } from "./FailureReason.js"
 import { type FoldFailure, foldInbox } from "./FoldInbox.js"
-import { dueImportCalls, plannerTiming, readImportLatency, type TimingContext, writeImportLatency } from "./ImportTiming.js"
+import { dueImportCalls, plannerTiming, readImportLatency, stagingOf, type TimingContext, writeImportLatency } from "./ImportTiming.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { reconcileInTick } from "./ReconcileTick.js"
 import { defaultSchedulerSettings, scheduleTick } from "./Scheduler.js"
@@ -128,8 +128,11 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
   const callTimes: Array<number> = []
   const sharedCounter = { calls: 0, times: callTimes }
   const sharedPlan = planSharedLeads([...prepared.values()].map((p) => p.delta), sharedMax, (delta) => {
-    const record = byKey.get(delta.audience)
-    return record === undefined ? {} : { timing: plannerTiming(record, timingAt(startedAt, perTickCalls)) }
+    const record = prepared.get(delta.audience)?.record ?? byKey.get(delta.audience)
+    if (record === undefined) return {}
+    const timing = timingAt(startedAt, perTickCalls)
+    // As the audience's own plan will be told: rows a staged file takes are not upserted here.
+    return { timing: plannerTiming(record, timing), ...(settings.stagedImports === false ? {} : { staging: stagingOf(record, delta, timing) }) }
   })
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }

@@ -2,7 +2,7 @@
 // (adapters/marketo/MarketoClient.ts) takes a rate-limiter permit for every HTTP call it makes,
 // retries included, so callers never think about the budget. Inputs are at most
 // MarketoLimits.batchSize records; outcomes come back in input order.
-import { Context, type Effect, type Option, Schema } from "effect"
+import { Context, type Effect, type Option, Schema, type Stream } from "effect"
 import { Email } from "../1-events/Email.js"
 import { FolderId, ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import type { MarketoError as MarketoResponseError } from "../marketo/MarketoErrors.js"
@@ -118,6 +118,12 @@ export class MarketoApi extends Context.Tag("marketo-lists/MarketoApi")<MarketoA
    * Not repeated when its answer is lost (MarketoAnswerLost): the import may be queued already.
    */
   readonly importLeads: (listId: ListId, emails: ReadonlyArray<Email>, fields?: LeadFieldsByEmail) => Effect.Effect<ReadonlyArray<ImportJob>, MarketoError>
+  /**
+   * Bulk import (insert or update by email) of one CSV file into the list: `body` is the whole file
+   * (its header first), `bytes` its exact UTF-8 size (at most 10 MB). The body is streamed as it
+   * is read, never held whole. One call; not repeated when its answer is lost (MarketoAnswerLost).
+   */
+  readonly importCsv: <E>(listId: ListId, csv: { readonly bytes: number; readonly body: Stream.Stream<string, E> }) => Effect.Effect<ImportJob, MarketoError | E>
   /** One call. */
   readonly importStatus: (batchId: ImportBatchId) => Effect.Effect<ImportStatus, MarketoError>
   /** Failed rows of a finished import. One call. */

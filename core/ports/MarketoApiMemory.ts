@@ -5,11 +5,12 @@
 // that finish after a set number of polls, or after a set time. `control` lets a test fail a
 // chosen call before it runs, lose its answer after it ran, or kill the program either side of it;
 // and do what a person does by hand (merge leads, delete or rename a list, delete a lead).
-import { Clock, Effect, Layer, Option, Ref } from "effect"
+import { Clock, Effect, Layer, Option, Ref, Stream } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { ImportBatchId, LeadId, ListId } from "../1-events/Ids.js"
 import { MarketoAnswerLost, MarketoRejected, MarketoTransient } from "../marketo/MarketoErrors.js"
 import { type ImportStatus, MarketoApi, type MarketoError, type MembershipOutcome } from "./MarketoApi.js"
+import { csvReader } from "./CsvMemory.js"
 import { personEdits } from "./PersonEditsMemory.js"
 import { defaultFolder, defaultMemoryLeadFields, type ImportJobState, type MarketoMemoryControl, type MarketoMemoryOptions, type MarketoMemoryState } from "./MarketoMemoryState.js"
 
@@ -180,6 +181,15 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
           const job: ImportJobState = { listId, emails, fields, polls: 0, failures: [], ...(options.importMillis === undefined ? {} : { readyAt: now + options.importMillis }) }
           return [[{ batchId }], { ...s, nextId: s.nextId + 1, imports: new Map(s.imports).set(batchId, job) }]
         }, false)),
+    // The file's rows as the import reads them: its header names the columns after `email`.
+    // Read as it streams, a part at a time (rows split across chunks are joined), never as one string.
+    importCsv: (listId, csv) => {
+      const reader = csvReader()
+      return Effect.flatMap(Stream.runForEach(csv.body, (text) => Effect.sync(() => reader.chunk(text))), () => {
+        const { emails, fields } = reader.end()
+        return Effect.map(api.importLeads(listId, emails, fields), (jobs) => jobs[0]!)
+      })
+    },
     importStatus: (batchId) =>
       call<ImportStatus>((s) => {
         const job = s.imports.get(batchId)

@@ -56,7 +56,7 @@ export const ours = (world: World, options: OursOptions = {}): Strategy & { read
     name: "ours",
     ticks,
     idle: listRecords().pipe(
-      Effect.map((records) => records.every((r) => r.pendingImports.length === 0 && (r.imports?.length ?? 0) === 0 && pendingCount(r) === 0)),
+      Effect.map((records) => records.every((r) => r.pendingImports.length === 0 && (r.imports?.length ?? 0) === 0 && r.staged === undefined && r.stagedLeft === undefined && pendingCount(r) === 0)),
       Effect.provide(world.services)
     ),
     // As the worker stores them: one inbox entry per ingest request (at most a few thousand events).

@@ -45,7 +45,7 @@ describe("Sync: answers lost after the call ran", () => {
       const baseline = yield* harness(timed, undefined, namingCalls(names))
       expect(yield* script(baseline)).toEqual(expected)
       const total = names.length
-      const imports = names.filter((n) => n === "importLeads").length
+      const imports = names.filter((n) => n === "importCsv").length
       const lists = (yield* baseline.control.state).lists.size
       const leads = (yield* baseline.control.state).leads.size
       expect(imports).toBe(1)
@@ -58,7 +58,7 @@ describe("Sync: answers lost after the call ran", () => {
         expect(state.leads.size).toBe(leads)
         expect(state.lists.size).toBe(lists)
         // The import that ran is found on the list (a lookup and a membership check), never sent again.
-        expect(seen.filter((n) => n === "importLeads").length).toBe(imports)
+        expect(seen.filter((n) => n === "importCsv").length).toBe(imports)
         // What the kill cost: the call whose answer was lost made again when that is harmless (its
         // step, or the tick's shared lead calls journaled together, three here), a list created
         // again found by name (709 then a lookup), an import looked for instead of polled.
@@ -79,7 +79,7 @@ describe("Sync: answers lost after the call ran", () => {
         expect(yield* script(lost)).toEqual(expected)
         expect((yield* lost.control.state).leads.size).toBe(leads)
         expect((yield* lost.control.state).lists.size).toBe(2)
-        expect(seen.filter((n) => n === "importLeads").length).toBe(1)
+        expect(seen.filter((n) => n === "importCsv").length).toBe(1)
         expect(seen.length).toBeLessThanOrEqual(names.length + 3)
       }
     }), { timeout: 120_000 })
@@ -93,7 +93,7 @@ describe("Sync: answers lost after the call ran", () => {
       yield* h.control.loseAnswer(3)
       yield* h.untilQuiet
       expect(yield* h.control.members("vip")).toHaveLength(1_000)
-      expect(seen.filter((n) => n === "importLeads")).toHaveLength(1)
+      expect(seen.filter((n) => n === "importCsv")).toHaveLength(1)
       // Looked for once it was due: a lookup of a sample and one membership check (no poll: no batch id).
       expect(seen.slice(3)).toEqual(["lookupLeads", "listHasLeads"])
     }))
@@ -107,10 +107,10 @@ describe("Sync: answers lost after the call ran", () => {
       yield* h.control.failCall(3, new MarketoAnswerLost({ code: "network", message: "the request to Marketo did not complete" }))
       yield* h.untilQuiet
       expect(yield* h.control.members("vip")).toHaveLength(1_000)
-      expect(seen.filter((n) => n === "importLeads")).toHaveLength(2)
+      expect(seen.filter((n) => n === "importCsv")).toHaveLength(2)
       // Looked for three times (after a minute, then every five): no lead for any of the sample (new
       // members), so no membership check either; given up after eleven minutes, sent again, polled.
-      expect(seen.slice(3)).toEqual(["lookupLeads", "lookupLeads", "lookupLeads", "importLeads", "importStatus"])
+      expect(seen.slice(3)).toEqual(["lookupLeads", "lookupLeads", "lookupLeads", "importCsv", "importStatus"])
     }))
 
   it.effect("a list's creation whose answer was lost ends in adoption: the list is found by name, never made twice", () =>

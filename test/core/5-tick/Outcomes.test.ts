@@ -15,7 +15,7 @@ describe("Sync: what Marketo refuses or holds twice, and what the store keeps", 
       const h = yield* harness({ refuse: new Map([["user7@example.com", "1003"]]) })
       yield* h.send(Array.from({ length: 1000 }, (_, i) => event("big", `u${i}`, [`user${i}@example.com`], true)))
       const first = yield* h.tick()
-      expect(first.audiences[0]?.stepsDone).toBe(3) // folder, list, one import
+      expect(first.audiences[0]?.stepsDone).toBe(4) // folder, list, rows staged, one import
       yield* h.untilQuiet
       const big = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
       expect(big).toMatchObject({ desired: 1000, synced: 999, refused: 1, pending: { add: 0, remove: 0 }, pendingImports: [] })

@@ -38,7 +38,7 @@ describe("Sync: stopped ticks resume", () => {
       const total = (yield* baseline.control.state).calls
       const leads = (yield* baseline.control.state).leads.size
       expect(total).toBeGreaterThan(8)
-      expect(names).toContain("importLeads")
+      expect(names).toContain("importCsv")
       for (let k = 1; k <= total; k++) {
         const crashed = yield* harness(timed)
         yield* crashed.control.crashAtCall(k)
@@ -48,7 +48,7 @@ describe("Sync: stopped ticks resume", () => {
         // journaled once all have answered), those made before it too. An import is journaled as
         // sent before it is: killed there, it is looked for (a lookup and a membership check, three
         // times over eleven minutes here) before its rows are sent again.
-        expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(total + 3 + (names[k - 1] === "importLeads" ? 6 : 0))
+        expect((yield* crashed.control.state).calls).toBeLessThanOrEqual(total + 3 + (names[k - 1] === "importCsv" ? 6 : 0))
         expect((yield* crashed.control.state).leads.size).toBe(leads)
         const failed = yield* harness(timed)
         yield* failed.control.failCall(k, new MarketoTransient({ code: "604", message: "timeout" }))

@@ -126,7 +126,7 @@ describe("Sync", () => {
       const emails = Array.from({ length: 2000 }, (_, i) => `user${i}@example.com`)
       yield* h.send(emails.map((e, i) => event("big", `u${i}`, [e], true)))
       const first = yield* h.tick()
-      expect(first.audiences[0]?.stepsDone).toBe(3) // folder, list, import
+      expect(first.audiences[0]?.stepsDone).toBe(4) // folder, list, rows staged, the staged file sent
       expect(yield* h.control.members("big")).toEqual([])
       yield* h.untilQuiet
       expect((yield* h.control.members("big")).length).toBe(2000)
@@ -144,7 +144,7 @@ describe("Sync", () => {
       const after = Option.getOrThrow(yield* h.provide(getAudience("big" as AudienceKey)))
       expect(after).toMatchObject({ pendingImports: [], pending: { add: 400 } })
       const again = yield* h.tick()
-      expect(again.audiences[0]?.stepsDone).toBe(1) // a new import
+      expect(again.audiences[0]?.stepsDone).toBe(2) // rows staged again, sent as a new import
     }))
 
   it.effect("does not retry an email Marketo refuses until it changes", () =>

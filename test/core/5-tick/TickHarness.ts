@@ -65,7 +65,7 @@ export const harness = (
       effect.pipe(Effect.provideService(MarketoApi, api), Effect.provideService(StateStore, store))
     const send = (events: ReadonlyArray<unknown>) => provide(appendInbox(Either.getOrThrow(decodeEvents(events, arrival))))
     const tick = (s: SyncSettings = settings) => provide(runTick(s))
-    const inFlight = Effect.map(provide(listRecords()), (records) => records.some((r) => r.pendingImports.length > 0 || (r.imports?.length ?? 0) > 0))
+    const inFlight = Effect.map(provide(listRecords()), (records) => records.some((r) => r.pendingImports.length > 0 || (r.imports?.length ?? 0) > 0 || r.staged !== undefined || r.stagedLeft !== undefined))
     const untilQuiet = Effect.gen(function*() {
       const summaries: Array<TickSummary> = []
       for (let i = 0; i < 30; i++) {
