@@ -17,21 +17,21 @@ export const inspectIsolate = async (inspectorPort: number, workerName: string) 
   if (ws === null) throw new Error("the inspector refused the WebSocket")
   ws.accept()
   let id = 0
-  const pending = new Map<number, (result: { usedSize: number; totalSize: number }) => void>()
+  const pending = new Map<number, (result: unknown) => void>()
   ws.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data)) as { id?: number; result?: { usedSize: number; totalSize: number }; error?: { message: string } }
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } }
     if (message.id === undefined) return
     // Every answer settles its request (an error answer too, or a sampler would wait for ever).
     if (message.error !== undefined) process.stderr.write(`inspector: ${message.error.message}\n`)
-    pending.get(message.id)?.(message.result ?? { usedSize: 0, totalSize: 0 })
+    pending.get(message.id)?.(message.result)
     pending.delete(message.id)
   })
-  const command = (method: string) =>
-    new Promise<{ usedSize: number; totalSize: number }>((resolve) => {
-      pending.set(++id, resolve)
-      ws.send(JSON.stringify({ id, method }))
+  const command = <A>(method: string, params: object = {}) =>
+    new Promise<A | undefined>((resolve) => {
+      pending.set(++id, (result) => resolve(result as A | undefined))
+      ws.send(JSON.stringify({ id, method, params }))
     })
-  const heap = () => command("Runtime.getHeapUsage")
+  const heap = async () => (await command<{ usedSize: number; totalSize: number }>("Runtime.getHeapUsage")) ?? { usedSize: 0, totalSize: 0 }
   /**
    * Samples the heap while `work` runs: peaks of used and committed (total) heap, in bytes. Locally
    * V8 is not held to 128 MB and collects lazily, so the used peak includes garbage: it is an upper
@@ -59,5 +59,45 @@ export const inspectIsolate = async (inspectorPort: number, workerName: string) 
     const after = await heap()
     return { result, before, after, peakUsed: Math.max(peakUsed, after.usedSize), peakTotal: Math.max(peakTotal, after.totalSize), samples }
   }
-  return { heap, during, close: () => ws.close() }
+  /**
+   * The isolate's JavaScript time while `work` runs, from V8's sampling profiler (a sample every
+   * millisecond): the samples in a JavaScript function (the builtins it calls, JSON.parse among
+   * them, included) or in garbage collection. Left out: "(idle)" and "(program)", where V8 puts
+   * the time the isolate waits for I/O as well as native work it cannot attribute (workerd does
+   * not mark every wait idle, so "(program)" is mostly waiting), and everything outside the
+   * isolate: Miniflare's local KV and Durable Object storage and the HTTP stack, which the workerd
+   * process's CPU includes. The Durable Object's own JavaScript runs in this isolate and counts.
+   */
+  const cpuDuring = async <A>(work: () => Promise<A>) => {
+    await command("Profiler.enable")
+    await command("Profiler.setSamplingInterval", { interval: 1000 })
+    await command("Profiler.start")
+    const result = await work()
+    const stopped = await command<{ profile: CpuProfile }>("Profiler.stop")
+    await command("Profiler.disable")
+    const profile = stopped?.profile
+    if (profile === undefined) return { result, jsMs: Number.NaN, gcMs: Number.NaN, programMs: Number.NaN }
+    const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName]))
+    let js = 0
+    let gc = 0
+    let program = 0
+    for (const [i, node] of profile.samples.entries()) {
+      const micros = profile.timeDeltas[i + 1] ?? 0
+      const name = names.get(node)
+      if (name === "(idle)" || name === "(root)") continue
+      if (name === "(program)") program += micros
+      else {
+        js += micros
+        if (name === "(garbage collector)") gc += micros
+      }
+    }
+    return { result, jsMs: js / 1000, gcMs: gc / 1000, programMs: program / 1000 }
+  }
+  return { heap, during, cpuDuring, close: () => ws.close() }
+}
+
+interface CpuProfile {
+  readonly nodes: ReadonlyArray<{ readonly id: number; readonly callFrame: { readonly functionName: string } }>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
 }
