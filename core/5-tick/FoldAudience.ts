@@ -27,6 +27,14 @@ import { StateStore } from "../ports/StateStore.js"
 const foldShardsAtOnce = 2
 
 /**
+ * Compactions one fold of an audience makes at most. A churn spread evenly over the shards brings
+ * them all to the threshold in the same tick; the cap spreads their compactions (each a base
+ * written again) over ticks, so no tick pays for all of them, and the indexes settle at the size
+ * where this many compactions a tick keep up with the churn.
+ */
+export const foldCompactionsPerTick = 16
+
+/**
  * Fold one audience's memberships: its ledger shards, members without email, then its record.
  * Past `deadline` no further shards are started (the first two always are, so every fold moves
  * on): the record is written with the counts of the shards folded, and the memberships not folded
@@ -55,6 +63,7 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   // audience never holds it whole. The record, with the counts, is written last: a stop in between
   // leaves the inbox entries in place and the next tick folds them again, which changes nothing.
   let stoppedAt = groups.length
+  let compactions = 0
   for (let i = 0; i < groups.length; i += foldShardsAtOnce) {
     if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
       stoppedAt = i
@@ -81,7 +90,9 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
         continue
       }
       counts[String(n)] = countsOfIndex(exact, record.audienceClass)
-      shardWrites.push(...(foldShouldCompact(exact, exact.size!) ? splicedEntries(audience, base, exact, record.audienceClass) : [indexEntry(audience, exact)]))
+      const compact = compactions < foldCompactionsPerTick && foldShouldCompact(exact, exact.size!)
+      if (compact) compactions++
+      shardWrites.push(...(compact ? splicedEntries(audience, base, exact, record.audienceClass) : [indexEntry(audience, exact)]))
     }
     record = { ...record, shards: counts }
     if (shardWrites.length > 0) yield* store.setMany(shardWrites)

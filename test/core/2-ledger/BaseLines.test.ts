@@ -10,10 +10,10 @@ import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import type { MembershipEvent } from "../../../core/1-events/MembershipChange.js"
 import { encodeBaseLines, isBaseLines, readBaseLines, wholeBase } from "../../../core/2-ledger/BaseLines.js"
 import type { EmailRecord, LedgerShard } from "../../../core/2-ledger/LedgerShard.js"
-import { compactedEntries } from "../../../core/2-ledger/PendingIndex.js"
+import { compactedEntries, indexEntry } from "../../../core/2-ledger/PendingIndex.js"
 import { shardOf } from "../../../core/2-ledger/Sharding.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
-import { foldAudience } from "../../../core/5-tick/FoldAudience.js"
+import { foldAudience, foldCompactionsPerTick } from "../../../core/5-tick/FoldAudience.js"
 import { StateStore } from "../../../core/ports/StateStore.js"
 import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
 
@@ -89,5 +89,42 @@ describe("BaseLines: work proportional to change", () => {
       expect(Object.keys(index.emails).sort()).toEqual([inShard[10], inShard[2_000], inShard[4_999]].sort())
       expect(index.size).toBe(5_000)
       expect(index.outside).toMatchObject({ desired: 4_997, synced: 4_997 })
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+})
+
+describe("BaseLines: compactions spread over ticks", () => {
+  it.effect("one fold compacts at most its share of shards; the others wait for the next ticks, and nothing is lost", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      // 24 shards whose indexes each hold 200 settled records (over the threshold of 128), bases empty.
+      const shards = Array.from({ length: 24 }, (_, n) => n)
+      const emailsOf = new Map<number, Array<Email>>(shards.map((n) => [n, []]))
+      for (let i = 0; [...emailsOf.values()].some((es) => es.length < 201); i++) {
+        const e = `s${i}@example.com` as Email
+        const list = emailsOf.get(shardOf(e, 64))
+        if (list !== undefined && list.length < 201) list.push(e)
+      }
+      const settled = { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0, pendingUpdate: 0 }
+      for (const n of shards) {
+        const emails: Record<string, EmailRecord> = {}
+        for (const [i, e] of emailsOf.get(n)!.slice(0, 200).entries()) emails[e] = { holders: [{ user: `${n}-${i}`, member: true, timestamp: 1, messageId: `m${n}-${i}` }], synced: true }
+        yield* store.setMany([indexEntry(key, { audience: key, shard: n, emails, outside: settled, size: 200 })])
+      }
+      const bases = () => Effect.map(store.list(`aud/${key}/shard/`), (keys) => keys.filter((k) => !k.endsWith("/pending")).length)
+      const enter = (tick: number): ReadonlyArray<MembershipEvent> => shards.map((n) => ({
+        audience: key, audienceClass: "audience", user: `new${n}-${tick}`, member: true, timestamp: 2 + tick, messageId: `e${n}-${tick}`, emails: [emailsOf.get(n)![200]!]
+      }))
+      yield* foldAudience(key, enter(0), 0)
+      expect(yield* bases()).toBe(foldCompactionsPerTick)
+      yield* foldAudience(key, enter(1), 0)
+      expect(yield* bases()).toBe(24)
+      // Every record is still there, base or index, with the second holder of each 201st email.
+      for (const n of shards) {
+        const base = readBaseLines(Option.getOrThrow(yield* store.get(StateKeys.shard(key, n))))
+        const index = JSON.parse(Option.getOrThrow(yield* store.get(StateKeys.shardPending(key, n)))) as LedgerShard
+        expect(index.size).toBe(201)
+        for (const e of emailsOf.get(n)!.slice(0, 200)) expect(base.get(e)?.synced).toBe(true)
+        expect((index.emails[emailsOf.get(n)![200]!] ?? base.get(emailsOf.get(n)![200]!))?.holders).toHaveLength(2)
+      }
     }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
 })
