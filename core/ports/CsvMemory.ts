@@ -1,31 +1,7 @@
 // The in-memory Marketo's reading of an import file as it streams (MarketoApiMemory.ts `importCsv`):
 // rows as the core's Csv.ts writes them, read a chunk at a time, a row split across chunks joined.
 import type { Email } from "../1-events/Email.js"
-
-/** RFC 4180 rows (quoted fields, doubled quotes, CRLF), as the core's Csv.ts writes them. */
-export const parseCsvRows = (text: string): Array<Array<string>> => {
-  const rows: Array<Array<string>> = []
-  let row: Array<string> = []
-  let field = ""
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === "\"" && text[i + 1] === "\"") (field += "\"", i++)
-      else if (c === "\"") quoted = false
-      else field += c
-    } else if (c === "\"" && field === "") quoted = true
-    else if (c === ",") (row.push(field), field = "")
-    else if (c === "\r" || c === "\n") {
-      if (c === "\r" && text[i + 1] === "\n") i++
-      rows.push([...row, field])
-      row = []
-      field = ""
-    } else field += c
-  }
-  if (field !== "" || row.length > 0) rows.push([...row, field])
-  return rows
-}
+import { parseCsv } from "../marketo/CsvRows.js"
 
 /** Reads a CSV file chunk by chunk: its header names the columns after `email`. */
 export const csvReader = () => {
@@ -44,7 +20,7 @@ export const csvReader = () => {
   }
   // Rows without a quote are split on commas; a text with quotes (a field may hold a line break) is parsed.
   const lines = (text: string) => {
-    if (text.includes("\"")) for (const cells of parseCsvRows(text)) row(cells)
+    if (text.includes("\"")) for (const cells of parseCsv(text)) row(cells)
     else for (const line of text.split("\r\n")) if (line !== "") row(line.split(","))
   }
   return {
