@@ -1,5 +1,6 @@
 // The V8 heap of a worker's isolate in workerd, through workerd's inspector (DevTools protocol):
 // its usage on demand, and its peaks sampled every 20 ms while some work runs.
+import { writeFileSync } from "node:fs"
 import { fetch as miniflareFetch } from "miniflare"
 import { sleep } from "./TickAudience.js"
 
@@ -68,6 +69,7 @@ export const inspectIsolate = async (inspectorPort: number, workerName: string) 
    * isolate: Miniflare's local KV and Durable Object storage and the HTTP stack, which the workerd
    * process's CPU includes. The Durable Object's own JavaScript runs in this isolate and counts.
    */
+  let profiles = 0
   const cpuDuring = async <A>(work: () => Promise<A>) => {
     await command("Profiler.enable")
     await command("Profiler.setSamplingInterval", { interval: 1000 })
@@ -77,6 +79,9 @@ export const inspectIsolate = async (inspectorPort: number, workerName: string) 
     await command("Profiler.disable")
     const profile = stopped?.profile
     if (profile === undefined) return { result, jsMs: Number.NaN, gcMs: Number.NaN, programMs: Number.NaN }
+    // BENCH_CPU_PROFILE=<prefix>: each measured tick's profile kept as <prefix>-<n>.cpuprofile (DevTools opens it).
+    const keep = process.env["BENCH_CPU_PROFILE"]
+    if (keep !== undefined) writeFileSync(`${keep}-${++profiles}.cpuprofile`, JSON.stringify(profile))
     const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName]))
     let js = 0
     let gc = 0
