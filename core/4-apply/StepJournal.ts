@@ -16,7 +16,8 @@ import { compactedEntries, countsOfIndex, flushShouldCompact, indexEntry, loadBa
 import type { Email } from "../1-events/Email.js"
 import { StateStore } from "../ports/StateStore.js"
 import { shardOf } from "../2-ledger/Sharding.js"
-import { carryEffects, namedByShard } from "./CarryJournal.js"
+import { carryEffects } from "./CarryJournal.js"
+import { effectsByShard } from "./EffectsByShard.js"
 import { withImportEffect } from "./ImportRecord.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
@@ -122,6 +123,8 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
   for (const effect of effects) for (const n of shardsTouchedBy(record, effect)) touched.add(n)
   const numbers = [...touched].sort((a, b) => a - b)
   const listLost = effects.some((e) => e._tag === "ListLost")
+  // Cut by shard once: each part below applies only its shards' effects.
+  const split = effectsByShard(effects, layoutOf(record))
   const counts: Record<string, ShardCounts> = { ...record.shards }
   let left: ReadonlyArray<number> = []
   for (let i = 0; i < numbers.length; i += flushShardsAtOnce) {
@@ -138,8 +141,12 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
     // shards are read, changed and written back compacted.
     const wholes = listLost ? yield* loadShards(record.key, part) : undefined
     if (wholes !== undefined) for (const [n, index] of indexes) indexes.set(n, merged(wholes.get(n)!, index))
-    else yield* promote(record.key, indexes, namedByShard(effects, layoutOf(record), new Set(part)), record.audienceClass)
-    for (const effect of effects) applyEffect(indexes, layoutOf(record), effect, { inPlace: true })
+    else yield* promote(record.key, indexes, split.namedIn(part), record.audienceClass)
+    for (const [n, index] of indexes) {
+      const one: ShardSet = new Map([[n, index]])
+      for (const effect of split.forShard(n)) applyEffect(one, layoutOf(record), effect, { inPlace: true })
+      indexes.set(n, one.get(n)!)
+    }
     const writes: Array<readonly [string, string]> = []
     for (const [n, index] of indexes) {
       if (wholes !== undefined) {

@@ -7,7 +7,7 @@ import { Clock, Effect } from "effect"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { shardsWithWork } from "../2-ledger/AudienceShards.js"
 import { loadIndexes, loadParts, merged, promote } from "../2-ledger/PendingIndex.js"
-import { namedByShard } from "../4-apply/CarryJournal.js"
+import { effectsByShard } from "../4-apply/EffectsByShard.js"
 import { shardDelta } from "../2-ledger/Ledger.js"
 import type { LedgerShard, ShardSet } from "../2-ledger/LedgerShard.js"
 import type { AudienceDelta, PlannedEmail } from "../3-plan/PlannedEmail.js"
@@ -60,6 +60,8 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
   const updates = sendsUpdates(leadFields) && record.removal !== "empty"
   const maxUpdates = updates ? limits.maxUpdates ?? defaultDeltaLimits.maxUpdates! : 0
   let read = 0
+  // The effects replayed, cut by shard once (not read whole for every shard read).
+  const replayedByShard = effectsByShard(replayed, layoutOf(record))
   for (const n of shardsWithWork(record, updates)) {
     const addsFull = add.length >= limits.maxAdds
     const removesFull = remove.length >= limits.maxRemoves
@@ -82,10 +84,10 @@ export const collectDelta = Effect.fn("CollectDelta.collectDelta")(function*(
       whole.set(n, merged(base, index))
     } else {
       const indexes = yield* loadIndexes(record.key, [n], record.audienceClass)
-      if (replayed.length > 0) yield* promote(record.key, indexes, namedByShard(replayed, layoutOf(record), new Set([n])), record.audienceClass)
+      if (replayed.length > 0) yield* promote(record.key, indexes, replayedByShard.namedIn([n]), record.audienceClass)
       whole.set(n, indexes.get(n)!)
     }
-    for (const effect of replayed) applyEffect(whole, layoutOf(record), effect, { inPlace: true })
+    for (const effect of replayedByShard.forShard(n)) applyEffect(whole, layoutOf(record), effect, { inPlace: true })
     const shard = whole.get(n)!
     // An audience removed with "empty" wants nobody: every email on the list leaves it.
     const delta = record.removal === "empty"
