@@ -90,3 +90,11 @@ export type StepEffect = typeof StepEffect.Type
 
 export const Journal = Schema.Array(StepEffect)
 export const JournalJson = Schema.parseJson(Journal)
+
+/**
+ * A journal entry as stored. No field of a step effect transforms, so JSON.stringify writes what
+ * encoding through the schema would (test/core/4-apply/JournalEncoding.test.ts pins it): the
+ * effects are the product's own, and re-validating every email of every step was a tenth of a
+ * large churn tick's time. Reading still decodes through the schema.
+ */
+export const encodeJournal = (effects: ReadonlyArray<StepEffect>): string => JSON.stringify(effects)

@@ -22,7 +22,7 @@ import { withImportEffect } from "./ImportRecord.js"
 import { applyEffect } from "./ShardEffects.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
-import { JournalJson, type StepEffect } from "./StepEffect.js"
+import { encodeJournal, JournalJson, type StepEffect } from "./StepEffect.js"
 
 /** Whole shards read, changed and written together at the end of a plan. */
 const flushShardsAtOnce = 2
@@ -166,7 +166,7 @@ export const flush = Effect.fn("StepJournal.flush")(function*(
   const next = finish({ ...record, shards: counts, journalEpoch: epochOf(record) + 1 })
   const carried = left.length === 0 ? [] : carryEffects(effects, new Set(left), layoutOf(record))
   const writes = [encodeRecord(next)]
-  if (carried.length > 0) writes.push([StateKeys.journal(record.key, epochOf(next), 0), Schema.encodeSync(JournalJson)(carried)])
+  if (carried.length > 0) writes.push([StateKeys.journal(record.key, epochOf(next), 0), encodeJournal(carried)])
   if (writes.length === 1) yield* store.set(writes[0]![0], writes[0]![1])
   else yield* store.setMany(writes)
   if (journalKeys.length > 0) yield* store.remove(journalKeys)
@@ -210,6 +210,6 @@ export const pendingJournal = Effect.fn("StepJournal.pending")(function*(record:
 export const journalStep = Effect.fn("StepJournal.write")(function*(record: AudienceRecord, step: number, effects: ReadonlyArray<StepEffect>) {
   const store = yield* StateStore
   const key = StateKeys.journal(record.key, epochOf(record), step)
-  yield* store.set(key, Schema.encodeSync(JournalJson)(effects))
+  yield* store.set(key, encodeJournal(effects))
   return key
 })
