@@ -73,7 +73,7 @@ export const costBySizeChart = (rows: ReadonlyArray<TickCostRow>): string => {
   const sorted = [...rows].sort((a, b) => a.members - b.members)
   const panels: ReadonlyArray<{ title: string; unit: string; value: (r: TickCostRow) => number | undefined; limit?: number }> = [
     { title: "CPU per tick", unit: "s", value: (r) => r.tick_cpu_ms / 1000, limit: 30 },
-    { title: "peak heap used", unit: "MB", value: (r) => r.tick_heap_peak_used_mb, limit: 128 },
+    { title: "peak heap used, garbage incl.", unit: "MB", value: (r) => r.tick_heap_peak_used_mb, limit: 128 },
     { title: "KV reads + writes", unit: "", value: (r) => r.kv_reads === undefined || r.kv_writes === undefined ? undefined : r.kv_reads + r.kv_writes },
     { title: "Marketo calls", unit: "", value: (r) => r.tick_calls }
   ]
@@ -96,7 +96,7 @@ export const costBySizeChart = (rows: ReadonlyArray<TickCostRow>): string => {
     for (const r of sorted) body += `<text x="${x(r.members)}" y="${top + ph + 16}" text-anchor="middle">${r.members >= 1e6 ? `${r.members / 1e6}M` : `${r.members / 1e3}k`}</text>\n`
     body += `<polyline fill="none" stroke="${colors["ours"]}" stroke-width="2" points="${points.map((p) => `${x(p.r.members).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ")}"/>\n`
     for (const p of points) {
-      const label = p.v >= 100 ? Math.round(p.v).toLocaleString("en-US") : p.v.toFixed(1)
+      const label = p.v >= 100 || Number.isInteger(p.v) ? Math.round(p.v).toLocaleString("en-US") : p.v.toFixed(1)
       body += `<circle cx="${x(p.r.members).toFixed(1)}" cy="${y(p.v).toFixed(1)}" r="3.5" fill="${colors["ours"]}"/><text x="${x(p.r.members).toFixed(1)}" y="${(y(p.v) - 8).toFixed(1)}" text-anchor="middle">${label}</text>\n`
     }
   })
