@@ -3,7 +3,7 @@
 import { Effect, Option, Schema } from "effect"
 import { AudienceRecord, AudienceRecordJson, type ShardCounts } from "./AudienceRecord.js"
 import type { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
-import { encodeBaseLines, isBaseLines, readBaseLines } from "./BaseLines.js"
+import { encodeBaseLines, isBaseLines, readBaseLines, type StoredBase, wholeBase } from "./BaseLines.js"
 import { emptyShard, shardCounts } from "./Ledger.js"
 import type { LedgerShard, ShardSet } from "./LedgerShard.js"
 import type { MembershipChange } from "../1-events/MembershipChange.js"
@@ -63,6 +63,10 @@ export const decodeStoredShard = (json: string, key: string): Effect.Effect<Ledg
     },
     catch: corrupt(key)
   })
+
+/** A stored base, read lazily when it is in lines (core/2-ledger/BaseLines.ts); one written before them is decoded whole. */
+export const decodeStoredBase = (json: string, key: string): Effect.Effect<StoredBase, StateStoreFailure> =>
+  isBaseLines(json) ? Effect.try({ try: () => readBaseLines(json), catch: corrupt(key) }) : Effect.map(decodeStoredShard(json, key), wholeBase)
 
 export const loadShards = Effect.fn("AudienceShards.load")(function*(key: AudienceKey, numbers: ReadonlyArray<number>) {
   const store = yield* StateStore

@@ -14,11 +14,11 @@ import { Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceClass, AudienceKey } from "../1-events/Ids.js"
 import type { ShardCounts } from "./AudienceRecord.js"
-import { decodeStoredShard, encodeShard } from "./AudienceShards.js"
-import { isBaseLines, readBaseLines, type StoredBase, wholeBase } from "./BaseLines.js"
+import { decodeStoredBase, decodeStoredShard, encodeShard } from "./AudienceShards.js"
+import { type StoredBase, wholeBase } from "./BaseLines.js"
 import { emptyShard, hasPendingWork, shardCounts } from "./Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "./LedgerShard.js"
-import { StateStore, StateStoreFailure } from "../ports/StateStore.js"
+import { StateStore } from "../ports/StateStore.js"
 import { StateKeys } from "./StateKeys.js"
 
 const zero: ShardCounts = { desired: 0, synced: 0, pendingAdd: 0, pendingRemove: 0, importing: 0, refused: 0, pendingUpdate: 0 }
@@ -61,11 +61,9 @@ export const merged = (base: LedgerShard | StoredBase, index: LedgerShard): Ledg
 const decodeOr = (key: string, value: Option.Option<string> | undefined) =>
   value === undefined || Option.isNone(value) ? Effect.succeed(undefined) : decodeStoredShard(value.value, key)
 
-/** A stored base, read lazily when it is in lines; one written before them is decoded whole. */
+/** A stored base (an absent one is empty). */
 const baseOr = (audience: AudienceKey, n: number, key: string, value: Option.Option<string> | undefined) =>
-  value !== undefined && Option.isSome(value) && isBaseLines(value.value)
-    ? Effect.try({ try: () => readBaseLines(value.value), catch: (e) => new StateStoreFailure({ key, message: `stored value does not decode: ${String(e).slice(0, 200)}` }) })
-    : Effect.map(decodeOr(key, value), (shard) => wholeBase(shard ?? emptyShard(audience, n)))
+  value === undefined || Option.isNone(value) ? Effect.succeed(wholeBase(emptyShard(audience, n))) : decodeStoredBase(value.value, key)
 
 /** Emails in the shard: the index's count, or (an index written before it kept one) counted. */
 export const sizeOf = (base: StoredBase, index: LedgerShard): number => {
