@@ -27,7 +27,8 @@ export const fullMarginBytes = 64 * 1024
 export const isFull = (bytes: number) => MarketoLimits.maxImportFileBytes - bytes < fullMarginBytes
 
 const trusted = { disableValidation: true } as const
-const sameColumns = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((c, i) => c === b[i])
+/** Whether two files carry the same lead field columns, in the same order. */
+export const sameColumns = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((c, i) => c === b[i])
 
 /** The steps that stage `emails` (every one importable) and send the staged file when it should go. */
 export const stagedSteps = (

@@ -12,6 +12,7 @@ import { StateKeys } from "../2-ledger/StateKeys.js"
 import { csvRow } from "../3-plan/Csv.js"
 import { headerBytes } from "../3-plan/ImportFiles.js"
 import type { StageRows } from "../3-plan/Plan.js"
+import { sameColumns } from "../3-plan/StagedFiles.js"
 import type { PlannedFields } from "../3-plan/PlannedEmail.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import { MarketoApi } from "../ports/MarketoApi.js"
@@ -26,8 +27,6 @@ export interface StagingContext {
   readonly nextRef: ImportRef
   readonly at: number
 }
-
-const sameColumns = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((c, i) => c === b[i])
 
 /** Whether the rows fit the file staged (same columns, room left); a new file always takes them. */
 export const fitsStaged = (staged: StagedFile | undefined, step: StageRows) =>
