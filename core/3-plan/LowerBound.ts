@@ -11,7 +11,9 @@
 // rows (the most rows whose bytes, the shortest first, add up to m × 10 MB), and the sync learns
 // that it ended, and which rows it refused, only by polling it: at least once per file. A new list costs the folder lookup and the creation. A plan
 // whose changes are confirmed after the latency target, when a plan within the budget could
-// confirm them before it, is not correct: an import confirmed too late is then no option.
+// confirm them before it, is not correct: an import confirmed too late is then no option. Adds of
+// the list waiting beyond this delta (a backlog larger than one tick's) share that budget: each
+// takes at least its share of an add call.
 //
 // With k the lead ids of adds already known, u the adds whose ids are unknown, I_u of them and I_k
 // of the known ones importable (a value a CSV carries safely, no refusal by an import before, one
@@ -21,8 +23,8 @@
 // (the imported rows taken from the unknown first: each unknown left costs an upsert share and an
 // add share, each known left an add share), so
 //   adds      = min over m from 0 to the files all importable rows fill of a(m); only m = 0 when
-//               an import would be confirmed after the target and the plan without one fits the
-//               budget before it,
+//               an import would be confirmed after the target and the plan without one, with
+//               ⌈(adds waiting beyond the delta)/B⌉ calls more, fits the budget before it,
 //   removals  = ⌈r_u/B⌉ + ⌈(r_k + r_u)/B⌉,
 //   updates   = ⌈(members whose changed lead fields are sent)/B⌉ (one upsert per 300),
 //   + 2 for a new list, + 1 per import in flight whose poll is due, + 2 per import whose answer was
@@ -97,7 +99,7 @@ export const lowerBoundParts = (delta: AudienceDelta, timing?: ImportTiming, lim
   const withoutImport = withFiles(0)
   const inTime = timing === undefined ||
     timing.confirmMillis(rows.length) <= timing.leftMillis ||
-    newList + inFlight + withoutImport + removals + updates > timing.affordableCalls
+    newList + inFlight + withoutImport + removals + updates + per(timing.addsBeyond ?? 0) > timing.affordableCalls
   let adds = withoutImport
   if (inTime) for (let m = 1; m <= files; m++) adds = Math.min(adds, withFiles(m))
   return { adds, removals, updates, newList, inFlight, importInTime: inTime }

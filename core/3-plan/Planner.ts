@@ -5,7 +5,7 @@
 // leaving members and remove every one of them (300 per call). Adds whose lead ids are unknown go
 // by bulk import (one call per 10 MB file plus its poll) when that is cheaper than upsert + add and
 // the import would be confirmed within the latency target, or the budget could not pay for upsert +
-// add before it anyway; otherwise by upsert + add. The lower bound it is measured against is
+// add before it anyway (with the adds waiting beyond this delta); otherwise by upsert + add. The lower bound it is measured against is
 // derived on its own (LowerBound.ts). Changed lead fields of members on the list are upserted
 // (one call per 300) after the adds; import rows are grouped by the lead fields they carry.
 import { isCsvSafe } from "./Csv.js"
@@ -40,6 +40,12 @@ export interface ImportTiming {
   readonly leftMillis: number
   /** Calls this audience may spend before then (its share of the budget, ticks until the target). */
   readonly affordableCalls: number
+  /**
+   * Adds of this list waiting beyond the delta planned now (a load larger than a tick collects).
+   * Upserting part of a backlog keeps no target the rest of it misses: they are counted as the
+   * calls they would take at least (adds by id) when weighing whether upsert + add can be paid.
+   */
+  readonly addsBeyond?: number
 }
 
 export interface PlannerOptions {
@@ -184,7 +190,8 @@ export const chooseAddPaths = (adds: ReadonlyArray<PlannedEmail>, options: Plann
   if (open > 0) for (let i = 1; i < candidates.length; i++) candidates[i] = [candidates[i]![0], Math.max(0, candidates[i]![1] - open)]
   const timing = options.timing
   const inTime = (paths: AddPaths) =>
-    timing === undefined || timing.confirmMillis(paths.imported.length) <= timing.leftMillis || otherCalls + noneCost > timing.affordableCalls
+    timing === undefined || timing.confirmMillis(paths.imported.length) <= timing.leftMillis ||
+    otherCalls + noneCost + perBatch(timing.addsBeyond ?? 0) > timing.affordableCalls
   let best = candidates[0]!
   for (const c of candidates.slice(1)) if (c[1] < best[1] && inTime(c[0])) best = c
   return best[0]

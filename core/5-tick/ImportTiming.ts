@@ -75,8 +75,8 @@ export const withDueImports = (delta: AudienceDelta, record: AudienceRecord, ctx
   return { ...delta, pendingImports: due.polls, importChecks: due.checks }
 }
 
-/** What the planner is told of time for this audience. */
-export const plannerTiming = (record: AudienceRecord, ctx: TimingContext): ImportTiming => {
+/** What the planner is told of time for this audience; `deltaAdds`, the adds of the delta it plans. */
+export const plannerTiming = (record: AudienceRecord, ctx: TimingContext, deltaAdds = 0): ImportTiming => {
   const waited = record.pendingSince === undefined ? 0 : Math.max(0, ctx.now - record.pendingSince)
   const leftMillis = ctx.latencyTargetMillis - waited
   // This tick and the ticks still to come before the target.
@@ -85,7 +85,8 @@ export const plannerTiming = (record: AudienceRecord, ctx: TimingContext): Impor
     // Sent now, ended by its upper estimate, confirmed by the poll of the tick after.
     confirmMillis: (rows) => importUpperMillis(ctx.latency.current, rows) + ctx.tickMillis,
     leftMillis,
-    affordableCalls: ticks * ctx.perTickCalls
+    affordableCalls: ticks * ctx.perTickCalls,
+    addsBeyond: Math.max(0, totals(record).pendingAdd - deltaAdds)
   }
 }
 

@@ -145,7 +145,7 @@ export const syncAudience = Effect.fn("SyncAudience.sync")(function*(
   // Only the polls and checks due now; and time weighed against calls when the tick knows it.
   const delta = timing === undefined ? collected : withDueImports(collected, record, timing)
   const plan = planAudience(delta, {
-    ...(timing === undefined ? {} : { timing: plannerTiming(record, timing) }),
+    ...(timing === undefined ? {} : { timing: plannerTiming(record, timing, delta.add.length) }),
     // An audience being emptied sends no staged file: its rows would join the list it empties.
     ...(settings.stagedImports === false || record.removal !== undefined ? {} : { staging: stagingOf(record, delta, timing) })
   })

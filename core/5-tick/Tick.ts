@@ -132,7 +132,7 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
     if (record === undefined) return {}
     const timing = timingAt(startedAt, perTickCalls)
     // As the audience's own plan will be told: rows a staged file takes are not upserted here.
-    return { timing: plannerTiming(record, timing), ...(settings.stagedImports === false ? {} : { staging: stagingOf(record, delta, timing) }) }
+    return { timing: plannerTiming(record, timing, delta.add.length), ...(settings.stagedImports === false ? {} : { staging: stagingOf(record, delta, timing) }) }
   })
   const resolved = sharedCalls(sharedPlan) === 0
     ? { outcomes: new Map() as SharedLeads, stop: undefined }

@@ -139,6 +139,11 @@ describe("Planner", () => {
     expect(tags(planAudience(churn, { timing: timing(660_000, 100) }))).toEqual([...Array(4).fill("UpsertLeads"), ...Array(4).fill("AddToList")])
     // Too slow, but upsert + add cannot be paid for before the target anyway: the import.
     expect(tags(planAudience(churn, { timing: timing(660_000, 7) }))).toEqual(["ImportLeads"])
+    // Too slow, and upsert + add of these fits the budget, but 600,000 more adds wait behind them
+    // (a load larger than a tick collects): upserting a part keeps no target, so the import.
+    expect(tags(planAudience(churn, { timing: { ...timing(660_000, 100), addsBeyond: 600_000 } }))).toEqual(["ImportLeads"])
+    // A few adds waiting beyond still leave upsert + add affordable: upsert + add.
+    expect(tags(planAudience(churn, { timing: { ...timing(660_000, 100), addsBeyond: 600 } }))).toEqual([...Array(4).fill("UpsertLeads"), ...Array(4).fill("AddToList")])
     // A row an import refused before is never imported again.
     const refusedBefore = delta({ add: [{ email: "again@example.com" as Email, importFailed: true }, ...unknown(emails(2000))] })
     expect(tags(planAudience(refusedBefore))).toEqual(["UpsertLeads", "AddToList", "ImportLeads"])
