@@ -86,7 +86,8 @@ export const plannerTiming = (record: AudienceRecord, ctx: TimingContext, deltaA
     confirmMillis: (rows) => importUpperMillis(ctx.latency.current, rows) + ctx.tickMillis,
     leftMillis,
     affordableCalls: ticks * ctx.perTickCalls,
-    addsBeyond: Math.max(0, totals(record).pendingAdd - deltaAdds)
+    // Rows in a staged file wait for the list too.
+    addsBeyond: Math.max(0, totals(record).pendingAdd - deltaAdds) + (record.staged?.rows ?? 0)
   }
 }
 
