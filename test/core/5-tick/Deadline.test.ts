@@ -1,7 +1,7 @@
 // The deadline holds for the whole tick: the fold, the reading of the delta and the flush stop
 // starting new work at it, and what they leave is carried to the next tick with nothing lost.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Chunk, Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import fc from "fast-check"
 import type { StateStoreService } from "../../../core/ports/StateStore.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
@@ -36,10 +36,12 @@ const timedTick = (h: H, budget: number) =>
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
     const fiber = yield* Effect.fork(Effect.exit(h.tick({ ...settings, deadline: start + budget, foldDeadline: start + budget })))
+    // Time moves to the next wake-up the tick waits for: the elapsed time is exact, not rounded to a step.
     for (;;) {
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) break
-      yield* TestClock.adjust("100 millis")
+      if (Option.isSome(yield* Fiber.poll(fiber))) break
+      const next = Chunk.reduce(yield* TestClock.sleeps(), Number.POSITIVE_INFINITY, (a, b) => Math.min(a, b))
+      if (next === Number.POSITIVE_INFINITY) yield* Effect.yieldNow()
+      else yield* TestClock.adjust(Math.max(0, next - (yield* Clock.currentTimeMillis)))
     }
     const exit = yield* Fiber.join(fiber)
     return { exit, elapsed: (yield* Clock.currentTimeMillis) - start }
