@@ -24,6 +24,8 @@ export interface TickAnswer {
   readonly changesFolded: number
   readonly calls: number
   readonly stoppedBy?: string | undefined
+  /** Steps each audience ran, calls or not (staging an import file's part makes none). */
+  readonly audiences: ReadonlyArray<{ readonly stepsDone: number }>
   /** What the tick asked of the state store, as the tick counted it (core/5-tick/CountingStore.ts). */
   readonly storage: { readonly reads: number; readonly writes: number; readonly deletes: number; readonly lists: number }
 }
@@ -95,7 +97,8 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
       if (d.lists === 1 && d.missing === 0 && d.extra === 0) return n
       // Nothing due: the worker polls an import only once it is expected to have ended (10 minutes
       // after sending, until it has learned the instance's import latency: core/3-plan/ImportLatency.ts).
-      if (s.inboxFolded === 0 && s.calls === 0) await sleep(15_000)
+      const idle = s.inboxFolded === 0 && s.calls === 0 && s.audiences.every((a) => a.stepsDone === 0)
+      if (idle) await sleep(15_000)
       // Nothing new but a status poll: an import is still running in the sandbox (7 s by default).
       else if (s.inboxFolded === 0 && s.calls <= 2) await sleep(1000)
     }
