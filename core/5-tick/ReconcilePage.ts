@@ -6,11 +6,11 @@
 import { Effect, Either, Schema } from "effect"
 import { normalizeEmail } from "../1-events/EmailNormalizer.js"
 import type { AudienceKey, LeadId } from "../1-events/Ids.js"
-import { emailHash } from "../2-ledger/Sharding.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import { MarketoApi } from "../ports/MarketoApi.js"
 import { StateStore } from "../ports/StateStore.js"
+import { bucketOf } from "./ReconcileBuckets.js"
 import { type ReconcileRun, runEntry, SeenEntry } from "./ReconcileRun.js"
 
 /** The members without a usable email the last page found, removed from the list by lead id. */
@@ -27,13 +27,6 @@ export const removeStrays = Effect.fn("Reconcile.removeStrays")(function*(key: A
   yield* store.set(...runEntry(key, next))
   return { run: next, held: strays.length, calls }
 })
-
-/** The bucket an email is filed in: its first shard, which no split of the ledger crosses. */
-export const bucketOf = (email: string, buckets: number): number => emailHash(email) % buckets
-
-/** The bucket of a shard of the current layout (a split's children keep their parent's residue). */
-export const bucketOfShard = (shard: number, buckets: number): number =>
-  shard < buckets ? shard : (shard - 2 ** Math.floor(Math.log2(shard))) % buckets
 
 export interface PageRead {
   readonly run: ReconcileRun

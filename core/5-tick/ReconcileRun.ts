@@ -8,6 +8,7 @@ import { LeadId, ListId } from "../1-events/Ids.js"
 import type { AudienceRecord } from "../2-ledger/AudienceRecord.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore, StateStoreFailure } from "../ports/StateStore.js"
+import { bucketsFor } from "./ReconcileBuckets.js"
 
 export const ReconcileRun = Schema.Struct({
   /** The run's id: its start in base 36 (keys of its pages carry it). */
@@ -68,7 +69,7 @@ export const newRun = Effect.fn("ReconcileRun.new")(function*(record: AudienceRe
     listId: record.listId!,
     startedAt,
     epoch: record.journalEpoch ?? 0,
-    buckets: record.shardCount,
+    buckets: bucketsFor(record),
     phase: "read",
     page: 0,
     filed: [],

@@ -23,7 +23,7 @@ import { StateKeys } from "../2-ledger/StateKeys.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
 import { MarketoApi } from "../ports/MarketoApi.js"
 import { StateStore } from "../ports/StateStore.js"
-import { bucketOfShard } from "./ReconcilePage.js"
+import { bucketOfShard } from "./ReconcileBuckets.js"
 import { type ReconcileRun, runEntry, SeenEntry } from "./ReconcileRun.js"
 
 /** The members one bucket's pages filed: their lead ids by email, and the keys they were filed under. */
