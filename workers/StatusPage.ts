@@ -46,7 +46,12 @@ const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => `&#${c.
 /** The last check of the list in Marketo (reconcile), and one in progress. */
 const reconciled = (a: AudienceView, now: number): string => {
   const r = a.lastReconcile
-  const running = a.reconciling === true ? " <b>checking now</b> (the ticks carry it on)" : ""
+  const f = a.reconcileFailing
+  const running = a.reconciling !== true
+    ? ""
+    : f === undefined
+    ? " <b>checking now</b> (the ticks carry it on)"
+    : ` <span class="error">checking now, but its last step failed ${f.times === 1 ? "once" : `${f.times} times in a row`} (${ago(now, f.at)}): ${esc(f.tag)}: ${esc(f.message)}; it is tried again each tick</span>`
   if (r === undefined) return running === "" ? "" : `<dt>list check</dt><dd>${running}</dd>`
   return `<dt>list check</dt><dd>${ago(now, r.at)}: ${r.membersRead} members read in ${r.calls} call${r.calls === 1 ? "" : "s"}; ${r.missing} missing, ${r.unexpected} unexpected, ${r.strays} without email${running}</dd>`
 }

@@ -11,10 +11,10 @@ import { StateStore } from "../ports/StateStore.js"
 import type { ShardSet } from "../2-ledger/LedgerShard.js"
 import { pendingJournal } from "../4-apply/StepJournal.js"
 import { scanAudiences } from "./AudienceScan.js"
-import { StateKeys } from "../2-ledger/StateKeys.js"
 import { collectDelta, defaultDeltaLimits } from "./CollectDelta.js"
 import { forgetAudience } from "./ForgetAudience.js"
 import type { SyncSettings } from "./SyncSettings.js"
+import { readRun, type ReconcileRun } from "./ReconcileRun.js"
 
 export interface AudienceView {
   readonly key: AudienceKey
@@ -46,6 +46,8 @@ export interface AudienceView {
   readonly lastReconcile?: AudienceRecord["lastReconcile"]
   /** A reconcile is in progress: the ticks carry it on (core/5-tick/ReconcileTick.ts). */
   readonly reconciling?: true
+  /** Its last steps failed, and are tried again each tick (core/5-tick/ReconcileRun.ts). */
+  readonly reconcileFailing?: NonNullable<ReconcileRun["failing"]>
 }
 
 export class InvalidName extends Data.TaggedError("InvalidName")<{ readonly reason: string }> {}
@@ -74,20 +76,28 @@ export const toView = (record: AudienceRecord): AudienceView => {
   }
 }
 
-const withRun = (view: AudienceView, reconciling: boolean): AudienceView => (reconciling ? { ...view, reconciling: true } : view)
+const withRun = (view: AudienceView, run: Option.Option<ReconcileRun>): AudienceView =>
+  Option.match(run, {
+    onNone: () => view,
+    onSome: (r) => ({ ...view, reconciling: true, ...(r.failing === undefined ? {} : { reconcileFailing: r.failing }) })
+  })
 
-export const listAudiences = Effect.map(
-  Effect.suspend(() => scanAudiences()),
-  (scan) => scan.records.map((r) => withRun(toView(r), scan.reconciling.includes(r.key)))
-).pipe(
+/** The audience's run in progress, if any; one that cannot be read is shown as running. */
+const runOf = (key: AudienceKey) => readRun(key).pipe(Effect.catchTag("StateStoreFailure", () => Effect.succeed(Option.none<ReconcileRun>())))
+
+export const listAudiences = Effect.gen(function*() {
+  const scan = yield* scanAudiences()
+  const views: Array<AudienceView> = []
+  for (const r of scan.records) views.push(withRun(toView(r), scan.reconciling.includes(r.key) ? yield* runOf(r.key) : Option.none()))
+  return views
+}).pipe(
   Effect.withSpan("AudienceStatus.listAudiences")
 )
 
 export const getAudience = Effect.fn("AudienceStatus.getAudience")(function*(key: AudienceKey) {
   const record = yield* readRecord(key)
   if (Option.isNone(record)) return Option.none<AudienceView>()
-  const store = yield* StateStore
-  return Option.some(withRun(toView(record.value), Option.isSome(yield* store.get(StateKeys.reconcile(key)))))
+  return Option.some(withRun(toView(record.value), yield* runOf(key)))
 })
 
 export const dryRun = Effect.fn("AudienceStatus.dryRun")(function*(key: AudienceKey, settings: Pick<SyncSettings, "folderName" | "budget" | "leadFields">) {

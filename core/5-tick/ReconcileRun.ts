@@ -20,7 +20,7 @@ export const ReconcileRun = Schema.Struct({
    * it, and the sweep then checks with Marketo what a page read earlier says (ReconcileSweep.ts).
    */
   epoch: Schema.Number,
-  /** Buckets the members are filed in: the record's first shard count (a split never crosses one). */
+  /** Buckets the members are filed in (ReconcileBuckets.ts: no shard of the layout spans two). */
   buckets: Schema.Number,
   phase: Schema.Literal("read", "sweep"),
   /** The next page's number, and Marketo's token for it (none for the first page). */
@@ -40,7 +40,12 @@ export const ReconcileRun = Schema.Struct({
   calls: Schema.Number,
   missing: Schema.Number,
   unexpected: Schema.Number,
-  strays: Schema.Number
+  strays: Schema.Number,
+  /**
+   * Its last steps failed (the same step, tried again each tick): what failed, when last, how many
+   * times in a row. The next step that succeeds writes the run without it.
+   */
+  failing: Schema.optional(Schema.Struct({ tag: Schema.String, message: Schema.String, at: Schema.Number, times: Schema.Number }))
 })
 export type ReconcileRun = typeof ReconcileRun.Type
 const ReconcileRunJson = Schema.parseJson(ReconcileRun)
@@ -83,6 +88,22 @@ export const newRun = Effect.fn("ReconcileRun.new")(function*(record: AudienceRe
   } satisfies ReconcileRun as ReconcileRun
 })
 
+/** A run as its next step writes it: a step that succeeds ends what failed before it. */
+export const withoutFailure = (run: ReconcileRun): ReconcileRun => {
+  if (run.failing === undefined) return run
+  const { failing: _, ...rest } = run
+  return rest
+}
+
+/** The run's step failed: kept with the run, so the status page says so rather than "running". */
+export const noteFailure = Effect.fn("ReconcileRun.noteFailure")(function*(key: AudienceKey, reason: { readonly tag: string; readonly message: string }) {
+  const found = yield* readRun(key)
+  if (Option.isNone(found)) return
+  const at = yield* Clock.currentTimeMillis
+  const times = (found.value.failing?.times ?? 0) + 1
+  yield* (yield* StateStore).set(...runEntry(key, { ...found.value, failing: { tag: reason.tag, message: reason.message.slice(0, 300), at, times } }))
+})
+
 /** Every key a run left (its state and the members it filed), for a run ended or given up. */
 export const removeRun = Effect.fn("ReconcileRun.remove")(function*(key: AudienceKey) {
   const store = yield* StateStore
@@ -102,5 +123,6 @@ export const progressOf = (run: ReconcileRun) => ({
   calls: run.calls,
   missing: run.missing,
   unexpected: run.unexpected,
-  strays: run.strays
+  strays: run.strays,
+  ...(run.failing === undefined ? {} : { failing: run.failing })
 })

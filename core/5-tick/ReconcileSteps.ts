@@ -9,7 +9,7 @@ import { encodeRecord, readRecord } from "../2-ledger/AudienceShards.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
 import { readPage, removeStrays } from "./ReconcilePage.js"
-import { newRun, readRun, type ReconcileRun, removeRun, runEntry } from "./ReconcileRun.js"
+import { newRun, readRun, type ReconcileRun, removeRun, runEntry, withoutFailure } from "./ReconcileRun.js"
 import { type Bucket, closeBucket, loadBucket, nextBucket, shardsLeft, sweepShard } from "./ReconcileSweep.js"
 
 export type ReconcileReportOf = NonNullable<AudienceRecord["lastReconcile"]>
@@ -42,25 +42,26 @@ export interface StepCache {
 }
 
 export const reconcileStep = Effect.fn("Reconcile.step")(function*(key: AudienceKey, cache: StepCache = {}) {
-  const found = yield* readRun(key)
-  if (Option.isNone(found)) return { _tag: "None" } satisfies StepOutcome as StepOutcome
+  const stored = yield* readRun(key)
+  if (Option.isNone(stored)) return { _tag: "None" } satisfies StepOutcome as StepOutcome
+  const current = withoutFailure(stored.value)
   const record = yield* readRecord(key)
-  if (Option.isNone(record) || record.value.listId !== found.value.listId || record.value.removal !== undefined) {
+  if (Option.isNone(record) || record.value.listId !== current.listId || record.value.removal !== undefined) {
     yield* removeRun(key)
-    yield* Effect.logInfo("reconcile given up: the audience or its list changed").pipe(Effect.annotateLogs({ audience: key, run: found.value.run }))
+    yield* Effect.logInfo("reconcile given up: the audience or its list changed").pipe(Effect.annotateLogs({ audience: key, run: current.run }))
     return { _tag: "None" } satisfies StepOutcome as StepOutcome
   }
-  if ((found.value.removing?.length ?? 0) > 0) {
-    const removed = yield* removeStrays(key, found.value)
+  if ((current.removing?.length ?? 0) > 0) {
+    const removed = yield* removeStrays(key, current)
     return { _tag: "Strays", ...removed } satisfies StepOutcome as StepOutcome
   }
-  if (found.value.phase === "read") {
-    const page = yield* readPage(key, found.value)
+  if (current.phase === "read") {
+    const page = yield* readPage(key, current)
     return { _tag: "Page", ...page } satisfies StepOutcome as StepOutcome
   }
-  const bucketNow = nextBucket(record.value, found.value)
+  const bucketNow = nextBucket(record.value, current)
   // The buckets skipped are written with the next step's write.
-  const run: ReconcileRun = bucketNow === found.value.bucket ? found.value : { ...found.value, bucket: bucketNow, shardsDone: [] }
+  const run: ReconcileRun = bucketNow === current.bucket ? current : { ...current, bucket: bucketNow, shardsDone: [] }
   if (run.bucket >= run.buckets) return yield* finish(key, record.value, run)
   const store = yield* StateStore
   if ((yield* store.list(StateKeys.journalPrefix(key))).length > 0) return { _tag: "Waiting", run } satisfies StepOutcome as StepOutcome

@@ -8,7 +8,7 @@ import { MarketoApi } from "../ports/MarketoApi.js"
 import { countingCalls } from "./CountingCalls.js"
 import { reasonOf } from "./FailureReason.js"
 import { nextCallAt } from "./RateWindow.js"
-import { removeRun } from "./ReconcileRun.js"
+import { noteFailure, removeRun } from "./ReconcileRun.js"
 import { runSteps } from "./ReconcileSteps.js"
 import type { SyncSettings } from "./SyncSettings.js"
 
@@ -52,8 +52,11 @@ export const reconcileInTick = Effect.fn("Reconcile.inTick")(function*(
       yield* Effect.ignoreLogged(removeRun(key))
       continue
     }
-    // Anything else waits for the next tick, the run as its last write left it.
-    yield* Effect.logWarning("reconcile step failed; it goes on next tick").pipe(Effect.annotateLogs({ audience: key, ...reasonOf(ran.cause) }))
+    // Anything else waits for the next tick, the run as its last write left it, the failure noted
+    // with it for the status page.
+    const reason = reasonOf(ran.cause)
+    yield* Effect.logWarning("reconcile step failed; it goes on next tick").pipe(Effect.annotateLogs({ audience: key, ...reason }))
+    yield* Effect.ignoreLogged(noteFailure(key, reason))
   }
   return { calls: counter.calls, ...(stop === undefined ? {} : { stop }) } satisfies ReconcileTick
 })

@@ -96,4 +96,29 @@ describe("status page", () => {
     expect(html).toContain("every member added back")
     expect(html).toContain("3 import rows refused, each sent again by upsert")
   })
+
+  it("never shows a list check whose steps fail as merely running", () => {
+    const view = {
+      key: "vip" as never,
+      audienceClass: "audience" as const,
+      listName: "vip",
+      listId: 2001,
+      desired: 6,
+      synced: 6,
+      withoutEmail: 0,
+      refused: 0,
+      pending: { add: 0, remove: 0 },
+      pendingImports: [],
+      reconciling: true as const
+    }
+    const running = renderStatusPage({ now: 120_000, configuration: [], audiences: [view] })
+    expect(running).toContain("<b>checking now</b> (the ticks carry it on)")
+    const failing = renderStatusPage({
+      now: 120_000,
+      configuration: [],
+      audiences: [{ ...view, reconcileFailing: { tag: "MarketoRejected", message: "paging <refused>", at: 60_000, times: 3 } }]
+    })
+    expect(failing).not.toContain("(the ticks carry it on)")
+    expect(failing).toContain("its last step failed 3 times in a row (60 s ago): MarketoRejected: paging &#60;refused&#62;; it is tried again each tick")
+  })
 })

@@ -10,6 +10,7 @@ import { loadParts, merged } from "../../../core/2-ledger/PendingIndex.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import { getAudience } from "../../../core/5-tick/AudienceStatus.js"
 import { readRun, reconcileAudience, reconcileStep, runSteps, startReconcile, type StepOutcome } from "../../../core/5-tick/Reconcile.js"
+import { MarketoRejected } from "../../../core/marketo/MarketoErrors.js"
 import { MarketoApi } from "../../../core/ports/MarketoApi.js"
 import type { StateStoreService } from "../../../core/ports/StateStore.js"
 import { type Api, event, harness, settings } from "./TickHarness.js"
@@ -223,6 +224,35 @@ describe("Reconcile in steps", () => {
       const filed = written.filter(([k]) => k.startsWith(StateKeys.reconcileSeenPrefix(vip)))
       expect(filed.length).toBeGreaterThan(0)
       for (const [, value] of filed) expect((JSON.parse(value) as Array<unknown>).length).toBeLessThanOrEqual(pageSize)
+      yield* noRunLeft(h)
+    }))
+
+  it.effect("a step that fails is kept with the run, shown as failing, and cleared by the next step that succeeds", () =>
+    Effect.gen(function*() {
+      const broken = { on: false }
+      const h = yield* harness({ listPageSize: pageSize }, undefined, (api) => ({
+        ...api,
+        listMembers: (...args: Parameters<Api["listMembers"]>) =>
+          broken.on ? Effect.fail(new MarketoRejected({ code: "1003", message: "list paging refused" })) : api.listMembers(...args)
+      }))
+      yield* drift(h)
+      yield* h.provide(startReconcile(vip))
+      broken.on = true
+      for (let i = 1; i <= 2; i++) {
+        yield* TestClock.adjust("1 minute")
+        yield* h.tick()
+        const view = Option.getOrThrow(yield* h.provide(getAudience(vip)))
+        expect(view.reconciling).toBe(true)
+        expect(view.reconcileFailing).toMatchObject({ tag: "MarketoRejected", message: "list paging refused", times: i })
+      }
+      broken.on = false
+      yield* TestClock.adjust("1 minute")
+      yield* h.tick({ ...settings, reconcileMaxCalls: 1 })
+      const running = Option.getOrThrow(yield* h.provide(getAudience(vip)))
+      expect(running.reconciling).toBe(true)
+      expect(running.reconcileFailing).toBeUndefined()
+      yield* h.untilQuiet
+      expect(Option.getOrThrow(yield* h.provide(readRecord(vip))).lastReconcile).toMatchObject({ membersRead: 24, missing: 3, unexpected: 3 })
       yield* noRunLeft(h)
     }))
 
