@@ -12,7 +12,7 @@ import { DEFAULT_SHARD_COUNT } from "./Sharding.js"
 import { StateKeys } from "./StateKeys.js"
 
 const corrupt = (key: string) => (error: unknown) =>
-  new StateStoreFailure({ key, message: `stored value does not decode: ${String(error).slice(0, 200)}` })
+  error instanceof StateStoreFailure ? error : new StateStoreFailure({ key, message: `stored value does not decode: ${String(error).slice(0, 200)}` })
 
 export const newRecord = (key: AudienceKey, audienceClass: AudienceClass, externalListId?: ListId): AudienceRecord => ({
   key,
@@ -53,7 +53,7 @@ export const encodeShard = (key: AudienceKey, shard: LedgerShard): readonly [str
 export const decodeStoredShard = (json: string, key: string): Effect.Effect<LedgerShard, StateStoreFailure> =>
   Effect.try({
     try: () => {
-      const value: unknown = isBaseLines(json) ? readBaseLines(json).whole() : JSON.parse(json)
+      const value: unknown = isBaseLines(json) ? readBaseLines(json, key).whole() : JSON.parse(json)
       const frame = value as Partial<LedgerShard> | null
       if (
         typeof frame !== "object" || frame === null || typeof frame.audience !== "string" || !Number.isInteger(frame.shard) ||
@@ -66,7 +66,7 @@ export const decodeStoredShard = (json: string, key: string): Effect.Effect<Ledg
 
 /** A stored base, read lazily when it is in lines (core/2-ledger/BaseLines.ts); one written before them is decoded whole. */
 export const decodeStoredBase = (json: string, key: string): Effect.Effect<StoredBase, StateStoreFailure> =>
-  isBaseLines(json) ? Effect.try({ try: () => readBaseLines(json), catch: corrupt(key) }) : Effect.map(decodeStoredShard(json, key), wholeBase)
+  isBaseLines(json) ? Effect.try({ try: () => readBaseLines(json, key), catch: corrupt(key) }) : Effect.map(decodeStoredShard(json, key), wholeBase)
 
 export const loadShards = Effect.fn("AudienceShards.load")(function*(key: AudienceKey, numbers: ReadonlyArray<number>) {
   const store = yield* StateStore

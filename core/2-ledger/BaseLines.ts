@@ -8,6 +8,7 @@
 // compaction writes them as lines.
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { EmailRecord, LedgerShard } from "./LedgerShard.js"
+import { StateStoreFailure } from "../ports/StateStore.js"
 
 interface Header {
   readonly audience: AudienceKey
@@ -75,12 +76,23 @@ const search = (text: string, key: string, from: number): Position => {
   return { start: lo, end: lo, found: false }
 }
 
-/** A base in lines, read lazily. The caller checked `isBaseLines`. */
-export const readBaseLines = (text: string): StoredBase => {
+/**
+ * A base in lines, read lazily. The caller checked `isBaseLines`. Its lines are parsed when looked
+ * up, so a corrupt one is found then: thrown as a StateStoreFailure naming the key (`key`), which
+ * the audience's failure reports as it would a base that does not decode at all.
+ */
+export const readBaseLines = (text: string, key = "base"): StoredBase => {
+  const parse = <A>(json: string, what: string): A => {
+    try {
+      return JSON.parse(json) as A
+    } catch (e) {
+      throw new StateStoreFailure({ key, message: `stored ${what} does not decode: ${String(e).slice(0, 200)}` })
+    }
+  }
   const bodyStart = text.indexOf("\n") + 1
-  const header = JSON.parse(text.slice(0, bodyStart - 1)) as Header
+  const header = parse<Header>(text.slice(0, bodyStart - 1), "header")
   const lineOf = (email: string) => search(text, JSON.stringify(email), bodyStart)
-  const recordAt = (p: Position): EmailRecord => JSON.parse(text.slice(text.indexOf("\t", p.start) + 1, p.end - 1)) as EmailRecord
+  const recordAt = (p: Position): EmailRecord => parse<EmailRecord>(text.slice(text.indexOf("\t", p.start) + 1, p.end - 1), "record")
   return {
     audience: header.audience,
     shard: header.shard,
@@ -93,7 +105,7 @@ export const readBaseLines = (text: string): StoredBase => {
     whole: () => {
       // Lines become one JSON object by two replacements (no raw tab or newline is inside a value).
       const body = text.slice(bodyStart, Math.max(bodyStart, text.length - 1))
-      const emails = body.length === 0 ? {} : JSON.parse(`{${body.replaceAll("\t", ":").replaceAll("\n", ",")}}`) as Record<string, EmailRecord>
+      const emails = body.length === 0 ? {} : parse<Record<string, EmailRecord>>(`{${body.replaceAll("\t", ":").replaceAll("\n", ",")}}`, "base")
       return { audience: header.audience, shard: header.shard, emails }
     },
     withRecords: (records) => {

@@ -14,6 +14,7 @@ import { compactedEntries, indexEntry } from "../../../core/2-ledger/PendingInde
 import { shardOf } from "../../../core/2-ledger/Sharding.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import { foldAudience, foldCompactionsPerTick } from "../../../core/5-tick/FoldAudience.js"
+import { reasonOf } from "../../../core/5-tick/FailureReason.js"
 import { StateStore } from "../../../core/ports/StateStore.js"
 import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
 
@@ -58,6 +59,29 @@ describe("BaseLines: a base as sorted lines", () => {
     expect(isBaseLines(encodeBaseLines({ ...shard, emails: {} }))).toBe(true)
     expect(readBaseLines(encodeBaseLines({ ...shard, emails: {} })).whole().emails).toEqual({})
   })
+})
+
+describe("BaseLines: a corrupt base", () => {
+  it.effect("a corrupt line is a StateStoreFailure naming the key when looked up, and the fold of that audience fails with it", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const emails: Record<string, EmailRecord> = {}
+      const inShard = Array.from({ length: 2_000 }, (_, i) => `c${i}@example.com` as Email).filter((e) => shardOf(e, 64) === 5).slice(0, 3)
+      // Members on the list with no work left: only the base holds them, not the pending index.
+      for (const [i, e] of inShard.entries()) emails[e] = { holders: [{ user: `u${i}`, member: true, timestamp: 1, messageId: `m${i}` }], synced: true }
+      const text = encodeBaseLines({ audience: key, shard: 5, emails })
+      const broken = text.replace(`"${inShard[1]}"\t{`, `"${inShard[1]}"\t{oops`)
+      expect(() => readBaseLines(broken, "aud/vip/shard/5").get(inShard[1]!)).toThrow(expect.objectContaining({ _tag: "StateStoreFailure", key: "aud/vip/shard/5" }))
+      // The other lines still read.
+      expect(readBaseLines(broken, "aud/vip/shard/5").get(inShard[0]!)).toEqual(emails[inShard[0]!])
+      yield* store.setMany(compactedEntries(key, { audience: key, shard: 5, emails }, "audience"))
+      yield* store.set(StateKeys.shard(key, 5), broken)
+      const event: MembershipEvent = { audience: key, audienceClass: "audience", user: "u1", member: false, timestamp: 2, messageId: "n1", emails: [inShard[1]!] }
+      const folded = yield* Effect.exit(foldAudience(key, [event], 0))
+      expect(folded._tag).toBe("Failure")
+      expect(reasonOf((folded as Extract<typeof folded, { _tag: "Failure" }>).cause)).toMatchObject({ tag: "StateStoreFailure" })
+      expect(reasonOf((folded as Extract<typeof folded, { _tag: "Failure" }>).cause).message).toContain("stored record does not decode")
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
 })
 
 describe("BaseLines: work proportional to change", () => {
