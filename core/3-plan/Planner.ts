@@ -5,9 +5,10 @@
 // leaving members and remove every one of them (300 per call). Adds whose lead ids are unknown go
 // by bulk import (one call per 10 MB file plus its poll) when that is cheaper than upsert + add and
 // the import would be confirmed within the latency target, or the budget could not pay for upsert +
-// add before it anyway (with the adds waiting beyond this delta); otherwise by upsert + add. The lower bound it is measured against is
-// derived on its own (LowerBound.ts). Changed lead fields of members on the list are upserted
-// (one call per 300) after the adds; import rows are grouped by the lead fields they carry.
+// add before it anyway (the adds waiting beyond this delta counted in); otherwise by upsert + add.
+// The lower bound it is measured against is derived on its own (LowerBound.ts). Changed lead
+// fields of members on the list are upserted (one call per 300) after the adds; import rows are
+// grouped by the lead fields they carry.
 import { isCsvSafe } from "./Csv.js"
 import type { Email } from "../1-events/Email.js"
 import { chooseImports, chunkGroup, type ImportFile, importFileCount, importGroups } from "./ImportFiles.js"
