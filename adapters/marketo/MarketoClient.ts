@@ -67,6 +67,12 @@ export const make = Effect.gen(function*() {
         )))
     )
 
+  /** What stopped a request, for the logs: the client's reason and its cause's message (never the request, which may carry emails). */
+  const whyIncomplete = (e: { readonly _tag: string; readonly reason?: string; readonly cause?: unknown }) => {
+    const cause = e.cause instanceof Error ? `: ${e.cause.message.replace(/https?:\/\/\S+/g, "<url>").slice(0, 160)}` : ""
+    return `${e._tag}${e.reason === undefined ? "" : ` ${e.reason}`}${cause}`
+  }
+
   const isStaleToken = (e: MarketoError) => e._tag === "MarketoAuthError" && (e.code === "601" || e.code === "602")
 
   const send = (build: () => HttpClientRequest.HttpClientRequest, token: string) =>
@@ -77,7 +83,7 @@ export const make = Effect.gen(function*() {
       // it into MarketoTransient for the calls that are safe to repeat.
       const [response, text] = yield* http.execute(request).pipe(
         Effect.flatMap((r) => Effect.map(r.text.pipe(Effect.orElseSucceed(() => "")), (t) => [r, t] as const)),
-        Effect.mapError(() => new MarketoAnswerLost({ code: "network", message: "the request to Marketo did not complete" })),
+        Effect.mapError((e) => new MarketoAnswerLost({ code: "network", message: `the request to Marketo did not complete (${whyIncomplete(e)})` })),
         Effect.timeoutFail({
           duration: timeoutMillis,
           onTimeout: () => new MarketoAnswerLost({ code: "timeout", message: `Marketo did not answer within ${timeoutMillis} ms` })

@@ -93,6 +93,11 @@ export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: Aud
   // (the record names them: `stagedLeft`, deleteLeftParts).
   if (outcome._tag === "Left" && outcome.left._tag !== "MarketoAnswerLost") return yield* Effect.fail(outcome.left)
   const deleted = yield* deleteParts(audience, { ref: staged.ref, parts: staged.parts })
-  if (outcome._tag === "Left") return deleted
+  if (outcome._tag === "Left") {
+    yield* Effect.logWarning("staged import sent, its answer lost: it will be looked for on the list").pipe(
+      Effect.annotateLogs({ audience, ref: staged.ref, rows: staged.rows, message: outcome.left.message.slice(0, 300) })
+    )
+    return deleted
+  }
   return [{ _tag: "StagedStarted", ref: staged.ref, batchId: outcome.right.batchId }, ...deleted] as Array<StepEffect>
 })

@@ -83,4 +83,18 @@ export const importCases = (ctx: ClientSuiteContext) => {
     const lead = ctx.server.sandbox.snapshot().leads.find((l) => l.email === "streamed-1-7@example.com")
     expect(lead?.fields).toMatchObject({ firstName: "Name, 1" })
   }, 60_000)
+
+  it("a streamed body that fails midway is an answer lost (never sent again blindly) that says why", async () => {
+    const parts = Stream.concat(Stream.make("email\r\n", "a@example.com\r\n"), Stream.dieMessage("staged part 1 is missing"))
+    const r = await run(Effect.gen(function*() {
+      const m = yield* MarketoApi
+      const list = yield* m.createStaticList("broken-stream", 1034 as FolderId)
+      return yield* m.importCsv(list.id, { bytes: 1_000, body: parts })
+    }))
+    expect(Either.isLeft(r)).toBe(true)
+    const error = (r as Either.Left<{ readonly _tag: string; readonly message: string }, unknown>).left
+    expect(error._tag).toBe("MarketoAnswerLost")
+    expect(error.message).toMatch(/^the request to Marketo did not complete \(RequestError Transport/)
+    expect(ctx.server.sandbox.members("broken-stream")).toEqual([])
+  }, 60_000)
 }
