@@ -89,7 +89,7 @@ export const inspectIsolate = async (inspectorPort: number, workerName: string) 
     const keep = process.env["BENCH_CPU_PROFILE"]
     if (keep !== undefined) writeFileSync(`${keep}-${++profiles}.cpuprofile`, JSON.stringify(profile))
     const names = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName]))
-    const gaps = profile.timeDeltas.slice(1).toSorted((a, b) => a - b)
+    const gaps = profile.timeDeltas.slice(1).sort((a, b) => a - b)
     const longest = 2 * (gaps[Math.floor(gaps.length / 2)] ?? 1000)
     let js = 0
     let jsSampled = 0
