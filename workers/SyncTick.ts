@@ -12,6 +12,16 @@ import { runTick } from "../core/5-tick/Tick.js"
 
 export const tickBudgetMillis = 25_000
 
+/**
+ * The fold stops starting work at this share of the tick, so a backlog that would fold for the
+ * whole tick (a 10,000,000-member load takes some 60 ticks to fold) never leaves the audiences
+ * already folded without a sync: their steps get the rest of every tick.
+ */
+export const foldShare = 0.6
+
+/** When a tick that starts at `now` stops starting work, and when its fold does. */
+export const tickDeadlines = (now: number) => ({ deadline: now + tickBudgetMillis, foldDeadline: now + foldShare * tickBudgetMillis })
+
 /** The settings a tick reads (a subset of workers/Settings.ts's MarketoSettings). */
 export interface TickSettings {
   readonly folder: string
@@ -38,8 +48,7 @@ export const syncTick = (settings: TickSettings) =>
     return yield* runTick({
       folderName: settings.folder,
       budget: { callsPerWindow: settings.callsPer20s, windowMillis: 20_000 },
-      deadline: now + tickBudgetMillis,
-      foldDeadline: now + tickBudgetMillis,
+      ...tickDeadlines(now),
       quota: quotaOf(status),
       scheduler: schedulerSettings(settings),
       ...(settings.sendFields === undefined ? {} : { leadFields: settings.sendFields })

@@ -77,6 +77,25 @@ describe("Sync: the deadline covers the fold and the flush", () => {
       expect(yield* h.control.members("vip")).toHaveLength(200)
     }), { timeout: 60_000 })
 
+  it.effect("a fold stopped at its own, earlier deadline leaves the rest of the tick to the sync", () =>
+    Effect.gen(function*() {
+      const h = yield* harness(undefined, slowStore, slowApi)
+      yield* h.send(members(200))
+      // The changes have waited the latency target: the audience is due however much waits unfolded.
+      yield* TestClock.adjust("5 minutes")
+      // Folding all 64 shards would take about a minute; the fold may take 10 s of the 60 s tick.
+      const start = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(h.tick({ ...settings, deadline: start + 60_000, foldDeadline: start + 10_000 }))
+      while (Option.isNone(yield* Fiber.poll(fiber))) yield* TestClock.adjust("100 millis")
+      const summary = yield* Fiber.join(fiber)
+      expect((yield* Clock.currentTimeMillis) - start).toBeLessThanOrEqual(60_000 + oneStepMillis)
+      expect(summary.changesFolded).toBeGreaterThan(0)
+      expect(summary.changesFolded).toBeLessThan(200)
+      // In the same tick, what was folded is synced: the list exists and holds members.
+      expect(summary.calls).toBeGreaterThan(0)
+      expect((yield* h.control.members("vip")).length).toBeGreaterThan(0)
+    }), { timeout: 60_000 })
+
   it.effect("removals past the deadline: what the delta, the steps and the flush leave is done by the next ticks", () =>
     Effect.gen(function*() {
       const h = yield* harness(undefined, slowStore, slowApi)
