@@ -13,6 +13,7 @@ import { AudienceClass, AudienceKey, ListId } from "../1-events/Ids.js"
 import { LeadFieldName, type LeadFieldValues } from "../1-events/LeadFields.js"
 import { MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
 import { StateStore } from "../ports/StateStore.js"
+import { emailHash } from "./Sharding.js"
 import { StateKeys } from "./StateKeys.js"
 
 /** [audience key, class, external list id or null]: stored once per entry. */
@@ -172,11 +173,25 @@ export const summaryOf = (entry: InboxEntry): InboxSummary => {
   }
 }
 
-/** A new, unique inbox key for an entry received at this time. */
-export const newInboxKey = Effect.fn("Inbox.newKey")(function*(receivedAt: number) {
+/**
+ * A new, unique inbox key for an entry received at this time. An entry of one audience carries a
+ * short tag of it after "~", so the fold can take entries fairly between audiences from the
+ * listing alone (core/5-tick/FoldInbox.ts `fairOrder`); an entry of several carries none.
+ */
+export const newInboxKey = Effect.fn("Inbox.newKey")(function*(receivedAt: number, audiences: ReadonlyArray<AudienceKey> = []) {
   const suffix = (yield* Random.nextIntBetween(0, 2 ** 31 - 1)).toString(36) + (yield* Random.nextIntBetween(0, 2 ** 31 - 1)).toString(36)
-  return StateKeys.inbox(receivedAt, suffix)
+  const one = new Set(audiences).size === 1 ? audiences[0] : undefined
+  return StateKeys.inbox(receivedAt, one === undefined ? suffix : `${suffix}~${audienceTag(one)}`)
 })
+
+/** The tag of an audience in inbox keys: a hash (FNV-1a), short whatever the key's length. */
+export const audienceTag = (audience: AudienceKey): string => emailHash(audience).toString(36)
+
+/** The audience tag an inbox key carries; "" for an entry of several audiences (or one stored before tags). */
+export const inboxTagOf = (key: string): string => {
+  const at = key.lastIndexOf("~")
+  return at < 0 ? "" : key.slice(at + 1)
+}
 
 /** Store an entry and its summary together (one write to any reader). */
 export const storeInboxEntry = Effect.fn("Inbox.store")(function*(key: string, entry: InboxEntry) {
@@ -189,9 +204,9 @@ export const storeInboxEntry = Effect.fn("Inbox.store")(function*(key: string, e
 
 export const appendInbox = Effect.fn("Inbox.append")(function*(decoded: Pick<DecodedEvents, "memberships">) {
   const receivedAt = yield* Clock.currentTimeMillis
-  const key = yield* newInboxKey(receivedAt)
   // The body's index of each event is the sender's business, not the ledger's.
   const memberships = decoded.memberships.map(({ index: _index, ...m }) => m as MembershipEvent)
+  const key = yield* newInboxKey(receivedAt, memberships.map((m) => m.audience))
   yield* storeInboxEntry(key, { receivedAt, memberships })
   return key
 })

@@ -103,7 +103,7 @@ export const retryQuarantine = Effect.fn("Quarantine.retry")(function*() {
       // An entry that did not decode goes back as it was: a fixed decoder may read it now.
       yield* store.set(yield* newInboxKey(receivedAt), raw)
     } else if (memberships.length > 0) {
-      yield* storeInboxEntry(yield* newInboxKey(receivedAt), { receivedAt, memberships })
+      yield* storeInboxEntry(yield* newInboxKey(receivedAt, memberships.map((m) => m.audience)), { receivedAt, memberships })
     }
     yield* store.remove([key])
     retried += changesInKey(key)

@@ -7,7 +7,7 @@
 import { Cause, Clock, Effect, Exit, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { MembershipEvent } from "../1-events/MembershipChange.js"
-import { InboxEntryJson, InboxSummaryJson, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
+import { InboxEntryJson, InboxSummaryJson, inboxTagOf, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
 import { quarantine } from "../2-ledger/Quarantine.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
@@ -50,7 +50,28 @@ interface AudienceBatch {
 }
 
 /**
- * Fold the oldest inbox entries. Past `deadline` no new work starts (the first group of entries
+ * The inbox keys in the order the fold takes them: one entry of each audience in turn (by the tag
+ * its key carries, core/2-ledger/Inbox.ts), each audience's oldest first. A load of millions of
+ * changes holds hundreds of entries; taken oldest first, it would keep every audience that sent
+ * after it waiting until it had all been folded.
+ */
+export const fairOrder = (keys: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const groups = new Map<string, Array<string>>()
+  for (const key of keys) {
+    const tag = inboxTagOf(key)
+    const group = groups.get(tag)
+    if (group === undefined) groups.set(tag, [key])
+    else group.push(key)
+  }
+  if (groups.size <= 1) return keys
+  const order: Array<string> = []
+  const lists = [...groups.values()]
+  for (let i = 0; order.length < keys.length; i++) for (const list of lists) if (i < list.length) order.push(list[i]!)
+  return order
+}
+
+/**
+ * Fold the inbox entries, each audience's oldest first and the audiences in turn (`fairOrder`). Past `deadline` no new work starts (the first group of entries
  * and the first audience always do, so every tick moves on): the changes not folded yet are kept
  * in new inbox entries (with the arrival time of their batch), written before the entries they
  * came from are deleted, so a stop in between only folds some changes twice, which changes nothing.
@@ -64,7 +85,7 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   const store = yield* StateStore
   const now = yield* Clock.currentTimeMillis
   const all = yield* store.list(StateKeys.inboxPrefix)
-  const keys = all.slice(0, maxEntries)
+  const keys = fairOrder(all).slice(0, maxEntries)
   const done: Array<string> = []
   const failures: Array<FoldFailure> = []
   const byAudience = new Map<AudienceKey, AudienceBatch>()
@@ -115,12 +136,15 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   }
   const keep = new Set<string>()
   /** Changes the deadline left unfolded: kept in new entries, one per audience. */
-  const carried: Array<{ readonly receivedAt: number; readonly memberships: ReadonlyArray<MembershipEvent> }> = []
+  const carried: Array<{ readonly audience: AudienceKey; readonly receivedAt: number; readonly memberships: ReadonlyArray<MembershipEvent> }> = []
   let changes = 0
   let started = false
-  for (const [audience, batch] of byAudience) {
+  // The audiences with the fewest changes first: a large load folding to the deadline then
+  // delays the small ones by nothing, and carries its own rest to the next tick.
+  const smallestFirst = [...byAudience].sort(([, a], [, b]) => a.memberships.length - b.memberships.length)
+  for (const [audience, batch] of smallestFirst) {
     if (started && (yield* Clock.currentTimeMillis) >= deadline) {
-      carried.push({ receivedAt: batch.receivedAt, memberships: batch.memberships })
+      carried.push({ audience, receivedAt: batch.receivedAt, memberships: batch.memberships })
       continue
     }
     started = true
@@ -128,7 +152,7 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
     if (Exit.isSuccess(folded)) {
       const { rest } = folded.value
       changes += batch.memberships.reduce((n, m) => n + m.emails.length, 0) - rest.reduce((n, m) => n + m.emails.length, 0)
-      if (rest.length > 0) carried.push({ receivedAt: batch.receivedAt, memberships: rest })
+      if (rest.length > 0) carried.push({ audience, receivedAt: batch.receivedAt, memberships: rest })
       continue
     }
     if (Cause.isInterruptedOnly(folded.cause)) return yield* Effect.failCause(folded.cause)
@@ -150,7 +174,7 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   if (carried.length > 0) {
     const writes: Array<readonly [string, string]> = []
     for (const carry of carried) {
-      const key = yield* newInboxKey(carry.receivedAt)
+      const key = yield* newInboxKey(carry.receivedAt, [carry.audience])
       const entry = { receivedAt: carry.receivedAt, memberships: carry.memberships }
       writes.push([key, Schema.encodeSync(InboxEntryJson)(entry)], [StateKeys.inboxSummaryOf(key), Schema.encodeSync(InboxSummaryJson)(summaryOf(entry))])
     }

@@ -6,7 +6,7 @@ import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
 import { Effect, Either, Option, Schema, TestClock } from "effect"
 import { decodeEvents } from "../../../core/1-events/EventDecoder.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
-import { appendInbox, InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
+import { appendInbox, audienceTag, InboxEntryJson, inboxTagOf } from "../../../core/2-ledger/Inbox.js"
 import { parseLeadFieldMapping } from "../../../core/1-events/LeadFields.js"
 import { MarketoApi } from "../../../core/ports/MarketoApi.js"
 import { StateNotVisible, StateStore, type StateStoreService } from "../../../core/ports/StateStore.js"
@@ -36,7 +36,9 @@ describe("Inbox", () => {
       const second = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
       yield* TestClock.adjust(1)
       const third = yield* appendInbox(batch).pipe(Effect.provideService(StateStore, store))
-      expect(first).toMatch(new RegExp(`^inbox/${String(at).padStart(13, "0")}-[0-9a-z]+$`))
+      // One audience's entry carries its tag, which the fold takes entries fairly by.
+      expect(first).toMatch(new RegExp(`^inbox/${String(at).padStart(13, "0")}-[0-9a-z]+~${audienceTag("vip" as AudienceKey)}$`))
+      expect(inboxTagOf(first)).toBe(audienceTag("vip" as AudienceKey))
       expect(second).not.toBe(first) // same millisecond, still a new key: entries are never overwritten
       expect(yield* store.list(StateKeys.inboxPrefix)).toEqual([first, second].sort().concat([third]))
       const stored = Schema.decodeUnknownSync(InboxEntryJson)(Option.getOrThrow(yield* store.get(first)))
