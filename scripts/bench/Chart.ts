@@ -62,7 +62,8 @@ export const latencyChart = (rows: Partial<Record<string, { latency_p50_s?: numb
 export interface TickCostRow {
   readonly members: number
   readonly tick_cpu_ms: number
-  readonly tick_heap_peak_used_mb: number
+  /** Absent when the run could not sample the heap enough to give a peak. */
+  readonly tick_heap_peak_used_mb?: number
   readonly kv_reads?: number
   readonly kv_writes?: number
   readonly tick_calls: number
