@@ -7,6 +7,7 @@ import { makeStateStoreMemory } from "../../core/ports/StateStoreMemory.js"
 import { makeSyncLeaseMemory } from "../../core/ports/SyncLeaseMemory.js"
 import { rateLimiterContract } from "./RateLimiterContract.js"
 import { stateStoreContract } from "./StateStoreContract.js"
+import { makeSkewClock } from "./SkewClock.js"
 import { syncLeaseContract } from "./SyncLeaseContract.js"
 import { tokenStoreContract } from "./TokenStoreContract.js"
 import { describeContract } from "./Vitest.js"
@@ -19,8 +20,11 @@ describeContract("RateLimiter contract: memory", rateLimiterContract, {
   open: (config) => Effect.map(makeRateLimiterMemory(config), (limiter) => ({ limiter, second: limiter }))
 })
 
-describeContract("SyncLease contract: memory", syncLeaseContract, {
-  open: Effect.map(makeSyncLeaseMemory, (lease) => ({ lease, second: lease }))
+// The memory lease reads the Effect clock: the cases skip time on it rather than sleep.
+const leaseClock = makeSkewClock()
+describeContract("SyncLease contract: memory", leaseClock.on(syncLeaseContract), {
+  open: Effect.map(makeSyncLeaseMemory, (lease) => ({ lease, second: lease })),
+  skip: leaseClock.skip
 })
 
 describeContract("TokenStore contract: memory", tokenStoreContract, {

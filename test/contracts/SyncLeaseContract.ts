@@ -11,7 +11,15 @@ type Lease = SyncLeaseService<unknown>
 
 export interface SyncLeaseHarness {
   readonly open: Effect.Effect<{ readonly lease: Lease; readonly second: Lease }, unknown, Scope.Scope>
+  /**
+   * Moves the lease's time `ms` forward (SkewClock.ts): where the lease reads the Effect clock the
+   * cases skip time rather than sleep, so no verdict depends on how late a timer fires. Without
+   * it they sleep.
+   */
+  readonly skip?: (ms: number) => Effect.Effect<void>
 }
+
+const pass = (h: SyncLeaseHarness, ms: number) => h.skip?.(ms) ?? Effect.sleep(ms)
 
 type Case = ContractCase<SyncLeaseHarness>
 
@@ -25,7 +33,7 @@ const oneHolder: Case = {
       check(first.granted && first.holder === "tick-1" && first.expiresAt >= before + 60_000 - 50, "the first acquire", first)
       const refused = yield* second.acquire("tick-2", 60_000)
       equal(refused, { granted: false, holder: "tick-1", expiresAt: first.expiresAt }, "a second holder's acquire")
-      yield* Effect.sleep("20 millis")
+      yield* pass(h, 20)
       const again = yield* second.acquire("tick-1", 60_000)
       check(again.granted && again.expiresAt > first.expiresAt, "the holder's second acquire extends it", again)
     })
@@ -38,14 +46,14 @@ const expiry: Case = {
       const { lease, second } = yield* h.open
       check((yield* lease.acquire("tick-1", 300)).granted, "the first acquire")
       check(!(yield* second.acquire("tick-2", 300)).granted, "acquire before the expiry")
-      yield* Effect.sleep("360 millis")
+      yield* pass(h, 360)
       check((yield* second.acquire("tick-2", 60_000)).granted, "acquire after the expiry")
       const renewed = yield* lease.renew("tick-1", 60_000)
       check(!renewed.granted && renewed.holder === "tick-2", "the expired holder's renewal", renewed)
       // A lease that expired with nobody taking it cannot be renewed either.
       check((yield* second.release("tick-2")), "release")
       check((yield* lease.acquire("tick-3", 100)).granted, "acquire")
-      yield* Effect.sleep("150 millis")
+      yield* pass(h, 150)
       const late = yield* lease.renew("tick-3", 60_000)
       check(!late.granted, "renewal of an expired lease nobody took", late)
     })
@@ -57,11 +65,11 @@ const renewal: Case = {
     Effect.gen(function*() {
       const { lease, second } = yield* h.open
       const first = yield* lease.acquire("tick-1", 600)
-      yield* Effect.sleep("300 millis")
+      yield* pass(h, 300)
       const renewed = yield* second.renew("tick-1", 600)
       check(renewed.granted && renewed.expiresAt > first.expiresAt, "the renewal", renewed)
       // Past the first expiry, before the renewed one (with room for a late timer either side).
-      yield* Effect.sleep("450 millis")
+      yield* pass(h, 450)
       const refused = yield* second.acquire("tick-2", 600)
       check(!refused.granted && refused.holder === "tick-1", "acquire after the first expiry but before the renewed one", refused)
     })
@@ -105,10 +113,11 @@ const withLease: Case = {
   run: (h) =>
     Effect.gen(function*() {
       const { lease, second } = yield* h.open
-      // Renewed every 100 ms: a renewal may come 200 ms late before the lease lapses.
-      const work = yield* Effect.fork(lease.withLease("tick-1", 300, Effect.as(Effect.sleep("900 millis"), "done")))
-      yield* Effect.sleep("650 millis")
-      const refused = yield* failureOf(second.withLease("tick-2", 300, Effect.succeed("ran")), "withLease while another works")
+      // Renewed every 500 ms: a renewal may come a second late before the lease lapses, so a
+      // loaded machine's late timers do not make it lapse (the renewal runs on real timers).
+      const work = yield* Effect.fork(lease.withLease("tick-1", 1_500, Effect.as(Effect.sleep("2400 millis"), "done")))
+      yield* Effect.sleep("1200 millis")
+      const refused = yield* failureOf(second.withLease("tick-2", 1_500, Effect.succeed("ran")), "withLease while another works")
       check(refused instanceof LeaseHeld && refused.holder === "tick-1", "refused with LeaseHeld naming the holder", refused)
       equal(yield* Fiber.join(work), "done", "the work's result")
       equal(yield* second.withLease("tick-2", 300, Effect.succeed("ran")), "ran", "withLease after the work ended")
