@@ -7,20 +7,10 @@ import type { StateStoreService } from "../../../core/ports/StateStore.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import { makeRateLimiterMemory } from "../../../core/ports/RateLimiterMemory.js"
 import type { TickSummary } from "../../../core/5-tick/Tick.js"
-import { type Api, event, harness, settings } from "./TickHarness.js"
+import { type Api, event, harness, settings, slowShardStore } from "./TickHarness.js"
 
-/** Every read or write of ledger shards takes a second of test time, every Marketo call one too. */
-const slowStore = (s: StateStoreService): StateStoreService => {
-  const slow = <A, E>(keys: ReadonlyArray<string>, effect: Effect.Effect<A, E>) =>
-    keys.some((k) => k.includes("/shard/")) ? Effect.zipRight(Effect.sleep("1 second"), effect) : effect
-  return {
-    ...s,
-    get: (key) => slow([key], s.get(key)),
-    getMany: (keys) => slow(keys, s.getMany(keys)),
-    set: (key, value) => slow([key], s.set(key, value)),
-    setMany: (entries) => slow(entries.map(([k]) => k), s.setMany(entries))
-  }
-}
+/** Every read or write of ledger shards takes a second of test time (slowShardStore), every Marketo call one too. */
+const slowStore = slowShardStore
 const slowApi = (api: Api): Api =>
   Object.fromEntries(
     Object.entries(api).map(([name, f]) => [name, (...args: Array<unknown>) => Effect.zipRight(Effect.sleep("1 second"), (f as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args))])
@@ -31,11 +21,11 @@ const oneStepMillis = 2_000
 
 type H = Effect.Effect.Success<ReturnType<typeof harness>>
 
-/** One tick with `budget` ms of test time; the test time it took. */
-const timedTick = (h: H, budget: number) =>
+/** One tick with `budget` ms of test time (`foldBudget` of it for the fold); the test time it took. */
+const timedTick = (h: H, budget: number, foldBudget = budget) =>
   Effect.gen(function*() {
     const start = yield* Clock.currentTimeMillis
-    const fiber = yield* Effect.fork(Effect.exit(h.tick({ ...settings, deadline: start + budget, foldDeadline: start + budget })))
+    const fiber = yield* Effect.fork(Effect.exit(h.tick({ ...settings, deadline: start + budget, foldDeadline: start + foldBudget })))
     // Time moves to the next wake-up the tick waits for: the elapsed time is exact, not rounded to a step.
     for (;;) {
       if (Option.isSome(yield* Fiber.poll(fiber))) break
@@ -84,11 +74,9 @@ describe("Sync: the deadline covers the fold and the flush", () => {
       // The changes have waited the latency target: the audience is due however much waits unfolded.
       yield* TestClock.adjust("5 minutes")
       // Folding all 64 shards would take about a minute; the fold may take 10 s of the 60 s tick.
-      const start = yield* Clock.currentTimeMillis
-      const fiber = yield* Effect.fork(h.tick({ ...settings, deadline: start + 60_000, foldDeadline: start + 10_000 }))
-      while (Option.isNone(yield* Fiber.poll(fiber))) yield* TestClock.adjust("100 millis")
-      const summary = yield* Fiber.join(fiber)
-      expect((yield* Clock.currentTimeMillis) - start).toBeLessThanOrEqual(60_000 + oneStepMillis)
+      const { elapsed, exit } = yield* timedTick(h, 60_000, 10_000)
+      const summary = Exit.getOrElse(exit, () => expect.fail("the tick failed"))
+      expect(elapsed).toBeLessThanOrEqual(60_000 + oneStepMillis)
       expect(summary.changesFolded).toBeGreaterThan(0)
       expect(summary.changesFolded).toBeLessThan(200)
       // In the same tick, what was folded is synced: the list exists and holds members.

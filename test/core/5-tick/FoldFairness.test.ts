@@ -6,8 +6,7 @@ import { Clock, Effect, Fiber, Option, TestClock } from "effect"
 import fc from "fast-check"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import { fairOrder } from "../../../core/5-tick/FoldInbox.js"
-import type { StateStoreService } from "../../../core/ports/StateStore.js"
-import { event, harness, settings } from "./TickHarness.js"
+import { event, harness, settings, slowShardStore } from "./TickHarness.js"
 
 const big = (batch: number) => Array.from({ length: 50 }, (_, i) => event("big", `b${batch}.${i}`, [`b${batch}.${i}@example.com`], true))
 
@@ -46,14 +45,9 @@ describe("FoldInbox: fairness between audiences", () => {
 
   it.effect("the audience with the fewest changes is folded first, before a load reaches the fold's deadline", () =>
     Effect.gen(function*() {
-      // Every read or write of a shard takes a second: the load's 600 emails in 64 shards take
-      // half a minute to fold, the small audience's one email two seconds.
-      const slowStore = (s: StateStoreService): StateStoreService => {
-        const slow = <A, E>(keys: ReadonlyArray<string>, effect: Effect.Effect<A, E>) =>
-          keys.some((k) => k.includes("/shard/")) ? Effect.zipRight(Effect.sleep("1 second"), effect) : effect
-        return { ...s, getMany: (keys) => slow(keys, s.getMany(keys)), setMany: (entries) => slow(entries.map(([k]) => k), s.setMany(entries)) }
-      }
-      const h = yield* harness(undefined, slowStore)
+      // Every read or write of a shard takes a second (slowShardStore): the load's 600 emails in
+      // 64 shards take half a minute to fold, the small audience's one email two seconds.
+      const h = yield* harness(undefined, slowShardStore)
       for (let b = 0; b < 12; b++) yield* h.send(big(b))
       yield* h.send([event("small", "s1", ["s1@example.com"], true)])
       const start = yield* Clock.currentTimeMillis

@@ -40,6 +40,19 @@ export const namingCalls = (names: Array<string>) => (api: Api): Api =>
     return (f as (...a: Array<unknown>) => Effect.Effect<unknown>)(...args)
   }])) as unknown as Api
 
+/** A store where every read or write of ledger shards takes a second of test time (the rest is instant). */
+export const slowShardStore = (s: StateStoreService): StateStoreService => {
+  const slow = <A, E>(keys: ReadonlyArray<string>, effect: Effect.Effect<A, E>) =>
+    keys.some((k) => k.includes("/shard/")) ? Effect.zipRight(Effect.sleep("1 second"), effect) : effect
+  return {
+    ...s,
+    get: (key) => slow([key], s.get(key)),
+    getMany: (keys) => slow(keys, s.getMany(keys)),
+    set: (key, value) => slow([key], s.set(key, value)),
+    setMany: (entries) => slow(entries.map(([k]) => k), s.setMany(entries))
+  }
+}
+
 export interface HarnessTime {
   /** What the instance's imports are known to take (none: the prior of 10 minutes). Default 60 s. */
   readonly importLatencyMillis?: number | null
