@@ -71,10 +71,11 @@ export const fairOrder = (keys: ReadonlyArray<string>): ReadonlyArray<string> =>
 }
 
 /**
- * Fold the inbox entries, each audience's oldest first and the audiences in turn (`fairOrder`). Past `deadline` no new work starts (the first group of entries
- * and the first audience always do, so every tick moves on): the changes not folded yet are kept
- * in new inbox entries (with the arrival time of their batch), written before the entries they
- * came from are deleted, so a stop in between only folds some changes twice, which changes nothing.
+ * Fold the inbox entries, each audience's oldest first and the audiences in turn (`fairOrder`).
+ * Past `deadline` no new work starts (the first group of entries and the first audience always
+ * do, so every tick moves on): the changes not folded yet are kept in new inbox entries (with the
+ * arrival time of their batch), written before the entries they came from are deleted, so a stop
+ * in between only folds some changes twice, which changes nothing.
  */
 export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   maxEntries: number,

@@ -5,7 +5,7 @@ import { layoutOf } from "../2-ledger/ShardSplit.js"
 import { Clock, Data, Effect, Option } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey, ImportBatchId } from "../1-events/Ids.js"
-import { type AudienceRecord, type SyncError, withPendingSince } from "../2-ledger/AudienceRecord.js"
+import { type AudienceRecord, type SyncError, totals, withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { shardOf } from "../2-ledger/Sharding.js"
 import type { AudienceDelta, PlannedFields } from "../3-plan/PlannedEmail.js"
 import { planAudience } from "../3-plan/Planner.js"
@@ -60,8 +60,7 @@ const stopFor = (error: MarketoError | StepDefect): StopReason | undefined =>
  */
 const withAddsWaiting = (record: AudienceRecord, settings: SyncSettings, timing: TimingContext): SyncSettings => {
   if (!importInFlight(record)) return settings
-  const adds = Object.values(record.shards).reduce((n, c) => n + c.pendingAdd, 0)
-  if (2 * Math.ceil(adds / 300) <= plannerTiming(record, timing).affordableCalls) return settings
+  if (2 * Math.ceil(totals(record).pendingAdd / 300) <= plannerTiming(record, timing).affordableCalls) return settings
   const limits = settings.deltaLimits ?? defaultDeltaLimits
   // Staged meanwhile: about as many as the staged file has room for.
   const room = settings.stagedImports === false ? 0 : stagedRoomRows(record.staged)
