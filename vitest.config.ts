@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/core/**/*.test.ts", "test/adapters/**/*.test.ts", "test/contracts/**/*.test.ts", "test/sandbox/**/*.test.ts", "test/soak/**/*.test.ts", "test/deno-server/**/*.test.ts"],
+          include: ["test/core/**/*.test.ts", "test/adapters/**/*.test.ts", "test/contracts/**/*.test.ts", "test/sandbox/**/*.test.ts", "test/soak/**/*.test.ts", "test/deno-server/**/*.test.ts", "test/bench/**/*.test.ts"],
           testTimeout: 30_000
         }
       },

@@ -144,7 +144,7 @@ const main = async () => {
 
     const rows: Array<Record<string, number | boolean | string>> = []
     for (let round = 1; round <= rounds; round++) {
-      await child.ingest(audience.churnEvents(round))
+      await child.ingest(audience.churnEvents())
       const m = await child.measuredTick()
       const diff = audience.listDiff(sandbox)
       const row = {

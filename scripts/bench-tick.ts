@@ -182,7 +182,7 @@ const main = async () => {
     // ------------------------------------------------------------ measured rounds
     const rows: Array<Record<string, number | boolean | string>> = []
     for (let round = 1; round <= rounds; round++) {
-      const events = audience.churnEvents(round)
+      const events = audience.churnEvents()
       await ingest(events)
       await sleep(500)
 

@@ -46,9 +46,15 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
     return events
   }
 
+  // The ledger keeps each member's newest word (by the event's timestamp), so every round's
+  // events are stamped after every earlier event: a round's events span `churn` milliseconds
+  // from `roundClock`, which starts past the initial members' (T0 + user number).
+  let roundClock = T0 + capacity
+
   /** One round of churn: half of it random members leaving, half new members entering. */
-  const churnEvents = (round: number) => {
-    const at = T0 + 86_400_000 + round * 60_000
+  const churnEvents = () => {
+    const at = roundClock
+    roundClock += churn
     const events = []
     for (let exits = 0; exits < churn / 2;) {
       const u = Math.floor(random() * nextUser)
@@ -58,7 +64,7 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
     }
     for (let i = 0; i < churn / 2; i++) {
       member[nextUser] = 1
-      events.push(event(nextUser++, true, at + i))
+      events.push(event(nextUser++, true, at + Math.ceil(churn / 2) + i))
     }
     return events
   }
