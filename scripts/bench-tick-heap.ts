@@ -1,4 +1,4 @@
-// npm run bench:tick-heap [-- --heap-mb 64 --setup-heap-mb 128 --members 1000000] — the memory target of one sync
+// npm run bench:tick-heap [-- --heap-mb 64 --setup-heap-mb 128 --members 1000000 --reconcile] — the memory target of one sync
 // tick, demonstrated: the same tick as bench:tick (a 1,000,000-member audience, then 2% churn) in
 // a Node process whose V8 heap is capped (--max-old-space-size, and a 1 MB young generation
 // semi-space). If a tick needed more live memory than the cap, V8 would stop the process with
@@ -29,11 +29,12 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { importProfileOf, importTimings } from "../test/sandbox/SandboxConfig.js"
 import { startSandboxServer } from "../test/sandbox/server.js"
-import { clockLog as log, makeAudience, mb, median, type TickAnswer } from "./bench/TickAudience.js"
+import { audienceKey, clockLog as log, makeAudience, mb, median, type TickAnswer } from "./bench/TickAudience.js"
+import { reconcileCalls } from "../core/5-tick/Reconcile.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const { values: args } = parseArgs({
-  options: { "heap-mb": { type: "string", default: "64" }, "setup-heap-mb": { type: "string", default: "128" }, imports: { type: "string" }, members: { type: "string" } }
+  options: { "heap-mb": { type: "string", default: "64" }, "setup-heap-mb": { type: "string", default: "128" }, imports: { type: "string" }, members: { type: "string" }, reconcile: { type: "boolean", default: false } }
 })
 const megabytes = (name: "heap-mb" | "setup-heap-mb") => {
   const value = Number(args[name])
@@ -62,6 +63,11 @@ interface Measured {
   readonly peakExternal: number
   readonly heapLimit: number
   readonly samples: number
+}
+
+interface ReconcileState {
+  readonly running: boolean
+  readonly lastReconcile?: { readonly membersRead: number; readonly calls: number; readonly missing: number; readonly unexpected: number }
 }
 
 /** The measured process and a promise per request; it dying (out of memory) fails every request. */
@@ -124,6 +130,8 @@ const startChild = (file: string, heapMb: number, endpoint: string, stateDirecto
     },
     tick: () => request<TickAnswer>({ op: "tick" }),
     measuredTick: () => request<Measured>({ op: "measuredTick" }),
+    startReconcile: () => request<boolean>({ op: "startReconcile", audience: audienceKey }),
+    reconcileState: () => request<ReconcileState>({ op: "reconcileState", audience: audienceKey }),
     stop: () => child.connected ? child.disconnect() : undefined
   }
 }
@@ -178,6 +186,7 @@ const main = async () => {
       if (!row.exact_after_tick) row.more_ticks_to_exact = await tickUntilExact(60, `round ${round}`)
       rows.push(row)
     }
+    const reconciled = args.reconcile ? await reconcilePhase(child, audience, sandbox, tickUntilExact) : {}
     const med = (k: string) => median(rows.map((r) => Number(r[k])))
     console.log(JSON.stringify({
       members: MEMBERS,
@@ -202,12 +211,60 @@ const main = async () => {
       exact_after_tick: rows.every((r) => r["exact_after_tick"] === true),
       more_ticks_to_exact: med("more_ticks_to_exact"),
       out_of_memory: false,
-      cpu_limit_ms: cpuLimitMs
+      cpu_limit_ms: cpuLimitMs,
+      ...reconciled
     }))
   } finally {
     child.stop()
     await sandbox.close()
     rmSync(directory, { recursive: true, force: true })
+  }
+}
+
+/**
+ * `--reconcile`: after the rounds, people's edits by hand (members taken off the list, former
+ * members put back on it), then a reconcile started as its admin route starts one and carried on
+ * by the ticks, each measured in the capped process, until its run ends; then ticks until the
+ * list is exact. Its figures: the run's ticks and calls, the peak heap of its ticks, its report.
+ */
+const reconcilePhase = async (
+  child: ReturnType<typeof startChild>,
+  audience: ReturnType<typeof makeAudience>,
+  sandbox: Awaited<ReturnType<typeof startSandboxServer>>,
+  tickUntilExact: (limit: number, label: string) => Promise<number>
+) => {
+  const edits = Math.max(10, Math.min(1_000, Math.round(MEMBERS / 1_000)))
+  const drifted = audience.drift(sandbox, edits)
+  log(`by hand: ${drifted.takenOff} members taken off the list, ${drifted.putOn} former members put on it`)
+  if (!(await child.startReconcile())) throw new Error("no reconcile started: the audience has no list")
+  const expectedCalls = reconcileCalls(MEMBERS)
+  const ticks: Array<Measured> = []
+  // Its calls share each tick with the sync's: allow for ticks of a tenth of the window's calls.
+  const limit = Math.ceil(expectedCalls / 10) + 20
+  let state: ReconcileState = { running: true }
+  while (state.running) {
+    if (ticks.length >= limit) throw new Error(`the reconcile still runs after ${limit} ticks`)
+    const m = await child.measuredTick()
+    ticks.push(m)
+    state = await child.reconcileState()
+    log(`reconcile tick ${ticks.length}: ${m.result.calls} calls, cpu ${Math.round(m.cpuMs)} ms, wall ${Math.round(m.wallMs)} ms, heap peak used ${mb(m.peakUsed)} MB (committed ${mb(m.peakTotal)} MB)`)
+  }
+  const report = state.lastReconcile
+  if (report === undefined) throw new Error("the reconcile ended without a report")
+  const more = await tickUntilExact(60, "after the reconcile")
+  return {
+    reconcile_edits: edits,
+    reconcile_missing: report.missing,
+    reconcile_unexpected: report.unexpected,
+    reconcile_members_read: report.membersRead,
+    reconcile_calls: report.calls,
+    reconcile_calls_expected: expectedCalls,
+    reconcile_ticks: ticks.length,
+    reconcile_tick_cpu_ms: median(ticks.map((t) => Math.round(t.cpuMs))),
+    reconcile_tick_wall_ms: median(ticks.map((t) => Math.round(t.wallMs))),
+    reconcile_heap_peak_used_mb: mb(Math.max(...ticks.map((t) => t.peakUsed))),
+    reconcile_heap_peak_total_mb: mb(Math.max(...ticks.map((t) => t.peakTotal))),
+    reconcile_ticks_to_exact: more
   }
 }
 

@@ -88,6 +88,31 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
     return { lists: 1, size: list.members.size, missing: expected - present, extra }
   }
 
+  /**
+   * What people do to a list by hand, for a reconcile to repair: `count` expected members taken off
+   * the sandbox's list and `count` former members put back on it (their leads still exist).
+   */
+  const drift = (sandbox: SandboxServer, count: number) => {
+    const lists = [...sandbox.sandbox.state.lists.values()]
+    if (lists.length !== 1) throw new Error(`drift needs the audience's one list, found ${lists.length}`)
+    const list = lists[0]!
+    const pick = seededRandom(777)
+    const leadOf = (user: number) => sandbox.sandbox.leadIdsOf(email(user))[0]
+    let taken = 0
+    let put = 0
+    for (let tries = 0; (taken < count || put < count) && tries < 100 * count; tries++) {
+      const user = Math.floor(pick() * nextUser)
+      const lead = leadOf(user)
+      if (lead === undefined) continue
+      if (member[user] === 1 && taken < count && list.members.delete(lead)) taken++
+      else if (member[user] !== 1 && put < count && !list.members.has(lead)) {
+        list.members.add(lead)
+        put++
+      }
+    }
+    return { takenOff: taken, putOn: put }
+  }
+
   /** Ticks until the sandbox's list is exact; how many it took. */
   const tickUntilExact = async (
     sandbox: SandboxServer,
@@ -111,7 +136,7 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
     throw new Error(`${label}: the list is not exact after ${limit} ticks: ${JSON.stringify(listDiff(sandbox))}`)
   }
 
-  return { initialEvents, churnEvents, listDiff, tickUntilExact }
+  return { initialEvents, churnEvents, listDiff, drift, tickUntilExact }
 }
 
 export const median = (xs: ReadonlyArray<number>) => {

@@ -6,15 +6,20 @@
 //   { id, op: "ingest", events }   decode a /v1/batch body and append it to the inbox
 //   { id, op: "tick" }             one tick; answers its summary
 //   { id, op: "measuredTick" }     one tick, answering its summary with CPU time and heap figures
+//   { id, op: "startReconcile" }   start a reconcile of the audience's list, as its admin route does
+//   { id, op: "reconcileState" }   whether the run goes on, and the audience's last reconcile report
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { layerRateLimiterMemory } from "../../core/ports/RateLimiterMemory.js"
-import { Either, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
+import { Effect, Either, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import { getHeapStatistics } from "node:v8"
 import { TokenStore } from "../../adapters/marketo/AccessToken.js"
 import * as MarketoClient from "../../adapters/marketo/MarketoClient.js"
 import { MarketoConfig } from "../../adapters/marketo/MarketoConfig.js"
 import { decodeEventsText } from "../../core/1-events/EventDecoder.js"
+import type { AudienceKey } from "../../core/1-events/Ids.js"
+import { readRecord } from "../../core/2-ledger/AudienceShards.js"
 import { appendInbox } from "../../core/2-ledger/Inbox.js"
+import { readRun, startReconcile } from "../../core/5-tick/Reconcile.js"
 import { defaults } from "../../workers/Defaults.js"
 import { syncTick } from "../../workers/SyncTick.js"
 import * as FileStateStore from "./FileStateStore.js"
@@ -80,7 +85,12 @@ const measured = async <A>(work: () => Promise<A>) => {
 
 type Request =
   | { readonly id: number; readonly op: "ingest"; readonly events: ReadonlyArray<unknown> }
-  | { readonly id: number; readonly op: "tick" | "measuredTick" }
+  | { readonly id: number; readonly op: "tick" | "measuredTick" | "startReconcile" | "reconcileState"; readonly audience?: string }
+
+const audienceOf = (request: Request) => {
+  if (!("audience" in request) || request.audience === undefined) throw new Error(`${request.op} needs an audience`)
+  return request.audience as AudienceKey
+}
 
 const answer = async (request: Request): Promise<unknown> => {
   switch (request.op) {
@@ -94,6 +104,15 @@ const answer = async (request: Request): Promise<unknown> => {
       return tick()
     case "measuredTick":
       return measured(tick)
+    case "startReconcile":
+      return runtime.runPromise(Effect.map(startReconcile(audienceOf(request)), Option.isSome))
+    case "reconcileState": {
+      const key = audienceOf(request)
+      return runtime.runPromise(Effect.map(Effect.all([readRun(key), readRecord(key)]), ([run, record]) => ({
+        running: Option.isSome(run),
+        lastReconcile: Option.getOrUndefined(record)?.lastReconcile
+      })))
+    }
   }
 }
 
