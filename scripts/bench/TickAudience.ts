@@ -99,13 +99,18 @@ export const makeAudience = (members: number, churn: number, rounds: number) => 
     const pick = seededRandom(777)
     const leadOf = (user: number) => sandbox.sandbox.leadIdsOf(email(user))[0]
     let taken = 0
-    let put = 0
-    for (let tries = 0; (taken < count || put < count) && tries < 100 * count; tries++) {
+    for (let tries = 0; taken < count && tries < 100 * count; tries++) {
       const user = Math.floor(pick() * nextUser)
       const lead = leadOf(user)
-      if (lead === undefined) continue
-      if (member[user] === 1 && taken < count && list.members.delete(lead)) taken++
-      else if (member[user] !== 1 && put < count && !list.members.has(lead)) {
+      if (member[user] === 1 && lead !== undefined && list.members.delete(lead)) taken++
+    }
+    // Former members are few after few rounds: taken in order from a random user on.
+    let put = 0
+    const from = Math.floor(pick() * nextUser)
+    for (let i = 0; put < count && i < nextUser; i++) {
+      const user = (from + i) % nextUser
+      const lead = leadOf(user)
+      if (member[user] !== 1 && lead !== undefined && !list.members.has(lead)) {
         list.members.add(lead)
         put++
       }
