@@ -137,7 +137,13 @@ const startChild = (file: string, heapMb: number, endpoint: string, stateDirecto
 }
 
 const main = async () => {
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", config: importTimings(imports) })
+  const sandbox = await startSandboxServer({
+    port: 0,
+    host: "127.0.0.1",
+    config: importTimings(imports),
+    // A call whose body broke off never ran: said, so a lost answer in the run has its cause.
+    onBrokenRequest: (b) => log(`sandbox: ${b.method} ${b.path} broke off after ${b.received} bytes (declared ${b.declared}): ${b.error}`)
+  })
   const directory = mkdtempSync(join(tmpdir(), "bench-tick-heap-"))
   const file = bundleChild(directory)
   const stateDirectory = join(directory, "state")

@@ -73,7 +73,13 @@ const inspectorPort = Number(process.env["BENCH_INSPECTOR_PORT"] ?? 9329)
 const log = clockLog
 
 const main = async () => {
-  const sandbox = await startSandboxServer({ port: 0, host: "127.0.0.1", config: importTimings(imports) })
+  const sandbox = await startSandboxServer({
+    port: 0,
+    host: "127.0.0.1",
+    config: importTimings(imports),
+    // A call whose body broke off never ran: said, so a lost answer in the run has its cause.
+    onBrokenRequest: (b) => log(`sandbox: ${b.method} ${b.path} broke off after ${b.received} bytes (declared ${b.declared}): ${b.error}`)
+  })
   let mf: Miniflare | undefined
   const cleanup = async () => {
     await mf?.dispose().catch(() => undefined)

@@ -67,10 +67,18 @@ export const make = Effect.gen(function*() {
         )))
     )
 
-  /** What stopped a request, for the logs: the client's reason and its cause's message (never the request, which may carry emails). */
+  /**
+   * What stopped a request, for the logs: the client's reason and its chain of causes, each with
+   * its code when it has one (a fetch that "failed" says why only in its cause's cause), never the
+   * request itself, which may carry emails.
+   */
   const whyIncomplete = (e: { readonly _tag: string; readonly reason?: string; readonly cause?: unknown }) => {
-    const cause = e.cause instanceof Error ? `: ${e.cause.message.replace(/https?:\/\/\S+/g, "<url>").slice(0, 160)}` : ""
-    return `${e._tag}${e.reason === undefined ? "" : ` ${e.reason}`}${cause}`
+    const causes: Array<string> = []
+    for (let c: unknown = e.cause; c instanceof Error && causes.length < 4; c = (c as { cause?: unknown }).cause) {
+      const code = (c as { code?: unknown }).code
+      causes.push(`${c.message.replace(/https?:\/\/\S+/g, "<url>").slice(0, 160)}${typeof code === "string" ? ` [${code}]` : ""}`)
+    }
+    return `${e._tag}${e.reason === undefined ? "" : ` ${e.reason}`}${causes.map((c) => `: ${c}`).join("")}`
   }
 
   const isStaleToken = (e: MarketoError) => e._tag === "MarketoAuthError" && (e.code === "601" || e.code === "602")

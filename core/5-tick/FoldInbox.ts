@@ -15,6 +15,14 @@ import { recordAudienceError } from "./AudienceErrors.js"
 import { reasonOf } from "./FailureReason.js"
 import { foldAudience } from "./FoldAudience.js"
 
+/**
+ * What one tick reads of the inbox at most, in characters. The fold holds its changes decoded (an
+ * event and its change per email, with their strings): 170,000 of them, read under an 8 MB cap,
+ * took some 90 MB and, beside two shards of a 10,000,000-member audience, ran a 128 MB heap out
+ * (bench:tick-heap). 4 MB holds half that.
+ */
+export const defaultMaxInboxBytes = 4_000_000
+
 /** Read in groups of this many entries, so the byte cap is checked as the reading goes. */
 const inboxReadConcurrency = 8
 

@@ -17,7 +17,7 @@ export interface SyncSettings {
   readonly foldDeadline?: number
   /** Inbox entries folded per tick, oldest first (default 200). */
   readonly maxInboxEntries?: number
-  /** Stop reading inbox entries once this many characters are read (default 8,000,000). */
+  /** Stop reading inbox entries once this many characters are read (default 4,000,000: FoldInbox.ts). */
   readonly maxInboxBytes?: number
   readonly deltaLimits?: DeltaLimits
   /** A shard holding more emails than this is split in two by the fold (default 32,000; core/2-ledger/ShardSplit.ts). */

@@ -13,7 +13,7 @@ import { recordAudienceError } from "./AudienceErrors.js"
 import { countingCalls } from "./CountingCalls.js"
 import { countingStore, storageCounter, storageCounts, type StorageCounts } from "./CountingStore.js"
 import { reasonOf } from "./FailureReason.js"
-import { type FoldFailure, foldInbox } from "./FoldInbox.js"
+import { type FoldFailure, defaultMaxInboxBytes, foldInbox } from "./FoldInbox.js"
 import { dueImportCalls, plannerTiming, readImportLatency, stagingOf, type TimingContext, writeImportLatency } from "./ImportTiming.js"
 import { forgetIfEmptied } from "./ForgetAudience.js"
 import { reconcileInTick } from "./ReconcileTick.js"
@@ -82,7 +82,7 @@ export const runTick = Effect.fn("Tick.runTick")(function*(settings: SyncSetting
 })
 
 const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
-  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? 8_000_000, settings.foldDeadline, settings.splitAtEmails)
+  const folded = yield* foldInbox(settings.maxInboxEntries ?? 200, settings.maxInboxBytes ?? defaultMaxInboxBytes, settings.foldDeadline, settings.splitAtEmails)
   const audiences: Array<AudienceTick> = []
   let stoppedBy: StopReason | undefined = folded.stopped ? "deadline" : undefined
   const scan = yield* scanAudiences()

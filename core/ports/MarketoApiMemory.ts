@@ -185,7 +185,15 @@ export const makeMarketoMemory = Effect.fn("MarketoApiMemory.make")(function*(op
     // Read as it streams, a part at a time (rows split across chunks are joined), never as one string.
     importCsv: (listId, csv) => {
       const reader = csvReader()
-      return Effect.flatMap(Stream.runForEach(csv.body, (text) => Effect.sync(() => reader.chunk(text))), () => {
+      const encoder = new TextEncoder()
+      let bytes = 0
+      return Effect.flatMap(Stream.runForEach(csv.body, (text) => Effect.sync(() => {
+        bytes += encoder.encode(text).length
+        reader.chunk(text)
+      })), () => {
+        // The declared size is what the planner weighed against Marketo's 10 MB: a file whose parts
+        // do not add up to it is a bug in staging, loud in every test that sends one.
+        if (bytes !== csv.bytes) return Effect.dieMessage(`the import's body has ${bytes} bytes where ${csv.bytes} were declared`)
         const { emails, fields } = reader.end()
         return Effect.map(api.importLeads(listId, emails, fields), (jobs) => jobs[0]!)
       })

@@ -22,6 +22,9 @@ const readBody = (req: IncomingMessage) =>
     req.on("data", (c: Buffer) => chunks.push(c))
     req.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))))
     req.on("error", reject)
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the connection closed before the body was complete"))
+    })
   })
 
 export interface SandboxServerOptions {
@@ -31,6 +34,8 @@ export interface SandboxServerOptions {
   readonly seed?: number
   /** Sees every Marketo request and the sandbox's answer (conformance checks). */
   readonly onExchange?: (request: SandboxRequest, response: SandboxResponse) => void
+  /** Told of a request whose body never arrived whole (the benchmarks log it: the call never ran). */
+  readonly onBrokenRequest?: (broken: { readonly method: string; readonly path: string; readonly received: number; readonly declared: string; readonly error: string }) => void
 }
 
 export const startSandboxServer = async (options: SandboxServerOptions = {}): Promise<SandboxServer> => {
@@ -112,7 +117,16 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
   // 65,536 bytes on the Asset API), so the shell must let longer ones through.
   const server = createServer({ maxHeaderSize: 1_048_576 }, (req, res) => {
     void (async () => {
-      const body = await readBody(req)
+      const body = await readBody(req).catch((error: unknown) => {
+        options.onBrokenRequest?.({
+          method: req.method ?? "",
+          path: (req.url ?? "").split("?")[0] ?? "",
+          received: req.socket.bytesRead,
+          declared: req.headers["content-length"] ?? req.headers["transfer-encoding"] ?? "",
+          error: error instanceof Error ? `${error.message}${"code" in error ? ` [${String(error.code)}]` : ""}` : String(error)
+        })
+        throw error
+      })
       const url = req.url ?? "/"
       const method = req.method ?? "GET"
       const send = (status: number, text: string, type = "application/json") => {
