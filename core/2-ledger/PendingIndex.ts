@@ -15,6 +15,7 @@ import type { Email } from "../1-events/Email.js"
 import type { AudienceClass, AudienceKey } from "../1-events/Ids.js"
 import type { ShardCounts } from "./AudienceRecord.js"
 import { decodeStoredBase, decodeStoredShard, encodeShard } from "./AudienceShards.js"
+import { baseLineKeys, decodeFilter, encodeFilter, filterOf, mayHold } from "./BaseFilter.js"
 import { type StoredBase, wholeBase } from "./BaseLines.js"
 import { emptyShard, hasPendingWork, shardCounts } from "./Ledger.js"
 import type { EmailRecord, LedgerShard, ShardSet } from "./LedgerShard.js"
@@ -73,6 +74,15 @@ export const sizeOf = (base: StoredBase, index: LedgerShard): number => {
   return n
 }
 
+/** A shard's index over its base (an index missing is made from the base; counts it lacks, counted once). */
+const withBase = (base: StoredBase, stored: LedgerShard | undefined, audienceClass: AudienceClass) => {
+  const index = stored ?? indexOf(base.whole(), audienceClass)
+  // An index written before it kept the counts of the base's other records: counted once.
+  const own = index as { outside?: ShardCounts }
+  if (own.outside === undefined) own.outside = shardCounts(base.whole(), audienceClass, index.emails)
+  return { base, index }
+}
+
 /** Both parts of these shards, read in one batch (an index missing is made from its base). */
 export const loadParts = Effect.fn("PendingIndex.loadParts")(function*(key: AudienceKey, numbers: ReadonlyArray<number>, audienceClass: AudienceClass) {
   const store = yield* StateStore
@@ -82,11 +92,56 @@ export const loadParts = Effect.fn("PendingIndex.loadParts")(function*(key: Audi
   const parts = new Map<number, { base: StoredBase; index: LedgerShard }>()
   for (const [i, n] of numbers.entries()) {
     const base = yield* baseOr(key, n, baseKeys[i]!, values.get(baseKeys[i]!))
-    const index = (yield* decodeOr(indexKeys[i]!, values.get(indexKeys[i]!))) ?? indexOf(base.whole(), audienceClass)
-    // An index written before it kept the counts of the base's other records: counted once.
-    const own = index as { outside?: ShardCounts }
-    if (own.outside === undefined) own.outside = shardCounts(base.whole(), audienceClass, index.emails)
-    parts.set(n, { base, index })
+    parts.set(n, withBase(base, yield* decodeOr(indexKeys[i]!, values.get(indexKeys[i]!)), audienceClass))
+  }
+  return parts
+})
+
+/** A shard as a fold reads it: its index, and its base unless none of the fold's emails can be in it. */
+export interface FoldParts {
+  /** Not read: the base's filter says it holds none of the emails the fold changes. */
+  readonly base: StoredBase | undefined
+  readonly index: LedgerShard
+}
+
+/**
+ * What a fold needs of these shards. A shard whose changes include a member leaving (an email the
+ * ledger most likely holds) is read whole at once, as `loadParts` reads it. For the others (members
+ * entering, most of them new) the index and the base's filter are read first, and the base only
+ * if an email not in the index may be in it (core/2-ledger/BaseFilter.ts): a load of new members
+ * reads no base, however large the shards have grown.
+ */
+export const loadForFold = Effect.fn("PendingIndex.loadForFold")(function*(
+  key: AudienceKey,
+  numbers: ReadonlyArray<number>,
+  audienceClass: AudienceClass,
+  /** The emails the fold changes in a shard, and whether it reads the base anyway. */
+  changesOf: (n: number) => { readonly emails: ReadonlyArray<string>; readonly baseLikely: boolean }
+) {
+  const store = yield* StateStore
+  const eager = numbers.filter((n) => changesOf(n).baseLikely)
+  const lazy = numbers.filter((n) => !changesOf(n).baseLikely)
+  const indexKey = (n: number) => StateKeys.shardPending(key, n)
+  const filterKey = (n: number) => StateKeys.shardFilter(key, n)
+  const values = yield* store.getMany([...eager.map((n) => StateKeys.shard(key, n)), ...numbers.map(indexKey), ...lazy.map(filterKey)])
+  const parts = new Map<number, FoldParts>()
+  const needBase: Array<number> = [...eager]
+  const indexes = new Map<number, LedgerShard | undefined>()
+  for (const n of numbers) indexes.set(n, yield* decodeOr(indexKey(n), values.get(indexKey(n))))
+  for (const n of lazy) {
+    const index = indexes.get(n)
+    const stored = values.get(filterKey(n))
+    const filter = stored === undefined || Option.isNone(stored) ? undefined : decodeFilter(stored.value)
+    // No filter (a base written before them), or an index of an earlier layout: read as before.
+    const known = index !== undefined && index.size !== undefined && index.outside !== undefined && filter !== undefined
+    if (known && !changesOf(n).emails.some((e) => index.emails[e] === undefined && mayHold(filter, e))) parts.set(n, { base: undefined, index })
+    else needBase.push(n)
+  }
+  const later = needBase.filter((n) => !eager.includes(n))
+  const bases = later.length === 0 ? values : new Map([...values, ...(yield* store.getMany(later.map((n) => StateKeys.shard(key, n))))])
+  for (const n of needBase) {
+    const base = yield* baseOr(key, n, StateKeys.shard(key, n), bases.get(StateKeys.shard(key, n)))
+    parts.set(n, withBase(base, indexes.get(n), audienceClass))
   }
   return parts
 })
@@ -175,8 +230,10 @@ export const flushShouldCompact = (index: LedgerShard): boolean => {
 
 /**
  * The writes of a compaction of a stored base: the index's records spliced into the base's text
- * (no other record parsed), then the index's pending records as the new index. A stop in between
- * leaves the old index over the new base, which says the same.
+ * (no other record parsed), the filter of its emails, then the index's pending records as the new
+ * index. A stop in between leaves the old index over the new base, which says the same. The
+ * filter is written in the same batch as the base (setMany: all or nothing to readers), so a
+ * reader never meets a base with a filter that lacks one of its emails.
  */
 export const splicedEntries = (key: AudienceKey, base: StoredBase, index: LedgerShard, audienceClass: AudienceClass): ReadonlyArray<readonly [string, string]> => {
   const spliced = base.withRecords(index.emails)
@@ -190,20 +247,26 @@ export const splicedEntries = (key: AudienceKey, base: StoredBase, index: Ledger
   const outside = add(index.outside ?? zero, shardCounts({ audience: key, shard: index.shard, emails: leaving }, audienceClass))
   return [
     [StateKeys.shard(key, index.shard), spliced.text],
+    filterEntry(key, index.shard, spliced.text, spliced.size),
     indexEntry(key, { audience: key, shard: index.shard, emails: pending, outside, size: spliced.size })
   ]
 }
+
+/** The filter of a base's emails (core/2-ledger/BaseFilter.ts), written in the same batch as the base. */
+const filterEntry = (key: AudienceKey, shard: number, baseText: string, size: number): readonly [string, string] =>
+  [StateKeys.shardFilter(key, shard), encodeFilter(filterOf(baseLineKeys(baseText), size))]
 
 /** The writes of the index alone. */
 export const indexEntry = (key: AudienceKey, index: LedgerShard): readonly [string, string] =>
   [StateKeys.shardPending(key, index.shard), JSON.stringify(index)]
 
 /**
- * The writes of a compaction: the whole shard as the new base, then its pending records as the
- * new index. Written in this order, a stop in between leaves the old index over the new base,
- * which says the same.
+ * The writes of a compaction: the whole shard as the new base, the filter of its emails, then its
+ * pending records as the new index. Written in this order, a stop in between leaves the old index
+ * over the new base, which says the same; base and filter go in the same batch.
  */
 export const compactedEntries = (key: AudienceKey, whole: LedgerShard, audienceClass: AudienceClass): ReadonlyArray<readonly [string, string]> => {
   const base: LedgerShard = { audience: whole.audience, shard: whole.shard, emails: whole.emails }
-  return [encodeShard(key, base), indexEntry(key, indexOf(base, audienceClass))]
+  const [baseKey, text] = encodeShard(key, base)
+  return [[baseKey, text], filterEntry(key, whole.shard, text, Object.keys(base.emails).length), indexEntry(key, indexOf(base, audienceClass))]
 }

@@ -59,7 +59,7 @@ export const splitShard = Effect.fn("ShardSplit.split")(function*(key: AudienceK
   }
   const next: AudienceRecord = { ...record, splits, shards: counts }
   yield* store.setMany([...writes, encodeRecord(next)])
-  yield* store.remove([StateKeys.shard(key, n), StateKeys.shardPending(key, n)])
+  yield* store.remove([StateKeys.shard(key, n), StateKeys.shardPending(key, n), StateKeys.shardFilter(key, n)])
   yield* Effect.logInfo("shard split").pipe(Effect.annotateLogs({ audience: key, shard: n, into: `${left},${right}`, emails: Object.keys(whole.emails).length }))
   return next
 })

@@ -20,6 +20,8 @@ export const StateKeys = {
   shard: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}`,
   /** A shard's pending index: its records newer than the shard's base, every pending one among them. */
   shardPending: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}/pending`,
+  /** A filter of the emails a shard's base holds, written with the base (core/2-ledger/BaseFilter.ts). */
+  shardFilter: (key: AudienceKey, shard: number) => `aud/${enc(key)}/shard/${pad(shard, 4)}/filter`,
   /**
    * One small entry per applied step (its effects), in step order, until the shards are written;
    * grouped by the record's journal epoch.
@@ -61,6 +63,7 @@ export const StateKeys = {
       `aud/${enc(key)}`,
       `aud/${enc(key)}/shard/${"9".repeat(8)}`,
       `aud/${enc(key)}/shard/${"9".repeat(8)}/pending`,
+      `aud/${enc(key)}/shard/${"9".repeat(8)}/filter`,
       `aud/${enc(key)}/journal/${"9".repeat(10)}/${"9".repeat(6)}`,
       `aud/${enc(key)}/noemail/${"9".repeat(8)}`,
       `aud/${enc(key)}/staged/${"9".repeat(10)}/${"9".repeat(6)}`,

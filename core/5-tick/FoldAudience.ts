@@ -9,7 +9,8 @@ import { withPendingSince } from "../2-ledger/AudienceRecord.js"
 import { encodeRecord, newRecord, readRecord } from "../2-ledger/AudienceShards.js"
 import { foldShard } from "../2-ledger/Ledger.js"
 import type { LedgerShard } from "../2-ledger/LedgerShard.js"
-import { countsOfIndex, foldShouldCompact, indexEntry, loadParts, merged, promoteFrom, sizeOf, splicedEntries } from "../2-ledger/PendingIndex.js"
+import type { StoredBase } from "../2-ledger/BaseLines.js"
+import { countsOfIndex, foldShouldCompact, indexEntry, loadBases, loadForFold, merged, promoteFrom, sizeOf, splicedEntries } from "../2-ledger/PendingIndex.js"
 import { groupByShard } from "../2-ledger/Sharding.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import {
@@ -70,33 +71,44 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
       break
     }
     const part = groups.slice(i, i + foldShardsAtOnce)
-    const parts = yield* loadParts(audience, part.map(([n]) => n), record.audienceClass)
+    const byShard = new Map(part)
+    // A member leaving is most likely in the base: such a shard is read whole at once. Shards of
+    // members entering read their base only if its filter says one of them may be in it.
+    const parts = yield* loadForFold(audience, part.map(([n]) => n), record.audienceClass, (n) => {
+      const group = byShard.get(n)!
+      return { emails: group.map((c) => c.email), baseLikely: group.some((c) => !c.member) }
+    })
     const counts = { ...record.shards }
     const shardWrites: Array<readonly [string, string]> = []
-    const toSplit: Array<LedgerShard> = []
+    const toSplit: Array<readonly [LedgerShard, StoredBase | undefined]> = []
     for (const [n, group] of part) {
       const { base, index } = parts.get(n)!
       // The records changed move to the pending index (core/2-ledger/PendingIndex.ts), which is
       // all that is written unless it is time to splice it into the base. The base is searched
-      // for the changed emails only; the index was decoded just now: folded in place.
-      const sizeBefore = sizeOf(base, index)
-      promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
+      // for the changed emails only (not read at all when its filter rules them all out); the
+      // index was decoded just now: folded in place.
+      const sizeBefore = base === undefined ? index.size! : sizeOf(base, index)
+      if (base !== undefined) promoteFrom(base, index, group.map((c) => c.email), record.audienceClass)
       const fresh = new Set(group.filter((c) => index.emails[c.email] === undefined).map((c) => c.email)).size
       const folded = foldShard(index, group, { inPlace: true })
       const exact: LedgerShard = { ...folded, outside: index.outside, size: sizeBefore + fresh }
       // Grown past the split size: written as its two children, after the other shards.
       if (exact.size! > splitAt) {
-        toSplit.push(merged(base, exact))
+        toSplit.push([exact, base])
         continue
       }
       counts[String(n)] = countsOfIndex(exact, record.audienceClass)
-      const compact = compactions < foldCompactionsPerTick && foldShouldCompact(exact, exact.size!)
+      // A compaction splices into the base's text: only when the fold read it anyway.
+      const compact = base !== undefined && compactions < foldCompactionsPerTick && foldShouldCompact(exact, exact.size!)
       if (compact) compactions++
       shardWrites.push(...(compact ? splicedEntries(audience, base, exact, record.audienceClass) : [indexEntry(audience, exact)]))
     }
     record = { ...record, shards: counts }
     if (shardWrites.length > 0) yield* store.setMany(shardWrites)
-    for (const whole of toSplit) record = yield* splitShard(audience, record, whole)
+    for (const [exact, read] of toSplit) {
+      const base = read ?? (yield* loadBases(audience, [exact.shard])).get(exact.shard)!
+      record = yield* splitShard(audience, record, merged(base, exact))
+    }
   }
   record = withPendingSince(record, receivedAt)
   const writes: Array<readonly [string, string]> = []

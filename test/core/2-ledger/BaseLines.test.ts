@@ -134,7 +134,7 @@ describe("BaseLines: compactions spread over ticks", () => {
         for (const [i, e] of emailsOf.get(n)!.slice(0, 200).entries()) emails[e] = { holders: [{ user: `${n}-${i}`, member: true, timestamp: 1, messageId: `m${n}-${i}` }], synced: true }
         yield* store.setMany([indexEntry(key, { audience: key, shard: n, emails, outside: settled, size: 200 })])
       }
-      const bases = () => Effect.map(store.list(`aud/${key}/shard/`), (keys) => keys.filter((k) => !k.endsWith("/pending")).length)
+      const bases = () => Effect.map(store.list(`aud/${key}/shard/`), (keys) => keys.filter((k) => !k.endsWith("/pending") && !k.endsWith("/filter")).length)
       const enter = (tick: number): ReadonlyArray<MembershipEvent> => shards.map((n) => ({
         audience: key, audienceClass: "audience", user: `new${n}-${tick}`, member: true, timestamp: 2 + tick, messageId: `e${n}-${tick}`, emails: [emailsOf.get(n)![200]!]
       }))

@@ -12,6 +12,7 @@ import { fanOut } from "../../../core/1-events/MembershipChange.js"
 import { readRecord } from "../../../core/2-ledger/AudienceShards.js"
 import { emptyShard, foldShard, shardCounts, shardDelta } from "../../../core/2-ledger/Ledger.js"
 import type { LedgerShard, ShardSet } from "../../../core/2-ledger/LedgerShard.js"
+import { decodeFilter, mayHold } from "../../../core/2-ledger/BaseFilter.js"
 import { readBaseLines } from "../../../core/2-ledger/BaseLines.js"
 import { compactedEntries, loadIndexes, loadParts, merged } from "../../../core/2-ledger/PendingIndex.js"
 import { shardOf } from "../../../core/2-ledger/Sharding.js"
@@ -91,9 +92,9 @@ describe("PendingIndex: a shard as its base and its pending index", () => {
           const whole = merged(base, index)
           if (o._tag === "compact") yield* store.setMany(compactedEntries(key, whole, "audience"))
           else {
-            // As a store written before pending indexes: the whole shard as its base, no index.
+            // As a store written before pending indexes: the whole shard as its base, no index, no filter.
             yield* store.setMany([[StateKeys.shard(key, o.shard), JSON.stringify({ audience: key, shard: o.shard, emails: whole.emails })]])
-            yield* store.remove([StateKeys.shardPending(key, o.shard)])
+            yield* store.remove([StateKeys.shardPending(key, o.shard), StateKeys.shardFilter(key, o.shard)])
           }
         }
         const record = yield* readRecord(key)
@@ -101,6 +102,9 @@ describe("PendingIndex: a shard as its base and its pending index", () => {
         for (const n of shards) {
           const expected: LedgerShard = model.get(n) ?? emptyShard(key, n)
           const { base, index } = (yield* loadParts(key, [n], "audience")).get(n)!
+          // A base's filter, where it has one, holds every email of the base (the fold trusts it).
+          const filter = Option.flatMap(yield* store.get(StateKeys.shardFilter(key, n)), (t) => Option.fromNullable(decodeFilter(t)))
+          if (Option.isSome(filter)) for (const e of Object.keys(base.whole().emails)) expect(mayHold(filter.value, e)).toBe(true)
           expect(merged(base, index).emails).toEqual(expected.emails)
           const counts = record.value.shards[String(n)]
           if (counts !== undefined) expect(counts).toEqual(shardCounts(expected, "audience"))
@@ -138,5 +142,64 @@ describe("PendingIndex: compaction", () => {
       expect(yield* index()).toBe(1) // the one member who left, still on the list: to remove
       const after = Option.getOrThrow(yield* readRecord(key))
       expect(after.shards["5"]).toMatchObject({ desired: 299, synced: 300, pendingRemove: 1, pendingAdd: 0 })
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+})
+
+describe("PendingIndex: the fold and the base's filter", () => {
+  const isBase = (k: string) => /\/shard\/\d{4}$/.test(k)
+  const event = (user: string, e: Email, member: boolean, time: number): MembershipEvent => ({
+    audience: key, audienceClass: "audience", user, member, timestamp: time, messageId: `m-${user}-${time}`, emails: [e]
+  })
+
+  it.effect("a fold of new members reads only the bases their filters cannot rule out; one of a member leaving reads its base", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const old = Array.from({ length: 3_000 }, (_, i) => `old${i}@example.com` as Email)
+      yield* foldAudience(key, old.map((e, i) => event(`o${i}`, e, true, 1)), 0)
+      // Every shard compacted: bases with their filters, as the syncs leave them in time.
+      const all = Object.keys(Option.getOrThrow(yield* readRecord(key)).shards).map(Number)
+      for (const [n, { base, index }] of yield* loadParts(key, all, "audience")) yield* store.setMany(compactedEntries(key, merged(base, index), "audience"))
+      const read: Array<string> = []
+      const counting = { ...store, getMany: (keys: ReadonlyArray<string>) => Effect.zipRight(Effect.sync(() => read.push(...keys)), store.getMany(keys)) }
+
+      const fresh = Array.from({ length: 500 }, (_, i) => `new${i}@example.com` as Email)
+      // What the filters say, asked directly: the shards where one of the new emails may be held.
+      const maybe = new Set<number>()
+      for (const e of fresh) {
+        const n = shardOf(e, 64)
+        const filter = decodeFilter(Option.getOrThrow(yield* store.get(StateKeys.shardFilter(key, n))))!
+        if (mayHold(filter, e)) maybe.add(n)
+      }
+      yield* foldAudience(key, fresh.map((e, i) => event(`n${i}`, e, true, 2)), 0).pipe(Effect.provideService(StateStore, counting))
+      expect(new Set(read.filter(isBase))).toEqual(new Set([...maybe].map((n) => StateKeys.shard(key, n))))
+      expect(maybe.size).toBeLessThan(3)
+      const after = Option.getOrThrow(yield* readRecord(key))
+      expect(Object.values(after.shards).reduce((s, c) => s + c.desired, 0)).toBe(3_500)
+
+      // A member leaving: its base is read at once with its index, and its record found there.
+      read.length = 0
+      yield* foldAudience(key, [event("o7", old[7]!, false, 3)], 0).pipe(Effect.provideService(StateStore, counting))
+      expect(read.filter(isBase)).toEqual([StateKeys.shard(key, shardOf(old[7]!, 64))])
+      const left = (yield* loadIndexes(key, [shardOf(old[7]!, 64)], "audience")).get(shardOf(old[7]!, 64))!
+      expect(left.emails[old[7]!]?.holders).toEqual([{ user: "o7", member: false, timestamp: 3, messageId: "m-o7-3" }])
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+
+  it.effect("a second person entering with an email the base holds keeps the first one's word: the filter sends the fold to the base", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      const shared = "shared@example.com" as Email
+      yield* foldAudience(key, [event("a", shared, true, 1)], 0)
+      const n = shardOf(shared, 64)
+      const { base, index } = (yield* loadParts(key, [n], "audience")).get(n)!
+      // On the list by now, and compacted: the email is only in the base, its index holds nothing.
+      const whole = merged(base, index)
+      yield* store.setMany(compactedEntries(key, { ...whole, emails: { [shared]: { ...whole.emails[shared]!, synced: true } } }, "audience"))
+      expect(Object.keys((yield* loadIndexes(key, [n], "audience")).get(n)!.emails)).toEqual([])
+      yield* foldAudience(key, [event("b", shared, true, 2)], 0)
+      yield* foldAudience(key, [event("a", shared, false, 3)], 0)
+      // b still holds it: the email stays wanted.
+      const record = (yield* loadIndexes(key, [n], "audience")).get(n)!.emails[shared]!
+      expect(record.holders.map((h) => [h.user, h.member])).toEqual([["a", false], ["b", true]])
+      expect(Option.getOrThrow(yield* readRecord(key)).shards[String(n)]).toMatchObject({ desired: 1 })
     }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
 })
