@@ -23,6 +23,9 @@ import { foldAudience } from "./FoldAudience.js"
  */
 export const defaultMaxInboxBytes = 4_000_000
 
+/** Memberships per inbox entry the fold writes for changes it left (some 500 KB each). */
+export const carriedEntryMemberships = 10_000
+
 /** Read in groups of this many entries, so the byte cap is checked as the reading goes. */
 const inboxReadConcurrency = 8
 
@@ -179,13 +182,17 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
     }
     yield* Effect.logError("fold failed").pipe(Effect.annotateLogs({ audience, error: reason.tag, message: reason.message, quarantined }))
   }
-  // What the deadline left is written to new entries before the entries it came from go.
+  // What the deadline left is written to new entries before the entries it came from go: entries
+  // of at most `carriedEntryMemberships`, so the next tick's byte cap still bounds what it reads
+  // (one entry of a whole load's rest would be read whole, as the first entry always is).
   if (carried.length > 0) {
     const writes: Array<readonly [string, string]> = []
     for (const carry of carried) {
-      const key = yield* newInboxKey(carry.receivedAt, [carry.audience])
-      const entry = { receivedAt: carry.receivedAt, memberships: carry.memberships }
-      writes.push([key, Schema.encodeSync(InboxEntryJson)(entry)], [StateKeys.inboxSummaryOf(key), Schema.encodeSync(InboxSummaryJson)(summaryOf(entry))])
+      for (let i = 0; i < carry.memberships.length; i += carriedEntryMemberships) {
+        const key = yield* newInboxKey(carry.receivedAt, [carry.audience])
+        const entry = { receivedAt: carry.receivedAt, memberships: carry.memberships.slice(i, i + carriedEntryMemberships) }
+        writes.push([key, Schema.encodeSync(InboxEntryJson)(entry)], [StateKeys.inboxSummaryOf(key), Schema.encodeSync(InboxSummaryJson)(summaryOf(entry))])
+      }
     }
     yield* store.setMany(writes)
   }

@@ -158,7 +158,7 @@ describe("PendingIndex: the fold and the base's filter", () => {
       yield* foldAudience(key, old.map((e, i) => event(`o${i}`, e, true, 1)), 0)
       // Every shard compacted: bases with their filters, as the syncs leave them in time.
       const all = Object.keys(Option.getOrThrow(yield* readRecord(key)).shards).map(Number)
-      for (const [n, { base, index }] of yield* loadParts(key, all, "audience")) yield* store.setMany(compactedEntries(key, merged(base, index), "audience"))
+      for (const [, { base, index }] of yield* loadParts(key, all, "audience")) yield* store.setMany(compactedEntries(key, merged(base, index), "audience"))
       const read: Array<string> = []
       const counting = { ...store, getMany: (keys: ReadonlyArray<string>) => Effect.zipRight(Effect.sync(() => read.push(...keys)), store.getMany(keys)) }
 

@@ -2,10 +2,11 @@
 // entries from each audience in turn (by the tag their keys carry), and folds the audiences with
 // the fewest changes first, so a load folding up to the deadline delays the small ones by nothing.
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Option, TestClock } from "effect"
+import { Clock, Effect, Fiber, Option, Schema, TestClock } from "effect"
 import fc from "fast-check"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
-import { fairOrder } from "../../../core/5-tick/FoldInbox.js"
+import { InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
+import { carriedEntryMemberships, fairOrder, foldInbox } from "../../../core/5-tick/FoldInbox.js"
 import { event, harness, settings, slowShardStore } from "./TickHarness.js"
 
 const big = (batch: number) => Array.from({ length: 50 }, (_, i) => event("big", `b${batch}.${i}`, [`b${batch}.${i}@example.com`], true))
@@ -60,5 +61,26 @@ describe("FoldInbox: fairness between audiences", () => {
       // … and the small audience's change was folded before it: its record counts it.
       const small = yield* h.inner.get(StateKeys.audience("small" as never))
       expect(Option.isSome(small)).toBe(true)
+    }))
+})
+
+describe("FoldInbox: what a stopped fold carries", () => {
+  it.effect("is kept in entries of at most 10,000 changes, so the next tick's byte cap still bounds what it reads", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      yield* h.send(Array.from({ length: 25_000 }, (_, i) => event("load", `l${i}`, [`l${i}@example.com`], true)))
+      // A deadline already past: the fold does its first shards and carries the rest.
+      const folded = yield* h.provide(foldInbox(200, 4_000_000, 0))
+      expect(folded.stopped).toBe(true)
+      const keys = (yield* h.inner.list(StateKeys.inboxPrefix))
+      const sizes: Array<number> = []
+      for (const key of keys) {
+        const entry = Schema.decodeUnknownSync(InboxEntryJson)(Option.getOrThrow(yield* h.inner.get(key)))
+        sizes.push(entry.memberships.length)
+      }
+      expect(sizes.length).toBeGreaterThanOrEqual(3)
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(carriedEntryMemberships)
+      // Nothing lost: what was folded and what waits add up to the load.
+      expect(folded.changes + sizes.reduce((a, b) => a + b, 0)).toBe(25_000)
     }))
 })
