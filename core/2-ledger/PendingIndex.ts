@@ -119,8 +119,9 @@ export const loadForFold = Effect.fn("PendingIndex.loadForFold")(function*(
   changesOf: (n: number) => { readonly emails: ReadonlyArray<string>; readonly baseLikely: boolean }
 ) {
   const store = yield* StateStore
-  const eager = numbers.filter((n) => changesOf(n).baseLikely)
-  const lazy = numbers.filter((n) => !changesOf(n).baseLikely)
+  const changes = new Map(numbers.map((n) => [n, changesOf(n)] as const))
+  const eager = numbers.filter((n) => changes.get(n)!.baseLikely)
+  const lazy = numbers.filter((n) => !changes.get(n)!.baseLikely)
   const indexKey = (n: number) => StateKeys.shardPending(key, n)
   const filterKey = (n: number) => StateKeys.shardFilter(key, n)
   const values = yield* store.getMany([...eager.map((n) => StateKeys.shard(key, n)), ...numbers.map(indexKey), ...lazy.map(filterKey)])
@@ -134,7 +135,7 @@ export const loadForFold = Effect.fn("PendingIndex.loadForFold")(function*(
     const filter = stored === undefined || Option.isNone(stored) ? undefined : decodeFilter(stored.value)
     // No filter (a base written before them), or an index of an earlier layout: read as before.
     const known = index !== undefined && index.size !== undefined && index.outside !== undefined && filter !== undefined
-    if (known && !changesOf(n).emails.some((e) => index.emails[e] === undefined && mayHold(filter, e))) parts.set(n, { base: undefined, index })
+    if (known && !changes.get(n)!.emails.some((e) => index.emails[e] === undefined && mayHold(filter, e))) parts.set(n, { base: undefined, index })
     else needBase.push(n)
   }
   const later = needBase.filter((n) => !eager.includes(n))
