@@ -15,7 +15,7 @@ export interface Staging {
   readonly staged?: { readonly columns: ReadonlyArray<string>; readonly bytes: number }
   /** An import into the list stays in flight whatever this plan's polls find: nothing can be sent. */
   readonly blocked: boolean
-  /** Adds wait beyond this delta: the file may be filled further on later ticks. */
+  /** Adds wait beyond this delta (in the ledger, or in the inbox): the file may be filled further on later ticks. */
   readonly more: boolean
   /** Waiting longer would break the latency target: the file goes now, full or not. */
   readonly sendNow: boolean

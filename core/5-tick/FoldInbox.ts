@@ -7,7 +7,7 @@
 import { Cause, Clock, Effect, Exit, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { MembershipEvent } from "../1-events/MembershipChange.js"
-import { InboxEntryJson, InboxSummaryJson, inboxTagOf, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
+import { audienceTag, InboxEntryJson, InboxSummaryJson, inboxTagOf, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
 import { quarantine } from "../2-ledger/Quarantine.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { StateStore } from "../ports/StateStore.js"
@@ -51,6 +51,12 @@ export interface FoldResult {
   readonly backlog: boolean
   /** The deadline stopped the fold: some changes wait for the next tick. */
   readonly stopped: boolean
+  /**
+   * The inbox tags (core/2-ledger/Inbox.ts) of the audiences whose changes still wait in the inbox
+   * after this fold: in entries the caps left unread or not visible yet, kept by a failed fold, or
+   * carried. Entries of several audiences carry no tag and are not counted.
+   */
+  readonly waitingTags: ReadonlySet<string>
   readonly failures: ReadonlyArray<FoldFailure>
 }
 
@@ -199,5 +205,15 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   // Only now, with every fold written, quarantined or carried, may the entries go.
   const gone = done.filter((key) => !keep.has(key))
   yield* store.remove([...gone, ...gone.map(StateKeys.inboxSummaryOf)])
-  return { entries: gone.length, changes, backlog: all.length > asked || carried.length > 0, stopped: stopped || carried.length > 0, failures } satisfies FoldResult
+  const removed = new Set(gone)
+  const waitingTags = new Set(all.filter((key) => !removed.has(key)).map(inboxTagOf).filter((tag) => tag !== ""))
+  for (const carry of carried) waitingTags.add(audienceTag(carry.audience))
+  return {
+    entries: gone.length,
+    changes,
+    backlog: all.length > asked || carried.length > 0,
+    stopped: stopped || carried.length > 0,
+    failures,
+    waitingTags
+  } satisfies FoldResult
 })

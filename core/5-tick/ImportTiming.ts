@@ -7,6 +7,7 @@ import { Effect, Option, Schema } from "effect"
 import type { ImportBatchId } from "../1-events/Ids.js"
 import { type AudienceRecord, totals } from "../2-ledger/AudienceRecord.js"
 import { type ImportInFlight, isImportRef } from "../2-ledger/ImportsInFlight.js"
+import { audienceTag } from "../2-ledger/Inbox.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { type ImportLatency, ImportLatencyJson, importPollAfterMillis, importUpperMillis, noImportLatency, observeImport } from "../3-plan/ImportLatency.js"
 import type { AudienceDelta, ImportCheck } from "../3-plan/PlannedEmail.js"
@@ -22,6 +23,8 @@ export interface TimingContext {
   readonly perTickCalls: number
   /** The instance's import latency; the tick's polls update it. */
   readonly latency: { current: ImportLatency }
+  /** The inbox tags of the audiences whose changes this tick's fold left in the inbox (FoldInbox.ts). */
+  readonly inboxWaiting?: ReadonlySet<string>
 }
 
 /**
@@ -94,7 +97,9 @@ export const plannerTiming = (record: AudienceRecord, ctx: TimingContext, deltaA
 /**
  * What the planner is told of the audience's staged file (core/3-plan/StagedFiles.ts): an import
  * stays in flight unless this plan polls or looks for it (then it may have ended: a send planned
- * is skipped if not); more adds wait than this delta holds; and whether to send the file now for
+ * is skipped if not); more adds wait than this delta holds, in the ledger or still in the inbox (a
+ * load the fold has not caught up with: its staged file fills as it folds, rather than going out
+ * part-full each time an import ends); and whether to send the file now for
  * the latency target: it can still be confirmed within the target from when it was first staged,
  * and not after one more tick, or it has waited twice the target already.
  */
@@ -113,7 +118,7 @@ export const stagingOf = (record: AudienceRecord, delta: AudienceDelta, ctx: Tim
   return {
     ...(staged === undefined ? {} : { staged: { columns: staged.columns, bytes: staged.bytes } }),
     blocked,
-    more: totals(record).pendingAdd > delta.add.length,
+    more: totals(record).pendingAdd > delta.add.length || (ctx?.inboxWaiting?.has(audienceTag(record.key)) ?? false),
     sendNow
   }
 }

@@ -95,7 +95,8 @@ const tickOnce = Effect.fnUntraced(function*(settings: SyncSettings) {
     tickMillis: scheduler.tickIntervalMillis,
     latencyTargetMillis: scheduler.latencyTargetMillis,
     perTickCalls,
-    latency
+    latency,
+    inboxWaiting: folded.waitingTags
   })
   const startedAt = yield* Clock.currentTimeMillis
   // An import in flight is work only on the ticks its poll (or, answer lost, its check) is due.

@@ -5,7 +5,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Option, Schema, TestClock } from "effect"
 import fc from "fast-check"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
-import { InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
+import type { AudienceKey } from "../../../core/1-events/Ids.js"
+import { audienceTag, InboxEntryJson } from "../../../core/2-ledger/Inbox.js"
 import { carriedEntryMemberships, fairOrder, foldInbox } from "../../../core/5-tick/FoldInbox.js"
 import { event, harness, settings, slowShardStore } from "./TickHarness.js"
 
@@ -82,5 +83,24 @@ describe("FoldInbox: what a stopped fold carries", () => {
       expect(Math.max(...sizes)).toBeLessThanOrEqual(carriedEntryMemberships)
       // Nothing lost: what was folded and what waits add up to the load.
       expect(folded.changes + sizes.reduce((a, b) => a + b, 0)).toBe(25_000)
+      // The planner is told the load still has changes in the inbox.
+      expect([...folded.waitingTags]).toEqual([audienceTag("load" as AudienceKey)])
+    }))
+})
+
+describe("FoldInbox: which audiences still wait", () => {
+  it.effect("names the audiences with entries left unread or carried, not those folded whole or sent in entries of several audiences", () =>
+    Effect.gen(function*() {
+      const h = yield* harness()
+      for (let b = 0; b < 6; b++) yield* h.send(big(b))
+      yield* h.send([event("small", "s1", ["s1@example.com"], true)])
+      yield* h.send([event("mixed", "m1", ["m1@example.com"], true), event("other", "o1", ["o1@example.com"], true)])
+      // Four entries: the small audience's, the mixed one and two of the load's six.
+      const first = yield* h.provide(foldInbox(4, 4_000_000))
+      expect(first.backlog).toBe(true)
+      expect([...first.waitingTags]).toEqual([audienceTag("big" as AudienceKey)])
+      const second = yield* h.provide(foldInbox(200, 4_000_000))
+      expect(second.backlog).toBe(false)
+      expect(second.waitingTags.size).toBe(0)
     }))
 })

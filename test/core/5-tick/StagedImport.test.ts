@@ -4,7 +4,7 @@
 // sends nothing twice unlooked-for; an email that leaves while staged ends off the list; a row the
 // import refuses goes by upsert + add.
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Option, TestClock } from "effect"
+import { Clock, Effect, Exit, Option, TestClock } from "effect"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import { getAudience } from "../../../core/5-tick/AudienceStatus.js"
@@ -97,6 +97,31 @@ describe("Sync: one import file carried across ticks", () => {
       yield* untilQuiet(h)
       expect(yield* h.control.members("big")).toEqual(everyone(2_000))
       expect(names.filter((n) => n === "importCsv")).toHaveLength(2)
+    }))
+
+  it.effect("a load the fold has not caught up with fills one file as it is folded, rather than a part-full file per import", () =>
+    Effect.gen(function*() {
+      const names: Array<string> = []
+      // Imports end in 5 s and are known to: a file sent each tick would be polled on the next.
+      const h = yield* harness({ importMillis: 5_000 }, undefined, namingCalls(names), { importLatencyMillis: 10_000 })
+      const load = members(3_000)
+      for (let b = 0; b < 10; b++) yield* h.send(load.slice(300 * b, 300 * (b + 1)))
+      // The load arrived long ago (its rows are late already, so due), a tick folds four of its
+      // ten entries (three ticks to reach the ledger), and a tick may make five calls: upserting
+      // a tick's 1,200 rows would take eight, so they go by import.
+      yield* TestClock.adjust("10 minutes")
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) yield* TestClock.adjust("1 minute")
+        const now = yield* Clock.currentTimeMillis
+        const summary = yield* h.tick({ ...settings, maxInboxEntries: 4, deadline: now + 2_000 })
+        expect(summary.changesFolded).toBe(i < 2 ? 1_200 : 600)
+      }
+      // Staged while the rest waited in the inbox, sent once the fold caught up: one import.
+      expect(names.filter((n) => n === "importCsv")).toHaveLength(1)
+      expect((yield* record(h))?.imports).toMatchObject([{ rows: 3_000 }])
+      yield* untilQuiet(h)
+      expect(yield* h.control.members("big")).toEqual(everyone(3_000))
+      expect(names.filter((n) => n === "importCsv")).toHaveLength(1)
     }))
 
   it.effect("an email that leaves while its row is staged ends off the list", () =>
