@@ -4,7 +4,7 @@
 // the quarantine (core/2-ledger/Quarantine.ts) so the entries holding them can go; every other
 // audience of the same entries is folded as usual. Entries are deleted only once each of their
 // audiences is folded or quarantined, so a tick stopped anywhere folds them again, harmlessly.
-import { Cause, Clock, Effect, Exit, Option, Schema } from "effect"
+import { Cause, Clock, Effect, Either, Exit, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import type { MembershipEvent } from "../1-events/MembershipChange.js"
 import { audienceTag, InboxEntryJson, InboxSummaryJson, inboxTagOf, newInboxKey, summaryOf } from "../2-ledger/Inbox.js"
@@ -88,6 +88,29 @@ export const fairOrder = (keys: ReadonlyArray<string>): ReadonlyArray<string> =>
 }
 
 /**
+ * A group of entries read at once and decoded as they arrive: only the decoded entries come back,
+ * so their JSON texts (up to an ingest body each) are garbage before the fold starts, not held by
+ * the fold's frame for the rest of the tick. An entry not visible here yet is none: it waits for
+ * a later tick, while the others go ahead (folding is last-writer-wins by event time, so the
+ * order in which entries are folded does not matter). An entry that does not decode keeps its
+ * text, for the quarantine.
+ */
+const readGroup = (keys: ReadonlyArray<string>) =>
+  Effect.flatMap(StateStore, (store) =>
+    Effect.forEach(keys, (key) =>
+      store.get(key).pipe(
+        Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
+        Effect.map(Option.match({
+          onNone: () => undefined,
+          onSome: (json) => ({
+            key,
+            bytes: json.length,
+            entry: Either.mapLeft(Schema.decodeUnknownEither(InboxEntryJson)(json), (error) => ({ message: error.message, raw: json }))
+          })
+        }))
+      ), { concurrency: inboxReadConcurrency }))
+
+/**
  * Fold the inbox entries, each audience's oldest first and the audiences in turn (`fairOrder`).
  * Past `deadline` no new work starts (the first group of entries and the first audience always
  * do, so every tick moves on): the changes not folded yet are kept in new inbox entries (with the
@@ -112,7 +135,6 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
   let stopped = false
   // Entries hold up to an ingest body each: stop reading past the byte cap (the first group is
   // always read), so a backlog of large batches is folded over several ticks, never all at once.
-  // Each group is decoded as it arrives, so no more than a group's JSON text is held at once.
   for (let i = 0; i < keys.length && bytes < maxBytes; i += inboxReadConcurrency) {
     if (i > 0 && (yield* Clock.currentTimeMillis) >= deadline) {
       stopped = true
@@ -120,21 +142,14 @@ export const foldInbox = Effect.fn("FoldInbox.foldInbox")(function*(
     }
     const group = keys.slice(i, i + inboxReadConcurrency)
     asked += group.length
-    const texts = yield* Effect.forEach(group, (key) =>
-      store.get(key).pipe(
-        // Not visible here yet: it waits for a later tick. The others go ahead: folding is
-        // last-writer-wins by event time, so the order in which entries are folded does not matter.
-        Effect.catchTag("StateNotVisible", () => Effect.succeed(Option.none<string>())),
-        Effect.map((json) => [key, json] as const)
-      ), { concurrency: inboxReadConcurrency })
-    for (const [key, json] of texts) {
-      if (Option.isNone(json)) continue
-      bytes += json.value.length
-      const entry = Schema.decodeUnknownEither(InboxEntryJson)(json.value)
+    for (const read of yield* readGroup(group)) {
+      if (read === undefined) continue
+      const { key, entry } = read
+      bytes += read.bytes
       if (entry._tag === "Left") {
         const reason = { tag: "InboxEntryUnreadable", message: `inbox entry ${key} does not decode: ${entry.left.message.slice(0, 300)}` }
         const receivedAt = Number(key.slice(StateKeys.inboxPrefix.length, StateKeys.inboxPrefix.length + 13))
-        const kept = yield* Effect.exit(quarantine({ audience: null, reason, receivedAt, memberships: [], raw: json.value }))
+        const kept = yield* Effect.exit(quarantine({ audience: null, reason, receivedAt, memberships: [], raw: entry.left.raw }))
         failures.push({ audience: null, ...reason, quarantined: Exit.isSuccess(kept) })
         if (Exit.isSuccess(kept)) done.push(key)
         continue
