@@ -137,6 +137,14 @@ export class SandboxModel {
     revokeTokens(this.s)
   }
 
+  /**
+   * The client secret the identity endpoint accepts from now on, as when someone resets the API
+   * user's secret in Marketo; tokens issued before stay valid until revoked or expired.
+   */
+  setClientSecret(clientSecret: string) {
+    this.s.config = { ...this.s.config, clientSecret }
+  }
+
   /** Rows of these emails, and other rows at `rate` (seeded), go to failures.csv in the imports that complete from now on. */
   failImportRows(rate: number, emails: ReadonlyArray<string> = []) {
     failImportRows(this.s, rate, emails)

@@ -66,6 +66,20 @@ describe("sandbox server", () => {
     expect(((await asset.json()) as { warnings: Array<string> }).warnings).toEqual(["No assets found for the given search criteria."])
   })
 
+  it("accepts only the client secret it was last given: the token issued before stays valid until revoked", async () => {
+    expect((await control("client-secret", { clientSecret: "rotated" }))["ok"]).toBe(true)
+    const refused = await fetch(`${server.url}${tokenUrl()}`)
+    expect(refused.status).toBe(401)
+    expect(await refused.json()).toEqual({ error: "invalid_client", error_description: "Bad client credentials" })
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).success).toBe(true)
+    await control("revoke-tokens", {})
+    expect(((await (await api("/rest/v1/lists.json")).json()) as Answer).errors?.[0]?.code).toBe("601")
+    expect((await fetch(`${server.url}${tokenUrl("local-client-id", "rotated")}`)).status).toBe(200)
+    expect((await control("client-secret", {}))["error"]).toContain("give the new secret as clientSecret")
+    await control("client-secret", { clientSecret: "local-client-secret" })
+    expect((await fetch(`${server.url}${tokenUrl()}`)).status).toBe(200)
+  })
+
   it("injects faults by route: 502 without JSON, a dropped connection, revoked tokens", async () => {
     await control("faults", { rules: [{ kind: "502", count: 1 }, { kind: "drop", count: 1 }] })
     const gateway = await api("/rest/v1/lists.json")

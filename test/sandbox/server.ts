@@ -108,6 +108,12 @@ export const startSandboxServer = async (options: SandboxServerOptions = {}): Pr
       sandbox.revokeTokens()
       return [200, { ok: true }]
     }
+    if (command === "client-secret" && method === "POST") {
+      const secret = input["clientSecret"]
+      if (typeof secret !== "string" || secret.length === 0) throw new Error("give the new secret as clientSecret")
+      sandbox.setClientSecret(secret)
+      return [200, { ok: true }]
+    }
     if (command === "counters" && method === "GET") return [200, { ...sandbox.counters(Date.now()), log: sandbox.log.slice(-1000) }]
     if (command === "snapshot" && method === "GET") return [200, sandbox.snapshot()]
     return [404, { error: "unknown sandbox control route" }]
