@@ -89,8 +89,10 @@ describe("the tick's own outcome", () => {
     expect(before).not.toContain("No audience has sent events yet")
     const waiting = (await (await admin("/admin/status")).json()) as { inbox: { entries: number; changes: number; oldestAgeSeconds: number } }
     expect(waiting.inbox).toMatchObject({ entries: 1, changes: 1 })
-    // Marketo answers every call with a 502: the audience's sync fails, so the whole tick does.
-    await sandbox("faults", { method: "POST", body: JSON.stringify({ rules: [{ kind: "502", count: 10_000 }] }) })
+    // Someone resets the API user's secret in Marketo and the tokens are revoked: every call of
+    // the audience's sync fails at its token (401 invalid_client, not retried), so the tick does.
+    await sandbox("client-secret", { method: "POST", body: JSON.stringify({ clientSecret: "reset-by-someone" }) })
+    await sandbox("revoke-tokens", { method: "POST", body: "{}" })
     await tick()
     await tick()
     const failing = (await (await admin("/admin/status")).json()) as {
@@ -100,12 +102,12 @@ describe("the tick's own outcome", () => {
     }
     expect(failing.lastTick.outcome).toBe("failed")
     expect(failing.failedTicksInARow).toBe(2)
-    expect(failing.lastTick.error.hint.length).toBeGreaterThan(0)
+    expect(failing.lastTick.error.hint).toContain("MARKETO_CLIENT_SECRET")
     expect(failing.quarantine.count).toBe(0)
     const page = await (await admin("/")).text()
     expect(page).toContain("The last 2 ticks failed")
     expect(page).toMatch(/<svg[^>]*aria-label="Marketo calls per hour/)
-    await sandbox("faults", { method: "POST", body: JSON.stringify({ rules: [] }) })
+    await sandbox("client-secret", { method: "POST", body: JSON.stringify({ clientSecret: env.MARKETO_CLIENT_SECRET }) })
     await tick()
     const healed = (await (await admin("/admin/status")).json()) as { lastTick: { outcome: string }; failedTicksInARow: number }
     expect(healed).toMatchObject({ lastTick: { outcome: "ok" }, failedTicksInARow: 0 })
