@@ -1,13 +1,45 @@
 import { defineWorkersProject, type WorkerPoolOptionsContext } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
+import { BaseSequencer, type TestSpecification } from "vitest/node"
 
 // Wrangler and Miniflare must not reach the internet from tests (Request.cf data, update notices).
 process.env["WRANGLER_SEND_METRICS"] = "false"
 process.env["CLOUDFLARE_CF_FETCH_ENABLED"] = "false"
 process.env["WRANGLER_HIDE_BANNER"] = "true"
 
+/**
+ * The files that take longest (several kill-at-every-step sweeps, and the soak, which mostly waits
+ * out a rate-limit pause), longest first. Without vitest's cache of durations (a fresh clone, CI)
+ * files start largest first; the soak's file is small, so it started last and its 40 s were the
+ * run's tail on one fork while the other had nothing left.
+ */
+const longestFirst = [
+  "test/soak/Soak.test.ts",
+  "test/core/5-tick/Resume.test.ts",
+  "test/core/5-tick/StagedImport.test.ts",
+  "test/core/5-tick/ReconcileSteps.test.ts",
+  "test/workers/Contracts.test.ts",
+  "test/workers/EndToEnd.test.ts",
+  "test/core/5-tick/Deadline.test.ts",
+  "test/core/3-plan/LowerBound.test.ts",
+  "test/adapters/SandboxSync.test.ts",
+  "test/core/2-ledger/PendingIndex.test.ts"
+]
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
+    const sorted = await super.sort(files)
+    const rank = (file: TestSpecification) => {
+      const at = longestFirst.findIndex((path) => file.moduleId.endsWith(path))
+      return at < 0 ? longestFirst.length : at
+    }
+    return sorted.map((file, i) => ({ file, i })).sort((a, b) => rank(a.file) - rank(b.file) || a.i - b.i).map(({ file }) => file)
+  }
+}
+
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirst },
     // Vitest's default on a 2-core machine is one fork (cores - 1): the node files would run one
     // after another while many of them mostly wait (sandbox latency, rate windows, workerd).
     poolOptions: { forks: { maxForks: 2 } },
