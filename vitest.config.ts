@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { defineWorkersProject, type WorkerPoolOptionsContext } from "@cloudflare/vitest-pool-workers/config"
 import { defineConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
@@ -28,21 +29,21 @@ const longestFirst = [
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
-    const sorted = await super.sort(files)
     const rank = (file: TestSpecification) => {
       const at = longestFirst.findIndex((path) => file.moduleId.endsWith(path))
       return at < 0 ? longestFirst.length : at
     }
-    return sorted.map((file, i) => ({ file, i })).sort((a, b) => rank(a.file) - rank(b.file) || a.i - b.i).map(({ file }) => file)
+    // Sorting is stable: the other files keep vitest's own order after the listed ones.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b))
   }
 }
 
 export default defineConfig({
   test: {
     sequence: { sequencer: LongestFirst },
-    // Vitest's default on a 2-core machine is one fork (cores - 1): the node files would run one
-    // after another while many of them mostly wait (sandbox latency, rate windows, workerd).
-    poolOptions: { forks: { maxForks: 2 } },
+    // Vitest's default is cores - 1 forks: one on a 2-core machine, where the node files would run
+    // one after another while many of them mostly wait (sandbox latency, rate windows, workerd).
+    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism() - 1) } },
     projects: [
       {
         test: {
