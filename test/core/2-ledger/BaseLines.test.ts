@@ -52,6 +52,15 @@ describe("BaseLines: a base as sorted lines", () => {
     }
   })
 
+  it.prop("a splice into a base of hundreds of lines (its search strides forward from the last key) writes the same", [
+    fc.dictionary(emailArb, recordArb, { minKeys: 200, maxKeys: 600 }),
+    fc.dictionary(emailArb, recordArb, { maxKeys: 300 })
+  ], ([emails, changed]) => {
+    const spliced = readBaseLines(encodeBaseLines(shardOfEmails(emails))).withRecords(changed)
+    expect(spliced.text).toBe(encodeBaseLines(shardOfEmails({ ...emails, ...changed })))
+    expect(spliced.size).toBe(Object.keys({ ...emails, ...changed }).length)
+  }, { fastCheck: { numRuns: 40 } })
+
   it("a shard as one JSON object, or a pending index, is not taken for lines", () => {
     const shard = shardOfEmails({ "a@example.com": { holders: [], synced: true } })
     expect(isBaseLines(JSON.stringify(shard))).toBe(false)
