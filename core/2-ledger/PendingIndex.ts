@@ -223,10 +223,20 @@ const settled = (index: LedgerShard): number => {
 export const foldShouldCompact = (index: LedgerShard, size: number): boolean =>
   settled(index) > Math.max(128, size / 32)
 
-/** Whether a flush, which must then read the base, should merge the index into it. */
+/**
+ * Whether a flush, which must then read the base, should merge the index into it: once the records
+ * with no work left are an eighth of the shard. A load's confirmed import settles records in every
+ * shard at once, and the fold of new members reads no base, so this is where a load's indexes
+ * shrink. Until then each settled record is parsed and written again by every fold, delta and
+ * flush of its shard; a splice costs about as much as 10,000 such passes (`npm run
+ * bench:compaction`), so for a load settling a few hundred records a tick in each shard the sum is
+ * least near an eighth of a 21,000-member shard (docs/ledger.md, "Base and pending index").
+ */
 export const flushShouldCompact = (index: LedgerShard): boolean => {
   const outside = index.outside ?? zero
-  return settled(index) > Math.max(1_000, (outside.desired + outside.synced) / 4)
+  // An index written before it kept the shard's size: the base's records, counted once.
+  const size = index.size ?? (outside.desired + outside.synced) / 2 + Object.keys(index.emails).length
+  return settled(index) > Math.max(1_000, size / 8)
 }
 
 /**

@@ -145,6 +145,43 @@ describe("PendingIndex: compaction", () => {
     }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
 })
 
+describe("PendingIndex: a load's confirmed import", () => {
+  it.effect("a flush merges the index once its settled records pass an eighth of the shard, and writes only the index before", () =>
+    Effect.gen(function*() {
+      const store = yield* StateStore
+      // A shard of 9,600 members on the list (its base), then a load of 1,400 more: 11,000 in all,
+      // so an eighth is 1,375 settled records.
+      const inShard: Array<Email> = []
+      for (let i = 0; inShard.length < 11_000; i++) {
+        const e = `l${i}@example.com` as Email
+        if (shardOf(e, 64) === 5) inShard.push(e)
+      }
+      const onList = inShard.slice(0, 9_600)
+      const loaded = inShard.slice(9_600)
+      const holder = (i: number) => ({ user: `u${i}`, member: true, timestamp: 1, messageId: `m${i}` })
+      yield* store.setMany(compactedEntries(key, { audience: key, shard: 5, emails: Object.fromEntries(onList.map((e, i) => [e, { holders: [holder(i)], synced: true }])) }, "audience"))
+      yield* foldAudience(key, loaded.map((e, i): MembershipEvent => ({ audience: key, audienceClass: "audience", ...holder(9_600 + i), emails: [e] })), 0)
+      const base = () => Effect.map(store.get(StateKeys.shard(key, 5)), (v) => readBaseLines(Option.getOrThrow(v)).size)
+      const index = () => Effect.map(store.get(StateKeys.shardPending(key, 5)), (v) => Object.keys(JSON.parse(Option.getOrThrow(v)).emails).length)
+      const reads: Array<string> = []
+      const counting = { ...store, getMany: (keys: ReadonlyArray<string>) => Effect.zipRight(Effect.sync(() => reads.push(...keys)), store.getMany(keys)) }
+      const confirm = (emails: ReadonlyArray<Email>) =>
+        Effect.flatMap(readRecord(key), (record) => flush(Option.getOrThrow(record), [{ _tag: "MembershipConfirmed", emails, synced: true }], []))
+          .pipe(Effect.provideService(StateStore, counting))
+      // The import's first 1,300 rows confirmed: under an eighth, the index alone is read and written.
+      yield* confirm(loaded.slice(0, 1_300))
+      expect(reads).toEqual([StateKeys.shardPending(key, 5)])
+      expect(yield* base()).toBe(9_600)
+      expect(yield* index()).toBe(1_400)
+      // The last 100: 1,400 settled, past an eighth of 11,000. The base takes them; the index is empty.
+      yield* confirm(loaded.slice(1_300))
+      expect(reads).toContain(StateKeys.shard(key, 5))
+      expect(yield* base()).toBe(11_000)
+      expect(yield* index()).toBe(0)
+      expect(Option.getOrThrow(yield* readRecord(key)).shards["5"]).toMatchObject({ desired: 11_000, synced: 11_000, pendingAdd: 0 })
+    }).pipe(Effect.provideServiceEffect(StateStore, makeStateStoreMemory())))
+})
+
 describe("PendingIndex: the fold and the base's filter", () => {
   const isBase = (k: string) => /\/shard\/\d{4}$/.test(k)
   const event = (user: string, e: Email, member: boolean, time: number): MembershipEvent => ({
