@@ -60,19 +60,22 @@ interface Position {
   readonly found: boolean
 }
 
+/** The line holding position `at`, starting no earlier than `floor` (a line start): where it starts and ends, and its key. */
+const lineAt = (text: string, at: number, floor: number) => {
+  const start = Math.max(floor, text.lastIndexOf("\n", at - 1) + 1)
+  const tab = text.indexOf("\t", start)
+  return { start, end: text.indexOf("\n", tab) + 1, key: text.slice(start, tab) }
+}
+
 /** Binary search among the lines that start in [from, to): `to` is a line start or the text's end. */
 const search = (text: string, key: string, from: number, to = text.length): Position => {
   let lo = from
   let hi = to
   while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    const start = Math.max(lo, text.lastIndexOf("\n", mid - 1) + 1)
-    const tab = text.indexOf("\t", start)
-    const end = text.indexOf("\n", tab) + 1
-    const here = text.slice(start, tab)
-    if (here === key) return { start, end, found: true }
-    if (here < key) lo = end
-    else hi = start
+    const line = lineAt(text, (lo + hi) >>> 1, lo)
+    if (line.key === key) return { start: line.start, end: line.end, found: true }
+    if (line.key < key) lo = line.end
+    else hi = line.start
   }
   return { start: lo, end: lo, found: false }
 }
@@ -86,13 +89,10 @@ const search = (text: string, key: string, from: number, to = text.length): Posi
 const searchOnward = (text: string, key: string, from: number): Position => {
   let lo = from
   for (let stride = 256; lo + stride < text.length; stride *= 2) {
-    const start = text.lastIndexOf("\n", lo + stride - 1) + 1
-    const tab = text.indexOf("\t", start)
-    const here = text.slice(start, tab)
-    const end = text.indexOf("\n", tab) + 1
-    if (here === key) return { start, end, found: true }
-    if (here > key) return search(text, key, lo, start)
-    lo = end
+    const line = lineAt(text, lo + stride, lo)
+    if (line.key === key) return { start: line.start, end: line.end, found: true }
+    if (line.key > key) return search(text, key, lo, line.start)
+    lo = line.end
   }
   return search(text, key, lo)
 }

@@ -21,10 +21,15 @@ import { applyEffect } from "../../../core/4-apply/ShardEffects.js"
 import type { StepEffect } from "../../../core/4-apply/StepEffect.js"
 import { absorb, flush } from "../../../core/4-apply/StepJournal.js"
 import { foldAudience } from "../../../core/5-tick/FoldAudience.js"
-import { StateStore } from "../../../core/ports/StateStore.js"
+import { StateStore, type StateStoreService } from "../../../core/ports/StateStore.js"
 import { makeStateStoreMemory } from "../../../core/ports/StateStoreMemory.js"
 
 const key = "vip" as AudienceKey
+/** The store, noting in `reads` every key a batch read asks for. */
+const noting = (store: StateStoreService, reads: Array<string>): StateStoreService => ({
+  ...store,
+  getMany: (keys) => Effect.zipRight(Effect.sync(() => reads.push(...keys)), store.getMany(keys))
+})
 const emails = Array.from({ length: 10 }, (_, i) => `p${i}@example.com` as Email)
 const shards = [...new Set(emails.map((e) => shardOf(e, 64)))]
 const pick = fc.integer({ min: 0, max: emails.length - 1 })
@@ -133,7 +138,7 @@ describe("PendingIndex: compaction", () => {
       const reads: Array<string> = []
       const confirmed: StepEffect = { _tag: "MembershipConfirmed", emails: inShard, synced: true }
       const record = Option.getOrThrow(yield* readRecord(key))
-      yield* flush(record, [confirmed], []).pipe(Effect.provideService(StateStore, { ...store, getMany: (keys) => Effect.zipRight(Effect.sync(() => reads.push(...keys)), store.getMany(keys)) }))
+      yield* flush(record, [confirmed], []).pipe(Effect.provideService(StateStore, noting(store, reads)))
       expect(reads).toEqual([StateKeys.shardPending(key, 5)])
       expect(yield* base()).toBe(0)
       // The next fold holds the base anyway: with 300 settled records in its index, it merges them.
@@ -164,7 +169,7 @@ describe("PendingIndex: a load's confirmed import", () => {
       const base = () => Effect.map(store.get(StateKeys.shard(key, 5)), (v) => readBaseLines(Option.getOrThrow(v)).size)
       const index = () => Effect.map(store.get(StateKeys.shardPending(key, 5)), (v) => Object.keys(JSON.parse(Option.getOrThrow(v)).emails).length)
       const reads: Array<string> = []
-      const counting = { ...store, getMany: (keys: ReadonlyArray<string>) => Effect.zipRight(Effect.sync(() => reads.push(...keys)), store.getMany(keys)) }
+      const counting = noting(store, reads)
       const confirm = (emails: ReadonlyArray<Email>) =>
         Effect.flatMap(readRecord(key), (record) => flush(Option.getOrThrow(record), [{ _tag: "MembershipConfirmed", emails, synced: true }], []))
           .pipe(Effect.provideService(StateStore, counting))
@@ -197,7 +202,7 @@ describe("PendingIndex: the fold and the base's filter", () => {
       const all = Object.keys(Option.getOrThrow(yield* readRecord(key)).shards).map(Number)
       for (const [, { base, index }] of yield* loadParts(key, all, "audience")) yield* store.setMany(compactedEntries(key, merged(base, index), "audience"))
       const read: Array<string> = []
-      const counting = { ...store, getMany: (keys: ReadonlyArray<string>) => Effect.zipRight(Effect.sync(() => read.push(...keys)), store.getMany(keys)) }
+      const counting = noting(store, read)
 
       const fresh = Array.from({ length: 500 }, (_, i) => `new${i}@example.com` as Email)
       // What the filters say, asked directly: the shards where one of the new emails may be held.
