@@ -88,7 +88,9 @@ export class StageRows extends Schema.TaggedClass<StageRows>()("StageRows", {
  * then poll it like any import. Skipped while another import into the list is in flight (1019).
  */
 export class SendStaged extends Schema.TaggedClass<SendStaged>()("SendStaged", {
-  audience: AudienceKey
+  audience: AudienceKey,
+  /** Why it goes now (logged with the send, so a part-full file says what sent it). */
+  why: Schema.Literal("full", "other columns", "nothing more waits", "latency target")
 }) {}
 
 /** Ask how a running import is doing (one call); on Complete its emails count as synced. */

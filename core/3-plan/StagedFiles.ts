@@ -40,8 +40,8 @@ export const stagedSteps = (
   const steps: Array<StageRows | SendStaged> = []
   let file = staging.staged === undefined ? undefined : { columns: staging.staged.columns, bytes: staging.staged.bytes, full: isFull(staging.staged.bytes) }
   let canSend = !staging.blocked
-  const send = () => {
-    steps.push(new SendStaged({ audience }, trusted))
+  const send = (why: SendStaged["why"]) => {
+    steps.push(new SendStaged({ audience, why }, trusted))
     canSend = false
     file = undefined
   }
@@ -53,7 +53,7 @@ export const stagedSteps = (
   for (const group of groups) {
     if (file !== undefined && !sameColumns(file.columns, group.columns)) {
       if (!canSend) continue
-      send()
+      send("other columns")
     }
     let part: Array<Email> = []
     let partBytes = 0
@@ -69,7 +69,7 @@ export const stagedSteps = (
         flushPart()
         file.full = true
         if (!canSend) break
-        send()
+        send("full")
         file = { columns: group.columns, bytes: headerBytes(group.columns), full: false }
       }
       part.push(email)
@@ -78,6 +78,9 @@ export const stagedSteps = (
     }
     flushPart()
   }
-  if (file !== undefined && canSend && (file.full || isFull(file.bytes) || !staging.more || staging.sendNow)) send()
+  if (file === undefined || !canSend) return steps
+  if (file.full || isFull(file.bytes)) send("full")
+  else if (!staging.more) send("nothing more waits")
+  else if (staging.sendNow) send("latency target")
   return steps
 }

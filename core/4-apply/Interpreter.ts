@@ -251,5 +251,5 @@ export const applyStep = (step: Step, context: StepContext) =>
       context.staging === undefined ? Effect.dieMessage("StageRows without the audience's staging") : stageRows(s, context.staging, context.fieldsOf),
     SendStaged: (s) =>
       Effect.flatMap(requireList(context), (listId) =>
-        context.staging?.staged === undefined ? Effect.succeed([] as Array<StepEffect>) : sendStaged(s.audience, listId, context.staging.staged))
+        context.staging?.staged === undefined ? Effect.succeed([] as Array<StepEffect>) : sendStaged(s.audience, listId, context.staging.staged, s.why))
   })

@@ -3,7 +3,7 @@
 // no tick holds the file. The sync journals `StagedSending` before the send (as `ImportSending`
 // before any import): an answer lost leaves the rows marked and the file is looked for, never sent
 // again blindly. The parts are deleted once the file was sent (whatever the answer).
-import { Effect, Option, Stream } from "effect"
+import { Clock, Effect, Option, Stream } from "effect"
 import type { Email } from "../1-events/Email.js"
 import type { AudienceKey, ListId } from "../1-events/Ids.js"
 import type { ImportRef } from "../2-ledger/ImportsInFlight.js"
@@ -84,9 +84,13 @@ export const deleteParts = Effect.fn("StagedImport.deleteParts")(function*(audie
 })
 
 /** Send the staged file (one call, its body streamed part by part); its parts are deleted once sent. */
-export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: AudienceKey, listId: ListId, staged: StagedFile) {
+export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: AudienceKey, listId: ListId, staged: StagedFile, why: string) {
   const api = yield* MarketoApi
   const store = yield* StateStore
+  const now = yield* Clock.currentTimeMillis
+  yield* Effect.logInfo("staged import sending").pipe(
+    Effect.annotateLogs({ audience, ref: staged.ref, rows: staged.rows, bytes: staged.bytes, waitedSeconds: Math.round((now - staged.since) / 1000), why })
+  )
   const body = stagedCsv(audience, staged).pipe(Stream.provideService(StateStore, store))
   const outcome = yield* Effect.either(api.importCsv(listId, { bytes: staged.bytes, body }))
   // Sent or lost, the parts are done with; a refusal or a stop leaves them to the next tick

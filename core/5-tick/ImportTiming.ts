@@ -101,7 +101,10 @@ export const plannerTiming = (record: AudienceRecord, ctx: TimingContext, deltaA
  * load the fold has not caught up with: its staged file fills as it folds, rather than going out
  * part-full each time an import ends); and whether to send the file now for
  * the latency target: it can still be confirmed within the target from when it was first staged,
- * and not after one more tick, or it has waited twice the target already.
+ * and not after one more tick, or it has waited twice the target already. While the fold is behind
+ * with the audience (a load: its changes wait in the inbox) only the second holds: the changes
+ * behind the file wait past the target whatever it does, so sending it part-full would buy its own
+ * rows a few minutes at the cost of an import more; filled, it goes within the fill time.
  */
 export const stagingOf = (record: AudienceRecord, delta: AudienceDelta, ctx: TimingContext | undefined): Staging => {
   const polled = new Set<number>(delta.pendingImports)
@@ -109,16 +112,18 @@ export const stagingOf = (record: AudienceRecord, delta: AudienceDelta, ctx: Tim
   const blocked = record.pendingImports.some((id) => !polled.has(id)) ||
     (record.imports ?? []).some((i) => isImportRef(i.id) && i.batchId === undefined && !polled.has(i.id))
   const staged = record.staged
+  const folding = ctx?.inboxWaiting?.has(audienceTag(record.key)) ?? false
   let sendNow = false
   if (staged !== undefined && ctx !== undefined) {
     const confirm = plannerTiming(record, ctx).confirmMillis(staged.rows)
     const by = staged.since + ctx.latencyTargetMillis
-    sendNow = ctx.now - staged.since >= 2 * ctx.latencyTargetMillis || (ctx.now + confirm <= by && ctx.now + ctx.tickMillis + confirm > by)
+    const lastChance = ctx.now + confirm <= by && ctx.now + ctx.tickMillis + confirm > by
+    sendNow = ctx.now - staged.since >= 2 * ctx.latencyTargetMillis || (!folding && lastChance)
   }
   return {
     ...(staged === undefined ? {} : { staged: { columns: staged.columns, bytes: staged.bytes } }),
     blocked,
-    more: totals(record).pendingAdd > delta.add.length || (ctx?.inboxWaiting?.has(audienceTag(record.key)) ?? false),
+    more: totals(record).pendingAdd > delta.add.length || folding,
     sendNow
   }
 }

@@ -33,6 +33,16 @@ describe("staged files", () => {
     expect(tags(stagedSteps(audience, [], none, { ...open, staged: { columns: [], bytes: 5_000 } }))).toEqual([])
   })
 
+  it("each send says why it goes now", () => {
+    const whys = (steps: ReadonlyArray<{ _tag: string }>) => steps.flatMap((s) => ("why" in s ? [s.why] : []))
+    expect(whys(stagedSteps(audience, emails(1_000), none, { ...open, more: false }))).toEqual(["nothing more waits"])
+    expect(whys(stagedSteps(audience, emails(1_000), none, { ...open, sendNow: true }))).toEqual(["latency target"])
+    const nearlyFull = { columns: [] as ReadonlyArray<string>, bytes: MarketoLimits.maxImportFileBytes - 10_000 }
+    expect(whys(stagedSteps(audience, emails(1_000), none, { ...open, staged: nearlyFull }))).toEqual(["full"])
+    const named = (e: Email) => (e.startsWith("named") ? { firstName: "Ada" } : undefined)
+    expect(whys(stagedSteps(audience, emails(10, "named"), named, { ...open, staged: { columns: [], bytes: 5_000 } }))).toEqual(["other columns"])
+  })
+
   it("fills the file to 10 MB, sends it, and starts the next with the rows past it", () => {
     const rows = emails(100_000)
     const room = 100 * rowBytes(rows[0]!, [], none)

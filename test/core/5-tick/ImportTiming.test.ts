@@ -6,10 +6,11 @@ import type { Email } from "../../../core/1-events/Email.js"
 import type { AudienceKey, ListId } from "../../../core/1-events/Ids.js"
 import type { AudienceRecord, ShardCounts } from "../../../core/2-ledger/AudienceRecord.js"
 import type { ImportRef } from "../../../core/2-ledger/ImportsInFlight.js"
-import { noImportLatency } from "../../../core/3-plan/ImportLatency.js"
+import { audienceTag } from "../../../core/2-ledger/Inbox.js"
+import { importUpperMillis, noImportLatency, observeImport } from "../../../core/3-plan/ImportLatency.js"
 import { planAudience } from "../../../core/3-plan/Planner.js"
 import type { PlannedEmail } from "../../../core/3-plan/PlannedEmail.js"
-import { plannerTiming, type TimingContext } from "../../../core/5-tick/ImportTiming.js"
+import { plannerTiming, stagingOf, type TimingContext } from "../../../core/5-tick/ImportTiming.js"
 
 const counts = (pendingAdd: number): ShardCounts => ({ desired: pendingAdd, synced: 0, pendingAdd, pendingRemove: 0, importing: 0, refused: 0 })
 
@@ -48,5 +49,27 @@ describe("plannerTiming: the adds waiting beyond the delta", () => {
     expect(tags(record([600, 400]), delta)).toEqual(["UpsertLeads", "AddToList"])
     expect(tags(record([600, 400], 200_000), delta)).toEqual(["ImportLeads"])
     expect(tags(record([120_000, 80_000]), delta)).toEqual(["ImportLeads"])
+  })
+})
+
+describe("stagingOf: when a part-full staged file goes for the latency target", () => {
+  // Imports here are known to take 30 s: a file staged at 0 is confirmed within the 5-minute
+  // target if sent by 3.5 min (30 s, then a tick's poll); at 3 min 20 s a tick is its last chance.
+  const fast = { current: observeImport(noImportLatency, 200_000, 30_000, true, 0) }
+  const staged = record([50_000, 50_000], 200_000)
+  const delta = { audience: staged.key, listName: "vip", folderName: "F", listId: 7 as ListId, add: adds(1_000), remove: [], pendingImports: [] }
+  const at = (now: number, folding: boolean) =>
+    stagingOf(staged, delta, { ...ctx, now, latency: fast, ...(folding ? { inboxWaiting: new Set([audienceTag(staged.key)]) } : {}) })
+
+  it("goes at its last chance to meet the target while only the ledger holds more adds", () => {
+    expect(importUpperMillis(fast.current, 200_000)).toBe(30_000)
+    expect(at(150_000, false)).toMatchObject({ more: true, sendNow: false })
+    expect(at(200_000, false)).toMatchObject({ more: true, sendNow: true })
+  })
+
+  it("waits to be filled while the fold is behind with the audience, up to twice the target", () => {
+    expect(at(200_000, true)).toMatchObject({ more: true, sendNow: false })
+    expect(at(9 * 60_000, true).sendNow).toBe(false)
+    expect(at(10 * 60_000, true).sendNow).toBe(true)
   })
 })
