@@ -19,6 +19,18 @@ import { StateStore } from "../ports/StateStore.js"
 /** A shard holding more emails than this is split by the fold that finds it so. */
 export const defaultSplitAt = 32_000
 
+/**
+ * The size past which shard `n` splits: between three quarters of `splitAt` and all of it, fixed
+ * per shard number. A load grows every shard of an audience alike (emails hash evenly), so with
+ * one split size for all they would all split within a few ticks, each a write of two whole bases;
+ * spread, the splits of a level come over a quarter of the audience's growth.
+ */
+export const splitPointOf = (n: number, splitAt: number): number => {
+  // Fibonacci hashing: consecutive shard numbers land far apart in [0, 1).
+  const spread = (Math.imul(n + 1, 0x9e3779b1) >>> 0) / 2 ** 32
+  return splitAt - Math.floor((splitAt / 4) * spread)
+}
+
 const layouts = new WeakMap<ReadonlyArray<number>, SplitLayout>()
 
 /** How the record's audience is sharded now: what every reader resolves emails through. */

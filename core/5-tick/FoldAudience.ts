@@ -1,7 +1,7 @@
 // Folding one audience's changes from the inbox: into its ledger shards two at a time (last writer
 // wins, core/2-ledger/Ledger.ts), members without email into their own shards, then its record with
 // the new counts, written last so a stop in between folds the same changes again, harmlessly.
-import { defaultSplitAt, layoutOf, splitShard } from "../2-ledger/ShardSplit.js"
+import { defaultSplitAt, layoutOf, splitPointOf, splitShard } from "../2-ledger/ShardSplit.js"
 import { Clock, Effect, Option, Schema } from "effect"
 import type { AudienceKey } from "../1-events/Ids.js"
 import { fanOut, type MembershipChange, type MembershipEvent } from "../1-events/MembershipChange.js"
@@ -46,7 +46,7 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
   memberships: ReadonlyArray<MembershipEvent>,
   receivedAt: number,
   deadline: number = Number.POSITIVE_INFINITY,
-  /** A shard holding more emails than this after the fold splits in two (core/2-ledger/ShardSplit.ts). */
+  /** A shard holding more emails than its share of this after the fold splits in two (core/2-ledger/ShardSplit.ts `splitPointOf`). */
   splitAt: number = defaultSplitAt
 ) {
   const store = yield* StateStore
@@ -93,7 +93,7 @@ export const foldAudience = Effect.fn("FoldAudience.fold")(function*(
       const folded = foldShard(index, group, { inPlace: true })
       const exact: LedgerShard = { ...folded, outside: index.outside, size: sizeBefore + fresh }
       // Grown past the split size: written as its two children, after the other shards.
-      if (exact.size! > splitAt) {
+      if (exact.size! > splitPointOf(n, splitAt)) {
         toSplit.push([exact, base])
         continue
       }

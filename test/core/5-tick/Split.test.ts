@@ -8,7 +8,7 @@ import type { Email } from "../../../core/1-events/Email.js"
 import type { AudienceKey } from "../../../core/1-events/Ids.js"
 import { readRecord } from "../../../core/2-ledger/AudienceShards.js"
 import { childrenOf, shardOf } from "../../../core/2-ledger/Sharding.js"
-import { layoutOf } from "../../../core/2-ledger/ShardSplit.js"
+import { layoutOf, splitPointOf } from "../../../core/2-ledger/ShardSplit.js"
 import { StateKeys } from "../../../core/2-ledger/StateKeys.js"
 import type { StateStoreService } from "../../../core/ports/StateStore.js"
 import type { SyncSettings } from "../../../core/5-tick/SyncSettings.js"
@@ -60,6 +60,26 @@ describe("ShardSplit: the layout", () => {
   })
 })
 
+describe("ShardSplit: the split points", () => {
+  it("lie between three quarters of the split size and all of it, spread over the shards of a level", () => {
+    // The 256 shards a 10,000,000-member load has before its third level of splits: 256–511.
+    const level = Array.from({ length: 256 }, (_, i) => 256 + i)
+    const points = level.map((n) => splitPointOf(n, 32_000))
+    for (const p of points) {
+      expect(p).toBeGreaterThan(24_000)
+      expect(p).toBeLessThanOrEqual(32_000)
+    }
+    // Each eighth of the range holds between a twentieth and a fifth of the shards.
+    const eighths = Array.from({ length: 8 }, (_, k) => points.filter((p) => Math.min(7, Math.floor((32_000 - p) / 1_000)) === k).length)
+    for (const n of eighths) {
+      expect(n).toBeGreaterThanOrEqual(256 / 20)
+      expect(n).toBeLessThanOrEqual(256 / 5)
+    }
+    // Split sizes of one to three emails (the tests') are left as they are.
+    for (const n of level) expect([splitPointOf(n, 1), splitPointOf(n, 3)]).toEqual([1, 3])
+  })
+})
+
 describe("ShardSplit: in the tick", () => {
   const script = (h: Effect.Effect.Success<ReturnType<typeof harness>>) =>
     Effect.gen(function*() {
@@ -90,6 +110,27 @@ describe("ShardSplit: in the tick", () => {
       // No key of a split shard is left: only the shards of the layout are stored.
       const stored = new Set((yield* h.inner.list("aud/vip/shard/")).map((k) => Number(k.split("/")[3])))
       for (const n of record.splits ?? []) expect(stored.has(n)).toBe(false)
+    }))
+
+  it.effect("a shard splits past its own split point, not before", () =>
+    Effect.gen(function*() {
+      // Emails of one shard whose split point (of 40) is at most 34.
+      const byShard = new Map<number, Array<string>>()
+      for (let i = 0; i < 20_000; i++) {
+        const email = `u${i}@example.com`
+        const n = shardOf(email as Email, 64)
+        byShard.set(n, [...(byShard.get(n) ?? []), email])
+      }
+      const [n, emails] = [...byShard].find(([n]) => splitPointOf(n, 40) <= 34)!
+      const point = splitPointOf(n, 40)
+      const h = yield* harness()
+      const send = (from: number, to: number) => h.send(emails.slice(from, to).map((e) => event("vip", e, [e], true)))
+      yield* send(0, point)
+      yield* h.tick({ ...settings, splitAtEmails: 40 })
+      expect(Option.getOrThrow(yield* h.provide(readRecord("vip" as AudienceKey))).splits ?? []).toEqual([])
+      yield* send(point, point + 1)
+      yield* h.tick({ ...settings, splitAtEmails: 40 })
+      expect(Option.getOrThrow(yield* h.provide(readRecord("vip" as AudienceKey))).splits).toEqual([n])
     }))
 
   it.effect("a tick killed before any of its state writes, a split's included, resumes with nothing lost", () =>
