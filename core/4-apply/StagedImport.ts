@@ -11,7 +11,7 @@ import type { StagedFile, StagedLeft } from "../2-ledger/StagedImport.js"
 import { StateKeys } from "../2-ledger/StateKeys.js"
 import { csvRow } from "../3-plan/Csv.js"
 import { headerBytes } from "../3-plan/ImportFiles.js"
-import type { StageRows } from "../3-plan/Plan.js"
+import type { SendStaged, StageRows } from "../3-plan/Plan.js"
 import { sameColumns } from "../3-plan/StagedFiles.js"
 import type { PlannedFields } from "../3-plan/PlannedEmail.js"
 import { MarketoLimits } from "../marketo/MarketoLimits.js"
@@ -84,7 +84,7 @@ export const deleteParts = Effect.fn("StagedImport.deleteParts")(function*(audie
 })
 
 /** Send the staged file (one call, its body streamed part by part); its parts are deleted once sent. */
-export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: AudienceKey, listId: ListId, staged: StagedFile, why: string) {
+export const sendStaged = Effect.fn("StagedImport.send")(function*(audience: AudienceKey, listId: ListId, staged: StagedFile, why: SendStaged["why"]) {
   const api = yield* MarketoApi
   const store = yield* StateStore
   const now = yield* Clock.currentTimeMillis

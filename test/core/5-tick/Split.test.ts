@@ -119,7 +119,7 @@ describe("ShardSplit: in the tick", () => {
       for (let i = 0; i < 20_000; i++) {
         const email = `u${i}@example.com`
         const n = shardOf(email as Email, 64)
-        byShard.set(n, [...(byShard.get(n) ?? []), email])
+        byShard.set(n, byShard.get(n) ?? []).get(n)!.push(email)
       }
       const [n, emails] = [...byShard].find(([n]) => splitPointOf(n, 40) <= 34)!
       const point = splitPointOf(n, 40)
